@@ -1,0 +1,208 @@
+"""Reads on the ledger. Definitions follow DESIGN.md "Available credit and prepaid orders":
+
+- open debt = open amounts of the account's live invoices, debit memos and refunds;
+- credit balance = open amounts of its live payments and credit memos (seed 002);
+- balance = credit balance - open debt (negative when it owes);
+- available credit = credit limit - open debt - uninvoiced reseller transactions - reservations.
+
+"The account's balance" is its balance as recipient towards its one upstream issuer.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from billing.models import (
+    CREDIT_TYPES,
+    DEBIT_TYPES,
+    LIVE_STATUSES,
+    Application,
+    Balance,
+    CreditReservation,
+    Document,
+    ResellerTransaction,
+)
+from billing.money import ZERO
+from resellers.models import Account
+
+
+@dataclass(frozen=True)
+class Financials:
+    currency: str
+    open_debt: Decimal
+    credit_balance: Decimal
+    balance: Decimal
+    credit_limit: Decimal
+    uninvoiced: Decimal
+    reserved: Decimal
+    available_credit: Decimal
+
+
+def account_financials(*, account: Account) -> Financials:
+    """The account's figures towards its upstream issuer, from the cached balance."""
+    row = (
+        Balance.objects.filter(issuer_id=account.issuer_id, recipient_id=account.pk)
+        .values("open_debt", "credit_balance")
+        .first()
+    ) or {"open_debt": ZERO, "credit_balance": ZERO}
+    uninvoiced = (
+        ResellerTransaction.objects.filter(
+            account_id=account.pk, status=ResellerTransaction.Status.UNINVOICED
+        ).aggregate(s=Sum("amount"))["s"]
+        or ZERO
+    )
+    reserved = (
+        CreditReservation.objects.filter(
+            account_id=account.pk, status=CreditReservation.Status.ACTIVE
+        ).aggregate(s=Sum("amount"))["s"]
+        or ZERO
+    )
+    open_debt, credit_balance = row["open_debt"], row["credit_balance"]
+    limit = account.credit_limit if account.is_net_terms else ZERO
+    return Financials(
+        currency=account.currency,
+        open_debt=open_debt,
+        credit_balance=credit_balance,
+        balance=credit_balance - open_debt,
+        credit_limit=limit,
+        uninvoiced=uninvoiced,
+        reserved=reserved,
+        available_credit=limit - open_debt - uninvoiced - reserved,
+    )
+
+
+def documents_received(*, account: Account):
+    """Documents the account received from its issuer, newest first (drafts excluded)."""
+    return (
+        Document.objects.filter(recipient_id=account.pk)
+        .exclude(status="draft")
+        .select_related("issuer", "recipient")
+    )
+
+
+def documents_issued(*, account: Account):
+    return (
+        Document.objects.filter(issuer_id=account.pk)
+        .exclude(status="draft")
+        .select_related("issuer", "recipient")
+    )
+
+
+def unpaid_documents(*, account: Account):
+    return Document.objects.filter(recipient_id=account.pk).unpaid().order_by("due_date", "pk")
+
+
+def overdue_documents(*, account: Account, as_of: datetime.date):
+    return Document.objects.filter(recipient_id=account.pk).overdue(as_of=as_of)
+
+
+def overdue_amount(*, account: Account, as_of: datetime.date) -> Decimal:
+    return (
+        overdue_documents(account=account, as_of=as_of).aggregate(s=Sum("open_amount"))["s"] or ZERO
+    )
+
+
+def receivable_from_customers(*, reseller: Account) -> Decimal:
+    """What a resale reseller is owed by its customers: minus the sum of their balances."""
+    agg = Balance.objects.filter(issuer_id=reseller.pk).aggregate(
+        debt=Sum("open_debt"), credit=Sum("credit_balance")
+    )
+    return (agg["debt"] or ZERO) - (agg["credit"] or ZERO)
+
+
+def active_applications(*, document: Document):
+    side = "credit_document" if document.doc_type in CREDIT_TYPES else "debit_document"
+    return Application.objects.filter(**{side: document}, unapplied_at__isnull=True).select_related(
+        "credit_document", "debit_document", "applied_by"
+    )
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    account_id: int
+    account_name: str
+    what: str
+    cached: Decimal
+    actual: Decimal
+
+    def __str__(self) -> str:
+        return (
+            f"account {self.account_id} ({self.account_name}): {self.what} is {self.cached} "
+            f"cached, {self.actual} from documents"
+        )
+
+
+def balance_mismatches() -> list[Mismatch]:
+    """Every cached figure that disagrees with the documents, recomputed set-wise.
+
+    Checks, per (issuer, recipient): open debt and credit balance against the documents' open
+    amounts; and per document: open amount against total minus active applications.
+    """
+    problems: list[Mismatch] = []
+    names = dict(Account.objects.values_list("pk", "name"))
+
+    # 1. Each live document's open amount = total - active applications on its side.
+    applied_credit = dict(
+        Application.objects.filter(unapplied_at__isnull=True)
+        .values("credit_document")
+        .annotate(s=Sum("amount"))
+        .values_list("credit_document", "s")
+    )
+    applied_debit = dict(
+        Application.objects.filter(unapplied_at__isnull=True)
+        .values("debit_document")
+        .annotate(s=Sum("amount"))
+        .values_list("debit_document", "s")
+    )
+    live = Document.objects.filter(status__in=LIVE_STATUSES).values_list(
+        "pk", "recipient_id", "doc_type", "total", "open_amount", "number"
+    )
+    for pk, recipient_id, doc_type, total, open_amount, number in live.iterator():
+        applied = (applied_credit if doc_type in CREDIT_TYPES else applied_debit).get(pk, ZERO)
+        if total - applied != open_amount:
+            problems.append(
+                Mismatch(
+                    recipient_id,
+                    names[recipient_id],
+                    f"open amount of {doc_type} #{number}",
+                    open_amount,
+                    total - applied,
+                )
+            )
+
+    # 2. Cached pair balances against the sums of open amounts.
+    actual: dict[tuple[int, int], dict[str, Decimal]] = defaultdict(
+        lambda: {"open_debt": ZERO, "credit_balance": ZERO}
+    )
+    sums = (
+        Document.objects.filter(status__in=LIVE_STATUSES)
+        .values("issuer_id", "recipient_id")
+        .annotate(
+            debt=Sum("open_amount", filter=Q(doc_type__in=DEBIT_TYPES)),
+            credit=Sum("open_amount", filter=Q(doc_type__in=CREDIT_TYPES)),
+        )
+    )
+    for row in sums:
+        key = (row["issuer_id"], row["recipient_id"])
+        actual[key]["open_debt"] = row["debt"] or ZERO
+        actual[key]["credit_balance"] = row["credit"] or ZERO
+    cached = {
+        (b["issuer_id"], b["recipient_id"]): b
+        for b in Balance.objects.values("issuer_id", "recipient_id", "open_debt", "credit_balance")
+    }
+    for key in sorted(set(actual) | set(cached)):
+        have = cached.get(key, {"open_debt": ZERO, "credit_balance": ZERO})
+        want = actual[key]
+        for field in ("open_debt", "credit_balance"):
+            if have[field] != want[field]:
+                problems.append(
+                    Mismatch(
+                        key[1], names[key[1]], field.replace("_", " "), have[field], want[field]
+                    )
+                )
+    return problems

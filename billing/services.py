@@ -1,0 +1,692 @@
+"""Writes on the ledger. Each public function is one transaction.
+
+Locking rule: every write that changes what an account owes or holds (documents, applications,
+reservations, reseller transactions) first locks that account's row (`select_for_update` on
+resellers.Account), then updates the cached Balance of the (issuer, recipient) pair in the same
+transaction. The credit check takes the same lock, so it always sees a consistent state.
+Numbers come from DocumentSequence in one UPDATE ... RETURNING, inside the issuing transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from billing.models import (
+    CREDIT_TYPES,
+    DEBIT_TYPES,
+    LIVE_STATUSES,
+    Application,
+    Balance,
+    CreditReservation,
+    Document,
+    DocumentLine,
+    DocumentSequence,
+    DocumentStatus,
+    DocumentType,
+    ResellerTransaction,
+)
+from billing.money import ZERO, CurrencyMismatch, line_total, round_money, to_decimal
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import Account, PaymentMethod, User
+from resellers.services import audit_record
+
+
+class InvalidTransition(ApplicationError):
+    pass
+
+
+class InsufficientCredit(ApplicationError):
+    pass
+
+
+# Status moves a document may make. Anything else is refused here and by the database trigger.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    DocumentStatus.DRAFT: frozenset({DocumentStatus.ISSUED, DocumentStatus.CANCELLED}),
+    DocumentStatus.ISSUED: frozenset(
+        {DocumentStatus.PAID, DocumentStatus.CLOSED, DocumentStatus.CANCELLED}
+    ),
+    DocumentStatus.PAID: frozenset({DocumentStatus.ISSUED}),
+    DocumentStatus.CLOSED: frozenset({DocumentStatus.ISSUED}),
+    DocumentStatus.CANCELLED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    description: str
+    unit_price: Decimal
+    quantity: Decimal = Decimal("1")
+    tax_rate: Decimal = Decimal("0")
+    period_start_date: datetime.date | None = None
+    period_end_date: datetime.date | None = None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _lock_account(account_id: int) -> Account:
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def _lock_documents(ids: Iterable[int]) -> dict[int, Document]:
+    """Lock documents in id order (a fixed order, so two writers never deadlock)."""
+    rows = Document.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")
+    return {d.pk: d for d in rows}
+
+
+def _balance_adjust(
+    *, issuer_id: int, recipient_id: int, currency: str, open_debt: Decimal, credit: Decimal
+) -> None:
+    """Move the cached pair balance. Call only while holding the recipient's account lock."""
+    row, _ = Balance.objects.get_or_create(
+        issuer_id=issuer_id, recipient_id=recipient_id, defaults={"currency": currency}
+    )
+    if row.currency != currency:
+        raise CurrencyMismatch(f"Balance is kept in {row.currency}, not {currency}.")
+    Balance.objects.filter(pk=row.pk).update(
+        open_debt=F("open_debt") + open_debt, credit_balance=F("credit_balance") + credit
+    )
+
+
+def _signed(document: Document, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(open debt delta, credit balance delta) for `amount` of `document`'s open amount."""
+    return (amount, ZERO) if document.doc_type in DEBIT_TYPES else (ZERO, amount)
+
+
+def _transition(document: Document, new_status: str) -> None:
+    if new_status not in TRANSITIONS[document.status]:
+        raise InvalidTransition(
+            f"{document.display_number} cannot go from {document.status} to {new_status}."
+        )
+    document.status = new_status
+
+
+def _settled_status(document: Document) -> str:
+    if document.open_amount > 0:
+        return DocumentStatus.ISSUED
+    return DocumentStatus.PAID if document.doc_type in DEBIT_TYPES else DocumentStatus.CLOSED
+
+
+def _require_provider_staff(user: User | None, what: str) -> None:
+    if user is not None and not user.is_provider_staff:
+        raise PermissionDenied(f"Only provider staff can {what}.")
+
+
+def numbers_allocate(*, issuer_id: int, doc_type: str, count: int = 1) -> int:
+    """Take `count` consecutive numbers for (issuer, type) and return the first.
+
+    One statement: it creates the sequence on first use and otherwise increments it, holding the
+    row lock until the caller's transaction ends. A rolled-back transaction gives its numbers back,
+    so numbering stays gap-free; a billing chunk takes its whole block at once.
+    """
+    if count < 1:
+        raise ValueError("count must be positive")
+    table = DocumentSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (issuer_id, doc_type, last_number) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (issuer_id, doc_type) DO UPDATE "
+            f"SET last_number = {table}.last_number + EXCLUDED.last_number "
+            f"RETURNING last_number",
+            [issuer_id, doc_type, count],
+        )
+        last = cursor.fetchone()[0]
+    return last - count + 1
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_create(
+    *,
+    doc_type: str,
+    issuer: Account,
+    recipient: Account,
+    lines: Sequence[LineSpec],
+    acting_user: User | None = None,
+    reference: str = "",
+    memo: str = "",
+    due_date: datetime.date | None = None,
+    payment_method: PaymentMethod | None = None,
+) -> Document:
+    """A draft document with its lines. Each line's amount is rounded once, here."""
+    if doc_type not in DocumentType.values:
+        raise ApplicationError(f"Unknown document type {doc_type!r}.", field="doc_type")
+    if recipient.issuer_id != issuer.pk and not issuer.is_provider:
+        raise ApplicationError(f"{issuer} does not bill {recipient}.", field="recipient")
+    if issuer.pk == recipient.pk:
+        raise ApplicationError("An account cannot bill itself.", field="recipient")
+    if not lines:
+        raise ApplicationError("A document needs at least one line.", field="lines")
+    if payment_method is not None and payment_method.account_id != recipient.pk:
+        raise ApplicationError(
+            "The payment method belongs to another account.", field="payment_method"
+        )
+    currency = recipient.currency
+    document = Document.objects.create(
+        doc_type=doc_type,
+        issuer=issuer,
+        recipient=recipient,
+        currency=currency,
+        due_date=due_date,
+        reference=reference,
+        memo=memo,
+        payment_method=payment_method,
+    )
+    DocumentLine.objects.bulk_create(
+        [_line(document, position, spec) for position, spec in enumerate(lines, start=1)]
+    )
+    audit_record(actor=acting_user, action="document.create", obj=document, account=recipient)
+    return document
+
+
+def _line(document: Document, position: int, spec: LineSpec) -> DocumentLine:
+    quantity = to_decimal(spec.quantity)
+    unit_price = to_decimal(spec.unit_price)
+    tax_rate = to_decimal(spec.tax_rate)
+    amount = line_total(quantity=quantity, unit_price=unit_price, currency=document.currency)
+    return DocumentLine(
+        document=document,
+        position=position,
+        description=spec.description,
+        quantity=quantity,
+        unit_price=unit_price,
+        amount=amount,
+        tax_rate=tax_rate,
+        tax_amount=round_money(amount * tax_rate, document.currency),
+        period_start_date=spec.period_start_date,
+        period_end_date=spec.period_end_date,
+    )
+
+
+@transaction.atomic
+def document_issue(
+    *,
+    document: Document,
+    issue_date: datetime.date,
+    acting_user: User | None = None,
+    auto_apply: bool = True,
+) -> Document:
+    """Issue a draft: compute and store its totals, give it the next number, and book it.
+
+    Invoices and debit memos fall due after the recipient's payment terms (on the issue date for
+    prepaid accounts) unless the draft set a due date. A prepaid recipient's credit balance is
+    applied automatically (`auto_apply=False` only for a refund, which is applied to the credit
+    it refunds).
+    """
+    recipient = _lock_account(document.recipient_id)
+    document = _lock_documents([document.pk])[document.pk]
+    _transition(document, DocumentStatus.ISSUED)
+    totals = document.lines.aggregate(subtotal=Sum("amount"), tax=Sum("tax_amount"))
+    subtotal = totals["subtotal"] or ZERO
+    tax_total = totals["tax"] or ZERO
+    total = subtotal + tax_total
+    if total < 0:
+        raise ApplicationError("A document's total cannot be negative.", field="lines")
+    if document.doc_type in CREDIT_TYPES | {DocumentType.REFUND} and total <= 0:
+        raise ApplicationError("Payments, credit memos and refunds must be positive.")
+    document.subtotal, document.tax_total, document.total = subtotal, tax_total, total
+    document.open_amount = total
+    document.issue_date = issue_date
+    if document.due_date is None and document.doc_type in DEBIT_TYPES:
+        document.due_date = issue_date + datetime.timedelta(days=recipient.payment_terms_days)
+    document.number = numbers_allocate(issuer_id=document.issuer_id, doc_type=document.doc_type)
+    document.issued_at = timezone.now()
+    if total == 0:
+        document.status = _settled_status(document)
+        document.settled_at = document.issued_at
+    document.save()
+    debt, credit = _signed(document, total)
+    _balance_adjust(
+        issuer_id=document.issuer_id,
+        recipient_id=document.recipient_id,
+        currency=document.currency,
+        open_debt=debt,
+        credit=credit,
+    )
+    audit_record(
+        actor=acting_user,
+        action="document.issue",
+        obj=document,
+        account=recipient,
+        details={"number": document.display_number, "total": str(total)},
+    )
+    if auto_apply and recipient.credit_terms == Account.CreditTerms.PREPAID:
+        _apply_credit_balance(
+            issuer_id=document.issuer_id, recipient=recipient, acting_user=acting_user
+        )
+        document.refresh_from_db()
+    return document
+
+
+@transaction.atomic
+def document_cancel(
+    *, document: Document, acting_user: User | None = None, reason: str = ""
+) -> Document:
+    """Cancel a draft, or an issued document with nothing applied to it. Its number stays used;
+    it then counts in no figure. A document with applications must be unlinked first."""
+    _require_provider_staff(acting_user, "cancel documents")
+    recipient = _lock_account(document.recipient_id)
+    document = _lock_documents([document.pk])[document.pk]
+    was_live = document.status in LIVE_STATUSES
+    if was_live and document.open_amount != document.total:
+        raise InvalidTransition(
+            f"{document.display_number} has applications; unlink them before cancelling."
+        )
+    _transition(document, DocumentStatus.CANCELLED)
+    document.cancelled_at = timezone.now()
+    document.save(update_fields=["status", "cancelled_at"])
+    if was_live:
+        debt, credit = _signed(document, document.open_amount)
+        _balance_adjust(
+            issuer_id=document.issuer_id,
+            recipient_id=document.recipient_id,
+            currency=document.currency,
+            open_debt=-debt,
+            credit=-credit,
+        )
+    audit_record(
+        actor=acting_user,
+        action="document.cancel",
+        obj=document,
+        account=recipient,
+        details={"reason": reason},
+    )
+    return document
+
+
+# --- applications ------------------------------------------------------------------------------
+
+
+def _apply(
+    *,
+    credit: Document,
+    debit: Document,
+    amount: Decimal,
+    acting_user: User | None,
+) -> Application:
+    """Book one application between two locked documents. The caller holds the account lock."""
+    if credit.doc_type not in CREDIT_TYPES:
+        raise ApplicationError(f"{credit.display_number} is not a credit document.")
+    if debit.doc_type not in DEBIT_TYPES:
+        raise ApplicationError(f"{debit.display_number} is not a debit document.")
+    if (credit.issuer_id, credit.recipient_id) != (debit.issuer_id, debit.recipient_id):
+        raise ApplicationError("Both documents must be between the same two accounts.")
+    if credit.currency != debit.currency:
+        raise CurrencyMismatch("Both documents must be in the same currency.")
+    for doc in (credit, debit):
+        if doc.status not in LIVE_STATUSES:
+            raise InvalidTransition(f"{doc.display_number} is {doc.status}.")
+    amount = to_decimal(amount)
+    if amount <= 0:
+        raise ApplicationError("The amount to apply must be positive.", field="amount")
+    if round_money(amount, credit.currency) != amount:
+        raise ApplicationError("The amount has more decimals than the currency.", field="amount")
+    for doc in (credit, debit):
+        if amount > doc.open_amount:
+            raise ApplicationError(
+                f"{amount} exceeds the open amount of {doc.display_number} ({doc.open_amount}).",
+                field="amount",
+            )
+    now = timezone.now()
+    application = Application.objects.create(
+        credit_document=credit,
+        debit_document=debit,
+        amount=amount,
+        currency=credit.currency,
+        applied_at=now,
+        applied_by=acting_user if acting_user is not None and acting_user.pk else None,
+    )
+    for doc in (credit, debit):
+        doc.open_amount -= amount
+        new_status = _settled_status(doc)
+        if new_status != doc.status:
+            _transition(doc, new_status)
+            doc.settled_at = now if doc.open_amount == 0 else None
+        doc.save(update_fields=["open_amount", "status", "settled_at"])
+    _balance_adjust(
+        issuer_id=debit.issuer_id,
+        recipient_id=debit.recipient_id,
+        currency=debit.currency,
+        open_debt=-amount,
+        credit=-amount,
+    )
+    audit_record(
+        actor=acting_user,
+        action="application.create",
+        obj=application,
+        account_id=debit.recipient_id,
+        details={
+            "credit": credit.display_number,
+            "debit": debit.display_number,
+            "amount": str(amount),
+        },
+    )
+    return application
+
+
+@transaction.atomic
+def application_create(
+    *,
+    credit_document: Document,
+    debit_document: Document,
+    amount: Decimal,
+    acting_user: User | None,
+) -> Application:
+    """Link part of a credit document to part of a debit document (provider staff only)."""
+    _require_provider_staff(acting_user, "link documents")
+    _lock_account(debit_document.recipient_id)
+    docs = _lock_documents([credit_document.pk, debit_document.pk])
+    return _apply(
+        credit=docs[credit_document.pk],
+        debit=docs[debit_document.pk],
+        amount=amount,
+        acting_user=acting_user,
+    )
+
+
+@transaction.atomic
+def application_remove(*, application: Application, acting_user: User | None) -> Application:
+    """Unlink (provider staff only). The row stays, stamped with who unlinked it and when."""
+    _require_provider_staff(acting_user, "unlink documents")
+    _lock_account(application.debit_document.recipient_id)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.unapplied_at is not None:
+        raise InvalidTransition("This application was already unlinked.")
+    docs = _lock_documents([application.credit_document_id, application.debit_document_id])
+    now = timezone.now()
+    for doc in docs.values():
+        doc.open_amount += application.amount
+        new_status = _settled_status(doc)
+        if new_status != doc.status:
+            _transition(doc, new_status)
+            doc.settled_at = None
+        doc.save(update_fields=["open_amount", "status", "settled_at"])
+    application.unapplied_at = now
+    application.unapplied_by = acting_user if acting_user is not None and acting_user.pk else None
+    application.save(update_fields=["unapplied_at", "unapplied_by"])
+    debit = docs[application.debit_document_id]
+    _balance_adjust(
+        issuer_id=debit.issuer_id,
+        recipient_id=debit.recipient_id,
+        currency=debit.currency,
+        open_debt=application.amount,
+        credit=application.amount,
+    )
+    audit_record(
+        actor=acting_user,
+        action="application.remove",
+        obj=application,
+        account=debit.recipient,
+        details={"amount": str(application.amount)},
+    )
+    return application
+
+
+def _apply_credit_balance(
+    *,
+    issuer_id: int,
+    recipient: Account,
+    acting_user: User | None,
+    debit_ids: Sequence[int] | None = None,
+) -> list[Application]:
+    """Apply open credit to open debt: debit documents oldest due first (then oldest issued),
+    consuming credit documents oldest first. The caller holds the recipient's lock."""
+    pair = Document.objects.filter(issuer_id=issuer_id, recipient_id=recipient.pk).open()
+    debits = pair.debits()
+    if debit_ids is not None:
+        debits = debits.filter(pk__in=debit_ids)
+    debit_list = list(debits.order_by("due_date", "issue_date", "pk").values_list("pk", flat=True))
+    credit_list = list(pair.credits().order_by("issue_date", "pk").values_list("pk", flat=True))
+    if not debit_list or not credit_list:
+        return []
+    docs = _lock_documents([*debit_list, *credit_list])
+    made = []
+    credits = iter(credit_list)
+    credit = docs[next(credits)]
+    for debit_id in debit_list:
+        debit = docs[debit_id]
+        while debit.open_amount > 0:
+            while credit.open_amount == 0:
+                next_id = next(credits, None)
+                if next_id is None:
+                    return made
+                credit = docs[next_id]
+            amount = min(debit.open_amount, credit.open_amount)
+            made.append(_apply(credit=credit, debit=debit, amount=amount, acting_user=acting_user))
+    return made
+
+
+@transaction.atomic
+def credit_balance_apply(
+    *,
+    recipient: Account,
+    acting_user: User | None,
+    debit_documents: Sequence[Document] | None = None,
+) -> list[Application]:
+    """Pay open documents with the credit balance (seed 002): the system picks the order, oldest
+    due first. A term account chooses to do this; a prepaid account has it done automatically.
+    `debit_documents` narrows it to the documents the user chose to pay."""
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != recipient.pk
+    ):
+        raise PermissionDenied("You can pay only your own account's documents.")
+    locked = _lock_account(recipient.pk)
+    ids = None
+    if debit_documents is not None:
+        ids = [d.pk for d in debit_documents]
+        if any(d.recipient_id != recipient.pk for d in debit_documents):
+            raise ApplicationError("Those documents are not this account's.", field="documents")
+    return _apply_credit_balance(
+        issuer_id=locked.issuer_id, recipient=locked, acting_user=acting_user, debit_ids=ids
+    )
+
+
+# --- payments and refunds ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    recipient: Account,
+    amount: Decimal,
+    received_date: datetime.date,
+    acting_user: User | None,
+    payment_method: PaymentMethod | None = None,
+    reference: str = "",
+    apply_to: Sequence[Document] = (),
+) -> Document:
+    """Record money received from `recipient` by its issuer (an offline payment recorded by staff,
+    or a gateway charge): an issued payment document. Applied to `apply_to` in the given order,
+    and to anything open automatically when the recipient is prepaid."""
+    amount = to_decimal(amount)
+    if amount <= 0:
+        raise ApplicationError("A payment must be positive.", field="amount")
+    if round_money(amount, recipient.currency) != amount:
+        raise ApplicationError("The amount has more decimals than the currency.", field="amount")
+    if payment_method is not None and payment_method.account_id != recipient.pk:
+        raise ApplicationError(
+            "The payment method belongs to another account.", field="payment_method"
+        )
+    payment = document_create(
+        doc_type=DocumentType.PAYMENT,
+        issuer=recipient.issuer,
+        recipient=recipient,
+        lines=[LineSpec(description="Payment received", unit_price=amount)],
+        acting_user=acting_user,
+        reference=reference,
+        payment_method=payment_method,
+    )
+    payment = document_issue(document=payment, issue_date=received_date, acting_user=acting_user)
+    for target in apply_to:
+        docs = _lock_documents([payment.pk, target.pk])
+        credit, debit = docs[payment.pk], docs[target.pk]
+        if credit.open_amount == 0:
+            break
+        if debit.recipient_id != recipient.pk:
+            raise ApplicationError("That document is not this account's.", field="apply_to")
+        _apply(
+            credit=credit,
+            debit=debit,
+            amount=min(credit.open_amount, debit.open_amount),
+            acting_user=acting_user,
+        )
+    payment.refresh_from_db()
+    return payment
+
+
+@transaction.atomic
+def refund_issue(
+    *,
+    credit_document: Document,
+    amount: Decimal,
+    issue_date: datetime.date,
+    acting_user: User | None,
+    reference: str = "",
+) -> Document:
+    """Pay money back out of a payment or credit memo's open amount: a refund (a debit document)
+    applied against the credit document it refunds."""
+    _require_provider_staff(acting_user, "issue refunds")
+    refund = document_create(
+        doc_type=DocumentType.REFUND,
+        issuer=credit_document.issuer,
+        recipient=credit_document.recipient,
+        lines=[
+            LineSpec(
+                description=f"Refund of {credit_document.display_number}",
+                unit_price=to_decimal(amount),
+            )
+        ],
+        acting_user=acting_user,
+        reference=reference,
+        payment_method=credit_document.payment_method,
+    )
+    locked = _lock_documents([credit_document.pk])[credit_document.pk]
+    if to_decimal(amount) > locked.open_amount:
+        raise ApplicationError(
+            f"Only {locked.open_amount} of {locked.display_number} is open.", field="amount"
+        )
+    refund = document_issue(
+        document=refund, issue_date=issue_date, acting_user=acting_user, auto_apply=False
+    )
+    docs = _lock_documents([credit_document.pk, refund.pk])
+    _apply(
+        credit=docs[credit_document.pk],
+        debit=docs[refund.pk],
+        amount=refund.total,
+        acting_user=acting_user,
+    )
+    refund.refresh_from_db()
+    return refund
+
+
+# --- credit, reservations and reseller transactions ---------------------------------------------
+
+
+def _available_credit_locked(account: Account) -> Decimal:
+    from billing.selectors import account_financials
+
+    return account_financials(account=account).available_credit
+
+
+@transaction.atomic
+def credit_reserve(
+    *, account: Account, amount: Decimal, reference: str, acting_user: User | None = None
+) -> CreditReservation:
+    """Hold `amount` of `account`'s available credit for `reference` (e.g. an order).
+
+    The check and the reservation happen under the account's row lock, so concurrent callers never
+    together reserve more than is available. Raises InsufficientCredit.
+    """
+    amount = to_decimal(amount)
+    if amount <= 0:
+        raise ApplicationError("A reservation must be positive.", field="amount")
+    locked = _lock_account(account.pk)
+    available = _available_credit_locked(locked)
+    if amount > available:
+        raise InsufficientCredit(
+            f"Insufficient credit: {amount} needed, {available} available.",
+            extra={"available": available, "needed": amount},
+        )
+    reservation = CreditReservation.objects.create(
+        account=locked, amount=amount, currency=locked.currency, reference=reference
+    )
+    audit_record(
+        actor=acting_user,
+        action="credit.reserve",
+        obj=reservation,
+        account=locked,
+        details={"amount": str(amount), "reference": reference},
+    )
+    return reservation
+
+
+@transaction.atomic
+def credit_reservation_release(
+    *, reservation: CreditReservation, acting_user: User | None = None
+) -> CreditReservation:
+    """Give the credit back (order cancelled or failed). Releasing twice changes nothing."""
+    _lock_account(reservation.account_id)
+    reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.status != CreditReservation.Status.ACTIVE:
+        return reservation
+    reservation.status = CreditReservation.Status.RELEASED
+    reservation.closed_at = timezone.now()
+    reservation.save(update_fields=["status", "closed_at"])
+    audit_record(
+        actor=acting_user, action="credit.release", obj=reservation, account=reservation.account
+    )
+    return reservation
+
+
+@transaction.atomic
+def reseller_transaction_record(
+    *,
+    account: Account,
+    amount: Decimal,
+    description: str,
+    reference: str = "",
+    reservation: CreditReservation | None = None,
+    acting_user: User | None = None,
+) -> ResellerTransaction:
+    """Record a charge waiting for the reseller's billing order. If it comes from a reserved order,
+    the reservation is consumed in the same transaction, so the credit is never counted twice."""
+    amount = to_decimal(amount)
+    if round_money(amount, account.currency) != amount:
+        raise ApplicationError("The amount has more decimals than the currency.", field="amount")
+    locked = _lock_account(account.pk)
+    if reservation is not None:
+        reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
+        if reservation.account_id != locked.pk:
+            raise ApplicationError("The reservation belongs to another account.")
+        if reservation.status != CreditReservation.Status.ACTIVE:
+            raise InvalidTransition(f"The reservation is already {reservation.status}.")
+        reservation.status = CreditReservation.Status.CONSUMED
+        reservation.closed_at = timezone.now()
+        reservation.save(update_fields=["status", "closed_at"])
+    tx = ResellerTransaction.objects.create(
+        account=locked,
+        amount=amount,
+        currency=locked.currency,
+        description=description,
+        reference=reference,
+        reservation=reservation,
+    )
+    audit_record(
+        actor=acting_user,
+        action="reseller_transaction.record",
+        obj=tx,
+        account=locked,
+        details={"amount": str(amount)},
+    )
+    return tx

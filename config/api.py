@@ -1,0 +1,20 @@
+"""API plumbing shared by every app's API views: the error mapping."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from resellers.exceptions import ApplicationError, PermissionDenied
+
+
+def exception_handler(exc, context):
+    """Domain errors become 400 naming the field (403 for PermissionDenied)."""
+    if isinstance(exc, PermissionDenied):
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, ApplicationError):
+        body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,341 @@
+"""Writes on accounts. Each service is one transaction and writes an audit row."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj,
+    account: Account | None = None,
+    account_id: int | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """One audit row. Call it inside the service's transaction."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        account_id=account.pk if account is not None else account_id,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        details=details or {},
+    )
+
+
+def customer_class_default() -> CustomerClass:
+    """The default customer class; a fresh installation creates it with on-hold billing on."""
+    default = CustomerClass.objects.filter(is_default=True).first()
+    if default is not None:
+        return default
+    try:
+        with transaction.atomic():
+            return CustomerClass.objects.create(
+                name="Default", is_default=True, bill_for_subscriptions_on_hold=True
+            )
+    except IntegrityError:
+        return CustomerClass.objects.get(is_default=True)
+
+
+def _issuer_for(*, kind: str, parent: Account | None) -> Account | None:
+    """The one upstream issuer (DESIGN.md): the resale reseller for its customers, else the
+    provider at the top of the tree."""
+    if kind == Account.Kind.PROVIDER:
+        return None
+    if parent is None:
+        raise ApplicationError("Resellers and customers need a parent account.", field="parent")
+    if kind == Account.Kind.RESELLER:
+        if not parent.is_provider:
+            raise ApplicationError("A reseller's parent must be the provider.", field="parent")
+        return parent
+    # customer
+    if parent.is_provider:
+        return parent
+    if not parent.is_reseller:
+        raise ApplicationError("A customer's parent is a reseller or the provider.", field="parent")
+    if parent.reseller_model == Account.ResellerModel.RESALE:
+        return parent
+    return parent.issuer
+
+
+@transaction.atomic
+def account_create(
+    *,
+    kind: str,
+    name: str,
+    parent: Account | None = None,
+    currency: str | None = None,
+    customer_class: CustomerClass | None = None,
+    reseller_model: str = "",
+    reseller_code: str | None = None,
+    credit_terms: str = Account.CreditTerms.PREPAID,
+    credit_limit: Decimal = Decimal("0"),
+    payment_terms_days: int = 0,
+    daily_invoicing: str | None = None,
+    acting_user: User | None = None,
+) -> Account:
+    """Create an account in the tree, with its issuer derived from its parent.
+
+    A net-terms resale reseller starts with daily invoicing `prepaid_only`; a referral reseller
+    with `disabled`, since daily invoicing does not apply to it.
+    """
+    if kind not in Account.Kind.values:
+        raise ApplicationError(f"Unknown account kind {kind!r}.", field="kind")
+    if kind == Account.Kind.RESELLER and reseller_model not in Account.ResellerModel.values:
+        raise ApplicationError("A reseller is either resale or referral.", field="reseller_model")
+    if kind != Account.Kind.RESELLER:
+        reseller_model = ""
+        reseller_code = None
+    if credit_limit < 0:
+        raise ApplicationError("The credit limit cannot be negative.", field="credit_limit")
+    if credit_terms == Account.CreditTerms.PREPAID:
+        credit_limit = Decimal("0")
+    issuer = _issuer_for(kind=kind, parent=parent)
+    if daily_invoicing is None:
+        daily_invoicing = (
+            Account.DailyInvoicing.DISABLED
+            if reseller_model == Account.ResellerModel.REFERRAL
+            else Account.DailyInvoicing.PREPAID_ONLY
+        )
+    if currency is None:
+        currency = parent.currency if parent is not None else "USD"
+    if issuer is not None and currency != issuer.currency:
+        raise ApplicationError(
+            f"The account's currency must be its issuer's ({issuer.currency}).", field="currency"
+        )
+    if reseller_code is not None and Account.objects.filter(reseller_code=reseller_code).exists():
+        raise ApplicationError("This reseller code is taken.", field="reseller_code")
+    account = Account.objects.create(
+        kind=kind,
+        name=name,
+        parent=parent,
+        issuer=issuer,
+        currency=currency,
+        customer_class=customer_class or customer_class_default(),
+        reseller_model=reseller_model,
+        reseller_code=reseller_code,
+        credit_terms=credit_terms,
+        credit_limit=credit_limit,
+        payment_terms_days=payment_terms_days,
+        daily_invoicing=daily_invoicing,
+    )
+    audit_record(actor=acting_user, action="account.create", obj=account, account=account)
+    return account
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    account: Account,
+    name: str,
+    email: str,
+    phone: str = "",
+    is_bill_to: bool = False,
+    is_primary: bool = False,
+    created_at: datetime.datetime | None = None,
+    acting_user: User | None = None,
+) -> Contact:
+    """Add a contact. Marking it bill-to or primary takes that role from any other contact."""
+    if is_bill_to:
+        Contact.objects.filter(account=account, is_bill_to=True).update(is_bill_to=False)
+    if is_primary:
+        Contact.objects.filter(account=account, is_primary=True).update(is_primary=False)
+    contact = Contact.objects.create(
+        account=account,
+        name=name,
+        email=email,
+        phone=phone,
+        is_bill_to=is_bill_to,
+        is_primary=is_primary,
+        created_at=created_at or timezone.now(),
+    )
+    audit_record(actor=acting_user, action="contact.create", obj=contact, account=account)
+    return contact
+
+
+@transaction.atomic
+def payment_method_create(
+    *,
+    account: Account,
+    kind: str,
+    label: str = "",
+    gateway_token: str = "",
+    card_last4: str = "",
+    expiry_date: datetime.date | None = None,
+    make_default: bool = False,
+    acting_user: User | None = None,
+) -> PaymentMethod:
+    """Add a payment method. A card needs a gateway token and an expiry; others carry neither.
+
+    The first method of an account becomes its default.
+    """
+    if kind not in PaymentMethod.Kind.values:
+        raise ApplicationError(f"Unknown payment method {kind!r}.", field="kind")
+    if kind == PaymentMethod.Kind.CARD:
+        if not gateway_token or expiry_date is None:
+            raise ApplicationError("A card needs a gateway token and an expiry date.", field="kind")
+    elif gateway_token or expiry_date:
+        raise ApplicationError("Only cards carry a gateway token.", field="gateway_token")
+    Account.objects.select_for_update().get(pk=account.pk)
+    has_default = PaymentMethod.objects.filter(account=account, is_default=True).exists()
+    if make_default and has_default:
+        PaymentMethod.objects.filter(account=account, is_default=True).update(is_default=False)
+    method = PaymentMethod.objects.create(
+        account=account,
+        kind=kind,
+        label=label,
+        gateway_token=gateway_token,
+        card_last4=card_last4,
+        expiry_date=expiry_date,
+        is_default=make_default or not has_default,
+    )
+    audit_record(actor=acting_user, action="payment_method.create", obj=method, account=account)
+    return method
+
+
+@transaction.atomic
+def payment_method_set_default(
+    *, payment_method: PaymentMethod, acting_user: User | None = None
+) -> PaymentMethod:
+    """Make `payment_method` its account's one default."""
+    Account.objects.select_for_update().get(pk=payment_method.account_id)
+    PaymentMethod.objects.filter(account_id=payment_method.account_id, is_default=True).exclude(
+        pk=payment_method.pk
+    ).update(is_default=False)
+    PaymentMethod.objects.filter(pk=payment_method.pk).update(is_default=True)
+    payment_method.is_default = True
+    audit_record(
+        actor=acting_user,
+        action="payment_method.set_default",
+        obj=payment_method,
+        account=payment_method.account,
+    )
+    return payment_method
+
+
+FINANCIAL_FIELDS = (
+    "credit_terms",
+    "credit_limit",
+    "payment_terms_days",
+    "daily_invoicing",
+    "credit_hold",
+    "auto_topup_enabled",
+    "auto_topup_threshold",
+    "auto_topup_amount",
+    "auto_topup_payment_method",
+)
+PROVIDER_ONLY_FIELDS = frozenset(
+    {"credit_terms", "credit_limit", "payment_terms_days", "daily_invoicing", "credit_hold"}
+)
+
+
+def _require_provider_staff(user: User | None, what: str) -> None:
+    if user is not None and not user.is_provider_staff:
+        raise PermissionDenied(f"Only provider staff can change {what}.")
+
+
+@transaction.atomic
+def account_update_financials(*, account: Account, acting_user: User | None, **changes) -> Account:
+    """Change an account's financial information (seed 000's Edit window), atomically.
+
+    Provider staff may change everything. Only provider staff may change credit terms, credit
+    limit, payment terms, daily invoicing and credit hold; the account's own users may change
+    its automatic top-up settings. Nothing is saved unless every value is valid.
+    """
+    unknown = set(changes) - set(FINANCIAL_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Not a financial field: {', '.join(sorted(unknown))}.")
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    touched = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    restricted = sorted(PROVIDER_ONLY_FIELDS & set(touched))
+    if restricted:
+        _require_provider_staff(acting_user, ", ".join(f.replace("_", " ") for f in restricted))
+    for field, value in changes.items():
+        setattr(locked, field, value)
+
+    if locked.credit_limit is None or locked.credit_limit < 0:
+        raise ApplicationError("The credit limit cannot be negative.", field="credit_limit")
+    if locked.credit_terms == Account.CreditTerms.PREPAID and locked.credit_limit != 0:
+        raise ApplicationError(
+            "A prepaid account has no credit limit; choose net terms first.", field="credit_limit"
+        )
+    if locked.payment_terms_days is None or locked.payment_terms_days < 0:
+        raise ApplicationError("Payment terms are a number of days.", field="payment_terms_days")
+    if locked.daily_invoicing not in Account.DailyInvoicing.values:
+        raise ApplicationError("Unknown daily invoicing mode.", field="daily_invoicing")
+    if (
+        "daily_invoicing" in touched
+        and locked.is_referral_reseller
+        and locked.daily_invoicing != Account.DailyInvoicing.DISABLED
+    ):
+        raise ApplicationError(
+            "Daily invoicing does not apply to referral resellers.", field="daily_invoicing"
+        )
+    method = locked.auto_topup_payment_method
+    if method is not None and method.account_id != locked.pk:
+        raise ApplicationError(
+            "The top-up payment method must be one of this account's own.",
+            field="auto_topup_payment_method",
+        )
+    if locked.auto_topup_threshold is not None and locked.auto_topup_threshold < 0:
+        raise ApplicationError(
+            "The top-up threshold cannot be negative.", field="auto_topup_threshold"
+        )
+    if locked.auto_topup_amount is not None and locked.auto_topup_amount <= 0:
+        raise ApplicationError("The top-up amount must be positive.", field="auto_topup_amount")
+    if locked.auto_topup_enabled:
+        for field in ("auto_topup_threshold", "auto_topup_amount"):
+            if getattr(locked, field) is None:
+                raise ApplicationError(
+                    "Automatic top-up needs a threshold and an amount.", field=field
+                )
+        if method is None and not locked.payment_methods.filter(is_default=True).exists():
+            raise ApplicationError(
+                "Automatic top-up needs a payment method to charge.",
+                field="auto_topup_payment_method",
+            )
+    locked.save(update_fields=[*FINANCIAL_FIELDS, "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="account.update_financials",
+        obj=locked,
+        account=locked,
+        details={
+            k: (str(v.pk) if hasattr(v, "pk") else str(v) if v is not None else None)
+            for k, v in touched.items()
+        },
+    )
+    return locked
+
+
+def account_set_daily_invoicing(
+    *, account: Account, mode: str, acting_user: User | None
+) -> Account:
+    """The equivalent of seed 000's ResellerDailyInvoicingSet_API method."""
+    if not account.is_reseller:
+        raise ApplicationError("Daily invoicing is set on resellers only.", field="mode")
+    if mode not in Account.DailyInvoicing.values:
+        raise ApplicationError(
+            f"Mode must be one of {', '.join(Account.DailyInvoicing.values)}.", field="mode"
+        )
+    return account_update_financials(account=account, acting_user=acting_user, daily_invoicing=mode)
+
+
+@transaction.atomic
+def user_create(
+    *, username: str, password: str, account: Account, email: str = "", is_staff: bool = False
+) -> User:
+    """A login acting for `account`. Provider staff may also use the Django admin."""
+    user = User(username=username, email=email, account=account, is_staff=is_staff)
+    user.set_password(password)
+    user.save()
+    return user

@@ -1,0 +1,55 @@
+"""The one scoping helper. Every panel view and API view gets its querysets through `scope()`.
+
+A user sees its own account and the accounts under it; provider staff see everything. Two levels:
+- "details": name, contacts, status, sign-up date. A referral reseller sees these of its customers.
+- "financial": documents, payment methods, prices, subscriptions. A referral reseller sees only
+  its own; a resale reseller sees its own and its customers'.
+
+Each scoped model declares `tenant_paths` (lookups from the model to an Account) and
+`tenant_level`. Anything outside the scope is simply absent from the queryset, so a guessed id
+answers 404.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from resellers.models import Account
+
+DETAILS = "details"
+FINANCIAL = "financial"
+
+
+def is_provider_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_provider_staff)
+
+
+def account_ids(user, *, level: str = DETAILS) -> QuerySet | None:
+    """Ids of the accounts `user` may see at `level`; None means "all" (provider staff)."""
+    if not (user and user.is_authenticated):
+        return Account.objects.none().values("pk")
+    if user.is_provider_staff:
+        return None
+    account = user.account
+    if account is None:
+        return Account.objects.none().values("pk")
+    if account.kind == Account.Kind.RESELLER:
+        if level == FINANCIAL and account.reseller_model == Account.ResellerModel.REFERRAL:
+            return Account.objects.filter(pk=account.pk).values("pk")
+        return Account.objects.filter(Q(pk=account.pk) | Q(parent_id=account.pk)).values("pk")
+    return Account.objects.filter(pk=account.pk).values("pk")
+
+
+def scope(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` narrowed to what `user` may see, by the model's `tenant_paths`/`tenant_level`."""
+    model = queryset.model
+    paths = getattr(model, "tenant_paths", None)
+    if paths is None:
+        raise TypeError(f"{model.__name__} declares no tenant_paths; it cannot be served scoped")
+    ids = account_ids(user, level=getattr(model, "tenant_level", FINANCIAL))
+    if ids is None:
+        return queryset
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{path}__in": ids})
+    return queryset.filter(condition)
