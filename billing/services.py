@@ -160,10 +160,9 @@ def document_create(
     """A draft document with its lines. Each line's amount is rounded once, here."""
     if doc_type not in DocumentType.values:
         raise ApplicationError(f"Unknown document type {doc_type!r}.", field="doc_type")
-    if recipient.issuer_id != issuer.pk and not issuer.is_provider:
+    if recipient.issuer_id != issuer.pk:
+        # Every account has exactly one upstream issuer (DESIGN.md "Accounts").
         raise ApplicationError(f"{issuer} does not bill {recipient}.", field="recipient")
-    if issuer.pk == recipient.pk:
-        raise ApplicationError("An account cannot bill itself.", field="recipient")
     if not lines:
         raise ApplicationError("A document needs at least one line.", field="lines")
     if payment_method is not None and payment_method.account_id != recipient.pk:

@@ -1,0 +1,73 @@
+"""Read-only admin views of the ledger. Documents are issued, applied and cancelled only through
+billing.services; issued documents are immutable, so nothing here edits or deletes them."""
+
+from django.contrib import admin
+
+from billing.models import Application, Balance, Document, DocumentLine, ResellerTransaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LineInline(admin.TabularInline):
+    model = DocumentLine
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "display_number",
+        "doc_type",
+        "status",
+        "issuer",
+        "recipient",
+        "issue_date",
+        "total",
+        "open_amount",
+        "currency",
+    )
+    list_filter = ("doc_type", "status")
+    search_fields = ("recipient__name", "reference")
+    inlines = [LineInline]
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "credit_document",
+        "debit_document",
+        "amount",
+        "applied_at",
+        "applied_by",
+        "unapplied_at",
+        "unapplied_by",
+    )
+
+
+@admin.register(Balance)
+class BalanceAdmin(ReadOnlyAdmin):
+    list_display = ("issuer", "recipient", "open_debt", "credit_balance", "currency")
+
+
+@admin.register(ResellerTransaction)
+class ResellerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("account", "description", "amount", "currency", "status", "created_at")
+    list_filter = ("status",)
