@@ -281,10 +281,12 @@ def document_cancel(
             f"{document.display_number} has applications; unlink them before cancelling."
         )
     _transition(document, DocumentStatus.CANCELLED)
+    released = document.open_amount
+    document.open_amount = ZERO  # a cancelled document leaves nothing open
     document.cancelled_at = timezone.now()
-    document.save(update_fields=["status", "cancelled_at"])
+    document.save(update_fields=["status", "open_amount", "cancelled_at"])
     if was_live:
-        debt, credit = _signed(document, document.open_amount)
+        debt, credit = _signed(document, released)
         _balance_adjust(
             issuer_id=document.issuer_id,
             recipient_id=document.recipient_id,
