@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
 
 from billing.models import (
     CREDIT_TYPES,
@@ -25,10 +25,14 @@ from billing.models import (
     Balance,
     CreditReservation,
     Document,
+    DocumentStatus,
+    DocumentType,
     ResellerTransaction,
 )
 from billing.money import ZERO
-from resellers.models import Account
+from resellers.models import Account, User
+from resellers.selectors import can_see_financials
+from resellers.tenancy import is_provider_staff, scope
 
 
 @dataclass(frozen=True)
@@ -206,3 +210,33 @@ def balance_mismatches() -> list[Mismatch]:
                     )
                 )
     return problems
+
+
+def account_financials_visible(*, user: User, account: Account) -> Financials | None:
+    """`account_financials` when `user` may see `account`'s figures, else None (a referral
+    reseller sees its customers' details, never their figures)."""
+    if not can_see_financials(user=user, account=account):
+        return None
+    return account_financials(account=account)
+
+
+def documents_visible(*, user: User) -> QuerySet[Document]:
+    """The documents `user` may see (resellers.tenancy.scope), with their lines.
+
+    Each row carries `shown_status` and `shown_open_amount`: what this user is shown. Provider
+    staff see the real values, drafts included. Everyone else sees issued documents only, and a
+    credit memo that is not cancelled is always closed with nothing open: its value lives in the
+    credit balance (seed 002, "A credit memo is always closed for a reseller"). Filter on the
+    shown values, so what a list answers matches what it shows.
+    """
+    qs = scope(Document.objects.all(), user).select_related("issuer", "recipient")
+    qs = qs.prefetch_related("lines")
+    if is_provider_staff(user):
+        return qs.annotate(shown_status=F("status"), shown_open_amount=F("open_amount"))
+    always_closed = Q(doc_type=DocumentType.CREDIT_MEMO) & ~Q(status=DocumentStatus.CANCELLED)
+    return qs.exclude(status=DocumentStatus.DRAFT).annotate(
+        shown_status=Case(
+            When(always_closed, then=Value(DocumentStatus.CLOSED.value)), default=F("status")
+        ),
+        shown_open_amount=Case(When(always_closed, then=Value(ZERO)), default=F("open_amount")),
+    )

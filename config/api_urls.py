@@ -1,9 +1,32 @@
-"""REST API v1 routes."""
+"""REST API v1 routes (DESIGN.md "Stable names": extend, don't rename)."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
+from resellers.api import (
+    ContactViewSet,
+    DailyInvoicingView,
+    ObtainTokenView,
+    PaymentMethodViewSet,
+)
+
+router = DefaultRouter()
+router.register("resellers", ResellerViewSet, basename="reseller")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
+router.register("documents", DocumentViewSet, basename="document")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path(
+        "resellers/<int:pk>/daily-invoicing/",
+        DailyInvoicingView.as_view(),
+        name="api-reseller-daily-invoicing",
+    ),
+    path("", include(router.urls)),
 ]

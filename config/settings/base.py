@@ -119,6 +119,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set, where two models use the same field name (status) or one choice
+    # set serves two fields (daily_invoicing, mode).
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "resellers.models.Account.Status",
+        "DocumentStatusEnum": "billing.models.DocumentStatus",
+        "DailyInvoicingEnum": "resellers.models.Account.DailyInvoicing",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

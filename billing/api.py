@@ -1,0 +1,131 @@
+"""REST API reads that carry ledger data: resellers and customers (their detail shows the
+figures), and documents.
+
+Every queryset comes from a selector that goes through `resellers.tenancy.scope`, so another
+tenant's id answers 404. An account's figures are shown only when
+`resellers.selectors.can_see_financials` allows it (`account_financials_visible`): a referral
+reseller sees its customers' details, never their figures, documents or payment methods.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from billing.models import Document, DocumentStatus, DocumentType
+from billing.selectors import account_financials_visible, documents_visible
+from billing.serializers import (
+    CustomerDetailSerializer,
+    DocumentSerializer,
+    ResellerDetailSerializer,
+)
+from resellers.api import IdFilter
+from resellers.models import Account
+from resellers.selectors import customers_visible, resellers_visible
+from resellers.serializers import CustomerSerializer, ResellerSerializer
+
+
+class _AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    """List: the accounts' details. Retrieve: details, contacts and, where the user may see
+    them, the financial information and figures (`financials`, else null)."""
+
+    queryset = Account.objects.none()  # the model, for the schema; rows come from the selector
+    detail_serializer_class: type = ResellerDetailSerializer
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return self.detail_serializer_class
+        return self.serializer_class
+
+    def retrieve(self, request, *args, **kwargs):
+        account = self.get_object()
+        figures = account_financials_visible(user=request.user, account=account)
+        context = {**self.get_serializer_context(), "figures": figures}
+        return Response(self.get_serializer_class()(account, context=context).data)
+
+
+class ResellerFilter(django_filters.FilterSet):
+    class Meta:
+        model = Account
+        fields = ["reseller_model", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["resellers"]), retrieve=extend_schema(tags=["resellers"])
+)
+class ResellerViewSet(_AccountViewSet):
+    serializer_class = ResellerSerializer
+    detail_serializer_class = ResellerDetailSerializer
+    filterset_class = ResellerFilter
+    search_fields = ["name", "reseller_code"]
+    ordering_fields = ["name", "created_at", "id"]
+
+    def get_queryset(self):
+        queryset = resellers_visible(user=self.request.user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("contacts")
+        return queryset
+
+
+class CustomerFilter(django_filters.FilterSet):
+    reseller = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Account
+        fields = ["reseller", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["customers"]), retrieve=extend_schema(tags=["customers"])
+)
+class CustomerViewSet(_AccountViewSet):
+    serializer_class = CustomerSerializer
+    detail_serializer_class = CustomerDetailSerializer
+    filterset_class = CustomerFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at", "id"]
+
+    def get_queryset(self):
+        queryset = customers_visible(user=self.request.user)
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("contacts")
+        return queryset
+
+
+class DocumentFilter(django_filters.FilterSet):
+    recipient = IdFilter(field_name="recipient_id")
+    issuer = IdFilter(field_name="issuer_id")
+    type = django_filters.ChoiceFilter(field_name="doc_type", choices=DocumentType.choices)
+    status = django_filters.ChoiceFilter(
+        field_name="shown_status",
+        choices=DocumentStatus.choices,
+        help_text="The status as you are shown it (a credit memo is always closed to resellers).",
+    )
+    issued_from = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
+    issued_to = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
+
+    class Meta:
+        model = Document
+        fields = ["recipient", "issuer", "type", "status", "issued_from", "issued_to"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["documents"]), retrieve=extend_schema(tags=["documents"])
+)
+class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
+    """AR documents received by the accounts whose finances you may see, with their lines.
+
+    Provider staff see everything, drafts included; everyone else sees issued documents, and a
+    credit memo is always closed to them: its value lives in the credit balance (seed 002).
+    """
+
+    queryset = Document.objects.none()
+    serializer_class = DocumentSerializer
+    filterset_class = DocumentFilter
+    search_fields = ["reference", "recipient__name"]
+    ordering_fields = ["issue_date", "due_date", "total", "id"]
+
+    def get_queryset(self):
+        return documents_visible(user=self.request.user)

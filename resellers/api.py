@@ -1,0 +1,148 @@
+"""REST API on accounts: token auth, contacts, payment methods, and a reseller's daily invoicing.
+
+Views are thin: they take their querysets from `resellers.selectors` (every one through
+`resellers.tenancy.scope`, so another tenant's object answers 404), call one service, and let
+`config.api.exception_handler` turn domain errors into 400/403.
+
+The `resellers/` and `customers/` read endpoints live in `billing.api`: their detail carries the
+ledger's figures, and `resellers` imports no other app (DESIGN.md, "Architecture").
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from resellers.exceptions import ApplicationError
+from resellers.models import Contact, PaymentMethod
+from resellers.selectors import contacts_visible, payment_methods_visible, resellers_visible
+from resellers.serializers import (
+    ContactSerializer,
+    DailyInvoicingSerializer,
+    PaymentMethodSerializer,
+    TokenSerializer,
+)
+from resellers.services import account_set_daily_invoicing
+from resellers.tenancy import is_provider_staff
+
+NOT_FOUND = OpenApiResponse(description="Not found, or not yours to see.")
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """`POST auth/token/` with `username` and `password` answers `{"token": ...}`; send it as
+    `Authorization: Token <token>`. Bad credentials answer 400."""
+
+    @extend_schema(
+        tags=["auth"],
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(description="Missing or wrong username or password."),
+        },
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """An account id. Not a ModelChoiceFilter: that would validate the id against every
+    account and so tell a caller which ids exist in other tenants."""
+
+    field_class = forms.IntegerField
+
+
+class ContactFilter(django_filters.FilterSet):
+    account = IdFilter(field_name="account_id")
+
+    class Meta:
+        model = Contact
+        fields = ["account", "is_bill_to", "is_primary"]
+
+
+class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    """Contacts of the accounts you may see (a referral reseller sees its customers' too)."""
+
+    queryset = Contact.objects.none()  # the model, for the schema; rows come from the selector
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    search_fields = ["name", "email"]
+    ordering_fields = ["created_at", "name", "id"]
+
+    def get_queryset(self):
+        return contacts_visible(user=self.request.user)
+
+
+class PaymentMethodFilter(django_filters.FilterSet):
+    account = IdFilter(field_name="account_id")
+
+    class Meta:
+        model = PaymentMethod
+        fields = ["account", "kind", "is_default", "is_active"]
+
+
+class PaymentMethodViewSet(viewsets.ReadOnlyModelViewSet):
+    """Payment methods of the accounts whose finances you may see. Cards show the last four
+    digits and the expiry, never the gateway token."""
+
+    queryset = PaymentMethod.objects.none()
+    serializer_class = PaymentMethodSerializer
+    filterset_class = PaymentMethodFilter
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return payment_methods_visible(user=self.request.user)
+
+
+class IsProviderStaff(BasePermission):
+    """Checked on the object, so that another tenant's object answers 404 before this 403."""
+
+    message = "Only provider staff can change a reseller's daily invoicing."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return is_provider_staff(request.user)
+
+
+class DailyInvoicingView(APIView):
+    """`PUT resellers/{id}/daily-invoicing/` with `{"mode": ...}` (seed 000's
+    ResellerDailyInvoicingSet_API). Provider staff only; referral resellers accept `disabled`
+    only. Saved through `account_set_daily_invoicing`, which writes the audit row."""
+
+    permission_classes = [IsAuthenticated, IsProviderStaff]
+
+    @extend_schema(
+        tags=["resellers"],
+        request=DailyInvoicingSerializer,
+        responses={
+            200: DailyInvoicingSerializer,
+            400: OpenApiResponse(description="Bad mode; the body names the field `mode`."),
+            403: OpenApiResponse(description="Only provider staff may change it."),
+            404: NOT_FOUND,
+        },
+    )
+    def put(self, request, pk: int):
+        reseller = get_object_or_404(resellers_visible(user=request.user), pk=pk)
+        self.check_object_permissions(request, reseller)
+        serializer = DailyInvoicingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            reseller = account_set_daily_invoicing(
+                account=reseller, mode=serializer.validated_data["mode"], acting_user=request.user
+            )
+        except ApplicationError as exc:
+            if exc.field == "daily_invoicing":  # the service's name for what this API calls mode
+                exc.field = "mode"
+            raise
+        return Response(
+            DailyInvoicingSerializer({"id": reseller.pk, "mode": reseller.daily_invoicing}).data
+        )

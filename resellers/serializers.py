@@ -1,0 +1,124 @@
+"""API shapes of accounts. Serializers only shape data; rules live in services and selectors.
+
+Payment methods never carry the gateway token out: last four digits and expiry only.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from resellers.models import Account, Contact, PaymentMethod
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "name",
+            "email",
+            "phone",
+            "is_bill_to",
+            "is_primary",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class NestedContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "email", "phone", "is_bill_to", "is_primary", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "label",
+            "card_last4",
+            "expiry_date",
+            "is_default",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountRefSerializer(serializers.ModelSerializer):
+    """Another account, by id and name."""
+
+    class Meta:
+        model = Account
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class _AccountDetailsSerializer(serializers.ModelSerializer):
+    """What anyone who may see the account sees: name, status, currency, sign-up date."""
+
+    signed_up_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class ResellerSerializer(_AccountDetailsSerializer):
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "status",
+            "currency",
+            "reseller_model",
+            "reseller_code",
+            "signed_up_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerSerializer(_AccountDetailsSerializer):
+    reseller = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Account
+        fields = ["id", "name", "status", "currency", "reseller", "signed_up_at"]
+        read_only_fields = fields
+
+    def get_reseller(self, account: Account) -> int | None:
+        """The reseller the customer signed up with (resale or referral); null if direct."""
+        parent = account.parent
+        return parent.pk if parent is not None and parent.is_reseller else None
+
+
+class FinancialSettingsSerializer(serializers.ModelSerializer):
+    """An account's financial information (seed 000's Financial Information section)."""
+
+    class Meta:
+        model = Account
+        fields = [
+            "credit_terms",
+            "credit_limit",
+            "payment_terms_days",
+            "daily_invoicing",
+            "credit_hold",
+            "auto_topup_enabled",
+            "auto_topup_threshold",
+            "auto_topup_amount",
+            "auto_topup_payment_method",
+        ]
+        read_only_fields = fields
+
+
+class DailyInvoicingSerializer(serializers.Serializer):
+    """`PUT resellers/{id}/daily-invoicing/`: seed 000's ResellerDailyInvoicingSet_API."""
+
+    id = serializers.IntegerField(read_only=True)
+    mode = serializers.ChoiceField(choices=Account.DailyInvoicing.choices)

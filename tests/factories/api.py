@@ -1,0 +1,30 @@
+"""Factory helpers the API tests need beyond tests/factories/__init__.py: contacts, non-card
+payment methods and drafts, all built through the services."""
+
+from decimal import Decimal
+
+from billing import services as ledger
+from billing.models import Document, DocumentType
+from resellers import services as accounts
+from resellers.models import Account, Contact, PaymentMethod
+
+
+def contact(account: Account, name: str, **kwargs) -> Contact:
+    email = kwargs.pop("email", f"{name.lower().replace(' ', '.')}@example.com")
+    return accounts.contact_create(account=account, name=name, email=email, **kwargs)
+
+
+def cash(account: Account, *, label: str = "Cash", default: bool = False) -> PaymentMethod:
+    return accounts.payment_method_create(
+        account=account, kind=PaymentMethod.Kind.CASH, label=label, make_default=default
+    )
+
+
+def draft_invoice(recipient: Account, amount: Decimal | str) -> Document:
+    """A draft (never issued) invoice from the recipient's issuer."""
+    return ledger.document_create(
+        doc_type=DocumentType.INVOICE,
+        issuer=recipient.issuer,
+        recipient=recipient,
+        lines=[ledger.LineSpec(description="Draft line", unit_price=Decimal(amount))],
+    )
