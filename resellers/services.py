@@ -256,6 +256,8 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
         raise ApplicationError(f"Not a financial field: {', '.join(sorted(unknown))}.")
     locked = Account.objects.select_for_update().get(pk=account.pk)
     touched = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    if not touched:
+        return locked  # nothing changes, so nothing is written or audited
     restricted = sorted(PROVIDER_ONLY_FIELDS & set(touched))
     if restricted:
         _require_provider_staff(acting_user, ", ".join(f.replace("_", " ") for f in restricted))

@@ -136,6 +136,12 @@ class TestFinancialInformation:
                 services.account_update_financials(account=reseller_a, acting_user=me, **change)
         assert Account.objects.get(pk=reseller_a.pk).credit_limit == D("1000.00")
 
+    def test_saving_unchanged_values_writes_nothing(self, reseller_a, provider_user):
+        services.account_update_financials(
+            account=reseller_a, acting_user=provider_user, credit_limit=reseller_a.credit_limit
+        )
+        assert not AuditEvent.objects.filter(action="account.update_financials").exists()
+
     def test_reseller_chooses_its_own_top_up_method(self, reseller_a):
         me = f.user(account=reseller_a)
         card = f.card(reseller_a)
