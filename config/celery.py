@@ -1,4 +1,11 @@
-"""The Celery app. Redis is the broker; tasks live in each app's tasks.py."""
+"""The Celery app. Redis is the broker (CELERY_BROKER_URL); tasks live in each app's tasks.py.
+
+    celery -A config worker --loglevel INFO
+    celery -A config beat --loglevel INFO
+
+The beat schedule is static, in code: CELERY_BEAT_SCHEDULE in config/settings/base.py. With no
+CELERY_BROKER_URL (the embedded demo default) tasks run eagerly, in the caller's process.
+"""
 
 import os
 

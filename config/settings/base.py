@@ -128,7 +128,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "dashboard/table.html"
 
 # Celery: Redis broker in every real deployment; eager mode only as the embedded default.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
