@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served locally, not from a CDN
     "resellers",
     "billing",
     "orders",
@@ -118,6 +119,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Provider, reseller and customer billing: accounts, documents, balances.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per choice set, where two models use the same field name (status) or one choice
     # set serves two fields (daily_invoicing, mode).
@@ -157,4 +161,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Django's default config gives "django" a console handler of its own; without this override
+    # every line would print twice (once there, once through root).
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -49,3 +49,8 @@ def test_docs_page_is_served(db):
     response = APIClient().get("/api/v1/docs/")
     assert response.status_code == 200
     assert b"/api/v1/schema/" in response.content
+    # Swagger UI's scripts are served locally (drf-spectacular-sidecar): the network may be closed.
+    assert b"cdn.jsdelivr.net" not in response.content
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in (
+        response.content
+    )
