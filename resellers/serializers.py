@@ -8,6 +8,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from resellers.models import Account, Contact, PaymentMethod
+from resellers.services import FINANCIAL_FIELDS
 
 
 class TokenSerializer(serializers.Serializer):
@@ -103,17 +104,7 @@ class FinancialSettingsSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = [
-            "credit_terms",
-            "credit_limit",
-            "payment_terms_days",
-            "daily_invoicing",
-            "credit_hold",
-            "auto_topup_enabled",
-            "auto_topup_threshold",
-            "auto_topup_amount",
-            "auto_topup_payment_method",
-        ]
+        fields = list(FINANCIAL_FIELDS)
         read_only_fields = fields
 
 
