@@ -115,10 +115,11 @@ class DocumentFilter(django_filters.FilterSet):
     list=extend_schema(tags=["documents"]), retrieve=extend_schema(tags=["documents"])
 )
 class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
-    """AR documents received by the accounts whose finances you may see, with their lines.
+    """Invoices, debit memos, credit memos, payments and refunds of the accounts whose finances
+    you may see, with their lines and open amounts.
 
-    Provider staff see everything, drafts included; everyone else sees issued documents, and a
-    credit memo is always closed to them: its value lives in the credit balance (seed 002).
+    Provider staff see every document, drafts included. Everyone else sees issued documents, and
+    a credit memo always reads closed: its value is part of the account's credit balance.
     """
 
     queryset = Document.objects.none()

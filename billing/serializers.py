@@ -26,10 +26,9 @@ def _money(**kwargs) -> serializers.DecimalField:
 
 
 class FinancialsSerializer(serializers.Serializer):
-    """An account's financial information and its figures towards its upstream issuer.
+    """An account's financial information and its figures towards the account that bills it."""
 
-    Serializes `{"account": Account, "figures": billing.selectors.Financials}`.
-    """
+    # Serializes {"account": Account, "figures": billing.selectors.Financials}.
 
     currency = serializers.CharField(source="figures.currency", read_only=True)
     credit_terms = serializers.ChoiceField(

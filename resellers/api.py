@@ -114,9 +114,11 @@ class IsProviderStaff(BasePermission):
 
 
 class DailyInvoicingView(APIView):
-    """`PUT resellers/{id}/daily-invoicing/` with `{"mode": ...}` (seed 000's
-    ResellerDailyInvoicingSet_API). Provider staff only; referral resellers accept `disabled`
-    only. Saved through `account_set_daily_invoicing`, which writes the audit row."""
+    """Set how a reseller is invoiced daily: `prepaid_only` (only its customers' orders prepaid
+    by a single payment), `all` (every order of the reseller and its customers) or `disabled`.
+    Provider staff only. Referral resellers are not invoiced daily and accept `disabled` only."""
+
+    # Seed 000's ResellerDailyInvoicingSet_API; the service writes the audit row.
 
     permission_classes = [IsAuthenticated, IsProviderStaff]
 

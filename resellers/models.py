@@ -240,9 +240,10 @@ class PaymentMethod(models.Model):
         ]
 
     def __str__(self) -> str:
+        name = self.label or self.get_kind_display()
         if self.kind == self.Kind.CARD and self.card_last4:
-            return f"Card •••• {self.card_last4}"
-        return self.label or self.get_kind_display()
+            return f"{name} •••• {self.card_last4}"
+        return name
 
     def token_is_active(self, on_date: datetime.date) -> bool:
         """A card's token can be charged on `on_date`: present, active and not expired."""

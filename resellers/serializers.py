@@ -100,7 +100,7 @@ class CustomerSerializer(_AccountDetailsSerializer):
 
 
 class FinancialSettingsSerializer(serializers.ModelSerializer):
-    """An account's financial information (seed 000's Financial Information section)."""
+    """An account's financial information: credit terms, limit, daily invoicing, top-up."""
 
     class Meta:
         model = Account
@@ -109,7 +109,7 @@ class FinancialSettingsSerializer(serializers.ModelSerializer):
 
 
 class DailyInvoicingSerializer(serializers.Serializer):
-    """`PUT resellers/{id}/daily-invoicing/`: seed 000's ResellerDailyInvoicingSet_API."""
+    """A reseller's daily invoicing mode."""
 
     id = serializers.IntegerField(read_only=True)
     mode = serializers.ChoiceField(choices=Account.DailyInvoicing.choices)

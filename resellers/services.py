@@ -271,7 +271,7 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
             "A prepaid account has no credit limit; choose net terms first.", field="credit_limit"
         )
     if locked.payment_terms_days is None or locked.payment_terms_days < 0:
-        raise ApplicationError("Payment terms are a number of days.", field="payment_terms_days")
+        raise ApplicationError("Payment terms cannot be negative.", field="payment_terms_days")
     if locked.daily_invoicing not in Account.DailyInvoicing.values:
         raise ApplicationError("Unknown daily invoicing mode.", field="daily_invoicing")
     if (

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from billing import services as ledger
 from billing.models import Application, Document, DocumentStatus, DocumentType
@@ -47,6 +48,7 @@ class _Seeder:
         self.today = today
         self.report = SeedReport()
         self.staff: User | None = None
+        self.new_accounts: set[int] = set()  # created by this run
 
     def day(self, offset: int) -> datetime.date:
         return self.today + datetime.timedelta(days=offset)
@@ -58,9 +60,17 @@ class _Seeder:
         if existing is not None:
             return existing
         self.report.note(f"{kind} {name}")
-        return accounts.account_create(
+        account = accounts.account_create(
             kind=kind, name=name, parent=parent, acting_user=self.staff, **kw
         )
+        # Demo accounts signed up well before their first documents (a year for the provider's
+        # partners, half a year for end customers), so the pages' dates hang together.
+        days = 180 if kind == Account.Kind.CUSTOMER else 365
+        signed_up = timezone.now() - datetime.timedelta(days=days)
+        Account.objects.filter(pk=account.pk).update(created_at=signed_up)
+        account.created_at = signed_up
+        self.new_accounts.add(account.pk)
+        return account
 
     def contact(
         self, account: Account, *, name: str, email: str, bill_to: bool, primary: bool
@@ -68,12 +78,14 @@ class _Seeder:
         existing = Contact.objects.filter(account=account, email=email).first()
         if existing is not None:
             return existing
+        known = Contact.objects.filter(account=account).count()
         return accounts.contact_create(
             account=account,
             name=name,
             email=email,
             is_bill_to=bill_to,
             is_primary=primary,
+            created_at=account.created_at + datetime.timedelta(minutes=known),
             acting_user=self.staff,
         )
 
@@ -250,8 +262,7 @@ class _Seeder:
             "auto_topup_amount": D("1000.00"),
             "auto_topup_payment_method": card,
         }
-        r1.refresh_from_db()
-        if any(getattr(r1, k) != v for k, v in topup.items()):
+        if r1.pk in self.new_accounts:  # never undo what a user changed since the first run
             accounts.account_update_financials(account=r1, acting_user=self.staff, **topup)
         self.user("reseller1", r1, email="owen@northwind.example")
 

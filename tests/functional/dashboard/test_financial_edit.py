@@ -121,7 +121,7 @@ def test_good_edit_saves_audits_and_redirects_with_a_message(staff_client, world
     assert field(page, "daily_invoicing") == "All purchases"
     assert field(page, "credit_limit") == "2,500.00 USD"
     assert field(page, "credit_hold") == "On hold"
-    assert field(page, "auto_topup_payment_method") == "Card •••• 4242"
+    assert field(page, "auto_topup_payment_method") == "Credit card •••• 4242"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_good_edit_saves_audits_and_redirects_with_a_message(staff_client, world
         (good_data(credit_limit="-1.00"), "credit_limit", "cannot be negative"),
         (good_data(credit_limit="abc"), "credit_limit", "Enter a number."),
         (good_data(payment_terms_days="thirty"), "payment_terms_days", "Enter a whole number."),
-        (good_data(payment_terms_days="-5"), "payment_terms_days", "number of days"),
+        (good_data(payment_terms_days="-5"), "payment_terms_days", "cannot be negative"),
         (good_data(auto_topup_amount="lots"), "auto_topup_amount", "Enter a number."),
         (good_data(auto_topup_amount="0"), "auto_topup_amount", "must be positive"),
         (good_data(auto_topup_threshold="-10"), "auto_topup_threshold", "cannot be negative"),

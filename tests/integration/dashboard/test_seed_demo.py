@@ -112,3 +112,26 @@ def test_balances_are_the_hand_computed_ones():
     memo = Document.objects.get(recipient=r1, doc_type=DocumentType.CREDIT_MEMO)
     assert memo.open_amount == D("50.00")
     assert Document.objects.filter(issuer=r1).exclude(status="draft").count() >= 3
+
+
+def test_second_run_keeps_what_a_user_changed():
+    from resellers.models import AuditEvent
+    from resellers.services import account_update_financials
+
+    _seed()
+    northwind = Account.objects.get(name="Northwind Cloud Services")
+    account_update_financials(account=northwind, acting_user=None, auto_topup_threshold=D("750.00"))
+    audits = AuditEvent.objects.count()
+    _seed()
+    northwind.refresh_from_db()
+    assert northwind.auto_topup_threshold == D("750.00")
+    assert AuditEvent.objects.count() == audits
+
+
+def test_accounts_signed_up_before_their_documents():
+    _seed()
+    northwind = Account.objects.get(name="Northwind Cloud Services")
+    first_issue = Document.objects.filter(recipient=northwind).order_by("issue_date").first()
+    assert northwind.created_at.date() < first_issue.issue_date
+    contacts = list(northwind.contacts.order_by("created_at"))
+    assert [c.created_at.date() for c in contacts] == [northwind.created_at.date()] * 2
