@@ -401,3 +401,34 @@ class ResellerTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount} {self.currency}"
+
+
+class GatewayCharge(models.Model):
+    """What was asked of the payment gateway, keyed by our idempotency key, so a retried charge
+    (after a timeout, a crash, a second click) never charges twice."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        DECLINED = "declined", "Declined"
+        REFUNDED = "refunded", "Refunded"
+
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    payment_method = models.ForeignKey(
+        "resellers.PaymentMethod", on_delete=models.PROTECT, related_name="charges"
+    )
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    gateway_reference = models.CharField(max_length=120, blank=True)
+    payment = models.OneToOneField(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="gateway_charge"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key}: {self.amount} {self.currency} {self.status}"

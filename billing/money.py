@@ -83,3 +83,10 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(ZERO, currency)
+
+
+def round_unit_price(amount: Decimal) -> Decimal:
+    """Unit prices and rates keep four decimal places, rounded half-up."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
+    return amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)

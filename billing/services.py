@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -691,3 +691,68 @@ def reseller_transaction_record(
         details={"amount": str(amount)},
     )
     return tx
+
+
+# --- card charges through the gateway ----------------------------------------------------------
+
+
+def card_charge(
+    *,
+    payment_method: PaymentMethod,
+    amount: Decimal,
+    idempotency_key: str,
+    charge_date: datetime.date,
+    acting_user: User | None = None,
+    reference: str = "",
+) -> Document:
+    """Charge a card through the gateway and book the payment (a credit document).
+
+    Not one transaction on purpose: the gateway is called outside any, so no row lock is held
+    while it answers. Safety comes from the idempotency key: a key already booked returns its
+    payment without calling the gateway; a key the gateway saw but we did not book (timeout,
+    crash) is sent again with the same key and the gateway returns the first charge. Raises
+    CardDeclined, GatewayError (GatewayTimeout included) and writes nothing then.
+    """
+    from billing.gateway import get_gateway
+    from billing.models import GatewayCharge
+
+    amount = to_decimal(amount)
+    if amount <= 0:
+        raise ApplicationError("A charge must be positive.", field="amount")
+    booked = GatewayCharge.objects.filter(idempotency_key=idempotency_key).first()
+    if booked is not None:
+        return booked.payment
+    if payment_method.kind != PaymentMethod.Kind.CARD or not payment_method.token_is_active(
+        charge_date
+    ):
+        raise ApplicationError("The card has no active token.", field="payment_method")
+    account = payment_method.account
+    charge_reference = get_gateway().charge(
+        token=payment_method.gateway_token,
+        amount=amount,
+        currency=account.currency,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        with transaction.atomic():
+            payment = payment_record(
+                recipient=account,
+                amount=amount,
+                received_date=charge_date,
+                acting_user=acting_user,
+                payment_method=payment_method,
+                reference=reference or charge_reference,
+            )
+            GatewayCharge.objects.create(
+                idempotency_key=idempotency_key,
+                payment_method=payment_method,
+                amount=amount,
+                currency=account.currency,
+                status=GatewayCharge.Status.SUCCEEDED,
+                gateway_reference=charge_reference,
+                payment=payment,
+            )
+    except IntegrityError:
+        # A concurrent call with the same key booked it first: theirs is the one payment.
+        return GatewayCharge.objects.get(idempotency_key=idempotency_key).payment
+    return payment

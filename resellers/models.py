@@ -106,6 +106,11 @@ class Account(models.Model):
         max_length=12, choices=DailyInvoicing.choices, default=DailyInvoicing.PREPAID_ONLY
     )
     credit_hold = models.BooleanField(default=False)
+    order_approval_required = models.BooleanField(
+        default=True,
+        help_text="An end customer's orders wait for its reseller's approval (seed 004). Locked "
+        "on while the reseller pays by card, whatever is stored here.",
+    )
 
     auto_topup_enabled = models.BooleanField(default=False)
     auto_topup_threshold = models.DecimalField(

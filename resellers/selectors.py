@@ -40,3 +40,44 @@ def can_see_financials(*, user: User, account: Account) -> bool:
     reseller sees only its customers' details)."""
     ids = account_ids(user, level=FINANCIAL)
     return ids is None or ids.filter(pk=account.pk).exists()
+
+
+def default_payment_method(*, account: Account) -> PaymentMethod | None:
+    """The account's default method, active or not: a deactivated default card still means the
+    account pays by card (and its token is then inactive)."""
+    return PaymentMethod.objects.filter(account=account, is_default=True).first()
+
+
+def approving_reseller(*, customer: Account) -> Account | None:
+    """The reseller whose approval the customer's orders may need: its resale reseller."""
+    parent = customer.parent
+    if (
+        customer.kind == Account.Kind.CUSTOMER
+        and parent is not None
+        and parent.kind == Account.Kind.RESELLER
+        and parent.reseller_model == Account.ResellerModel.RESALE
+    ):
+        return parent
+    return None
+
+
+def order_approval_locked(*, reseller: Account) -> bool:
+    """Seed 004: while the reseller pays by credit card every toggle is locked (on)."""
+    method = default_payment_method(account=reseller)
+    return method is not None and method.kind == PaymentMethod.Kind.CARD
+
+
+def order_approval_required(*, customer: Account | None) -> bool:
+    """Whether an order by `customer` waits for its reseller's approval.
+
+    On by default. A reseller paying by cash, deposit or bank transfer may switch it per
+    customer. A reseller paying by card requires approval for every order, whatever the stored
+    toggle says: switching from cash or deposit to card keeps each toggle in its previous state,
+    locked, and approval required regardless.
+    """
+    if customer is None:
+        return False  # a reseller's own order
+    reseller = approving_reseller(customer=customer)
+    if reseller is None:
+        return False  # referral and direct customers: no reseller approval
+    return customer.order_approval_required or order_approval_locked(reseller=reseller)

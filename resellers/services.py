@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
+from resellers.selectors import approving_reseller, order_approval_locked
 
 
 def audit_record(
@@ -341,3 +342,38 @@ def user_create(
     user.set_password(password)
     user.save()
     return user
+
+
+@transaction.atomic
+def customer_set_order_approval(
+    *, customer: Account, required: bool, acting_user: User | None
+) -> Account:
+    """Switch a customer's order-approval toggle (seed 004). Only its reseller's users or provider
+    staff; refused while the reseller pays by card (the toggle is locked)."""
+    reseller = approving_reseller(customer=customer)
+    if reseller is None:
+        raise ApplicationError("Only customers of a resale reseller have an approval toggle.")
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != reseller.pk
+    ):
+        raise PermissionDenied("Only the customer's reseller can change this.")
+    locked = Account.objects.select_for_update().get(pk=customer.pk)
+    if order_approval_locked(reseller=reseller):
+        raise ApplicationError(
+            "Order approval is locked on while you pay by credit card.",
+            field="order_approval_required",
+        )
+    if locked.order_approval_required == required:
+        return locked
+    locked.order_approval_required = required
+    locked.save(update_fields=["order_approval_required", "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="customer.set_order_approval",
+        obj=locked,
+        account=locked,
+        details={"required": required},
+    )
+    return locked

@@ -1,0 +1,111 @@
+"""Order emails, through Django's email framework (console backend in the demo).
+
+Mail goes out after the transaction commits (`transaction.on_commit`), so a rolled-back order
+never mails anyone.
+
+Seed 004: the reseller's Order Confirmation goes, for every order its end customers place, to the
+first that exists of: the bill-to contact, the primary contact, the oldest contact, the user who
+approves the order (when approval applies).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from resellers.models import Account, Contact, User
+
+
+def confirmation_recipient(*, account: Account, approver: User | None = None) -> str | None:
+    """Seed 004's priority: bill-to, primary, oldest contact, then the approver."""
+    contacts = Contact.objects.filter(account=account)
+    for chosen in (
+        contacts.filter(is_bill_to=True).first(),
+        contacts.filter(is_primary=True).first(),
+        contacts.order_by("created_at", "id").first(),
+    ):
+        if chosen is not None and chosen.email:
+            return chosen.email
+    if approver is not None and approver.email:
+        return approver.email
+    return None
+
+
+def _status_url(order) -> str:
+    base = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    try:
+        return base + reverse("order-status", args=[order.pk])
+    except NoReverseMatch:
+        return f"{base}/orders/{order.pk}/"
+
+
+def _send(subject: str, body: str, to: str | None) -> None:
+    if to:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
+        )
+
+
+def _customer_email(order) -> str | None:
+    if order.billing_contact_email:
+        return order.billing_contact_email
+    if order.placed_by_id and order.placed_by.email:
+        return order.placed_by.email
+    if order.customer_id:
+        return confirmation_recipient(account=order.customer)
+    return None
+
+
+def order_submitted(*, order) -> None:
+    """The customer gets its status link; the reseller its Order Confirmation for a customer's
+    order. Without any contact, a reseller whose approval applies hears at approval instead."""
+    number = order.display_number
+    if order.customer_id:
+        _send(
+            f"We received your order {number}",
+            f"Thank you for your order {number}.\nFollow its status here: {_status_url(order)}\n",
+            _customer_email(order),
+        )
+    reseller = order.credit_account
+    if order.customer_id and reseller.is_reseller:
+        _send(
+            f"Order Confirmation: {number} from {order.customer.name}",
+            f"{order.customer.name} placed order {number}.\n"
+            f"Total cost {order.total_cost} {order.currency}, "
+            f"total amount {order.total_amount} {order.currency}.\n"
+            f"Status: {order.get_status_display()}.\n",
+            confirmation_recipient(account=reseller),
+        )
+
+
+def order_approved(*, order, approver: User | None) -> None:
+    """Only when no contact could take the confirmation at submission: the approver gets it."""
+    reseller = order.credit_account
+    if order.customer_id and confirmation_recipient(account=reseller) is None:
+        _send(
+            f"Order Confirmation: {order.display_number} from {order.customer.name}",
+            f"You approved order {order.display_number} of {order.customer.name}.\n",
+            confirmation_recipient(account=reseller, approver=approver),
+        )
+
+
+def insufficient_credit(*, order) -> None:
+    reseller = order.credit_account
+    _send(
+        f"Order {order.display_number} not executed: insufficient credit",
+        f"Order {order.display_number} needs {order.total_cost} {order.currency} of available "
+        "credit and was not executed. Pay off some of your debt or top up your balance, then "
+        "accept the order, or cancel it.\n",
+        confirmation_recipient(account=reseller, approver=order.approved_by),
+    )
+
+
+def order_completed(*, order) -> None:
+    if order.customer_id:
+        _send(
+            f"Your order {order.display_number} is complete",
+            f"Order {order.display_number} has been executed. Details: {_status_url(order)}\n",
+            _customer_email(order),
+        )

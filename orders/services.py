@@ -1,0 +1,522 @@
+"""Writes on orders and subscriptions: create, submit, approve, validate, execute, cancel.
+
+The validation chain (seed 004), in this order:
+1. available-credit check: the order's total cost for its first billing period, before tax, is
+   reserved on the credit account under its row lock (billing.services.credit_reserve). Not enough
+   -> *Unexecuted due to Insufficient Credit*, the reseller notified, the order listed for the
+   distributor; nothing reserved.
+2. auto-executed-product check: any product that needs manual execution -> *Submitted to
+   Distributor* (the reservation stays until the distributor executes or cancels). An order that
+   mixes both kinds is split into two sub-orders and stays *Submitted* until both are executed.
+3. active-token check, only when the credit account pays by card: no token, or an inactive or
+   expired one -> *Pending* with seed 004's warning; a gateway error or a declined card ->
+   *Pending*, not submitted to the distributor. Either way the reservation is released.
+4. execution: subscriptions created, charges recorded (reseller transactions), reservation
+   consumed, *Completed*.
+
+The gateway is called outside any transaction (no lock held while it answers); the charge's
+idempotency key is the order's, so a retry after a timeout never charges twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing import services as ledger
+from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
+from billing.money import ZERO, line_total
+from orders import notifications
+from orders.models import (
+    BillingPeriod,
+    DeliveryStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from orders.selectors import catalogue_products, order_parties, price_quote
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import Account, PaymentMethod, User
+from resellers.selectors import default_payment_method, order_approval_required
+from resellers.services import audit_record
+
+TOKEN_WARNING = "Your payment method does not support this action. Please contact your distributor."
+GATEWAY_FAILED = (
+    "The payment gateway did not accept the charge, so the order was not submitted to the "
+    "distributor. Try again later."
+)
+
+
+class InvalidOrderTransition(ApplicationError):
+    pass
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    product: Product
+    quantity: int
+    discount: Decimal = Decimal("0")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _require_status(order: Order, allowed: Sequence[str], action: str) -> None:
+    if order.status not in allowed:
+        raise InvalidOrderTransition(
+            f"Order {order.display_number} is {order.get_status_display()}; it cannot be {action}."
+        )
+
+
+def _is_reseller_side(user: User | None, order: Order) -> bool:
+    """Provider staff, or a user of the account whose credit the order uses."""
+    if user is None or user.is_provider_staff:
+        return True
+    return user.account_id == order.credit_account_id
+
+
+def _first_period_end(start: datetime.date, period: str) -> datetime.date:
+    """The exclusive end of the first billing period: the same day next month (or year), clamped
+    to the month's last day."""
+    months = 12 if period == BillingPeriod.ANNUAL else 1
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = start.day
+    while True:
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            day -= 1
+
+
+def _billing_period(product: Product) -> str:
+    if product.billing_type == Product.BillingType.RECURRING_ANNUAL:
+        return BillingPeriod.ANNUAL
+    return BillingPeriod.MONTHLY
+
+
+def _charged_now(item: OrderItem) -> bool:
+    """Recurring fees are billed in advance and one-time fees at once; usage is billed in arrears
+    and trials start free: neither is charged when the order executes."""
+    product = item.product
+    if product.billing_type == Product.BillingType.USAGE:
+        return False
+    return not product.trial_days
+
+
+# --- create and submit -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_create(
+    *,
+    placed_by: User,
+    items: Sequence[ItemSpec],
+    customer: Account | None = None,
+    reseller: Account | None = None,
+    billing_contact_name: str = "",
+    billing_contact_email: str = "",
+    notes: str = "",
+) -> Order:
+    """A draft order with priced items. `customer` None means the reseller orders for itself.
+
+    Refuses products outside the ordering account's catalogue and quantities below one.
+    """
+    if not items:
+        raise ApplicationError("An order needs at least one item.", field="items")
+    if customer is None and reseller is None:
+        raise ApplicationError("Say who the order is for.", field="customer")
+    if customer is not None and customer.kind != Account.Kind.CUSTOMER:
+        raise ApplicationError("Orders are placed for end customers.", field="customer")
+    if not placed_by.is_provider_staff:
+        own = placed_by.account_id
+        allowed = (customer is not None and own in (customer.pk, customer.parent_id)) or (
+            customer is None and reseller is not None and own == reseller.pk
+        )
+        if not allowed:
+            raise PermissionDenied("You cannot order for that account.")
+    credit_account = order_parties(customer=customer, reseller=reseller)
+    if credit_account.is_referral_reseller:
+        raise ApplicationError("Referral resellers do not buy; their customers order directly.")
+    orderer = customer or credit_account
+    allowed_ids = set(catalogue_products(account=orderer).values_list("pk", flat=True))
+    order = Order.objects.create(
+        credit_account=credit_account,
+        customer=customer,
+        currency=credit_account.currency,
+        placed_by=placed_by if placed_by.pk else None,
+        billing_contact_name=billing_contact_name,
+        billing_contact_email=billing_contact_email,
+        notes=notes,
+    )
+    total_cost = total_amount = ZERO
+    for spec in items:
+        if spec.product.pk not in allowed_ids:
+            raise ApplicationError(
+                f"{spec.product.name} is not in {orderer.name}'s catalogue.", field="items"
+            )
+        if not isinstance(spec.quantity, int) or spec.quantity < 1:
+            raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
+        if spec.product.currency != credit_account.currency:
+            raise ApplicationError(f"{spec.product.name} is sold in another currency.")
+        quote = price_quote(product=spec.product, customer=customer, credit_account=credit_account)
+        qty = Decimal(spec.quantity)
+        cost = line_total(quantity=qty, unit_price=quote.unit_cost, currency=order.currency)
+        gross = line_total(quantity=qty, unit_price=quote.unit_price, currency=order.currency)
+        if spec.discount < 0 or spec.discount > gross:
+            raise ApplicationError("A discount lies between zero and the line.", field="discount")
+        OrderItem.objects.create(
+            order=order,
+            product=spec.product,
+            quantity=spec.quantity,
+            unit_cost=quote.unit_cost,
+            unit_price=quote.unit_price,
+            discount=spec.discount,
+            total_cost=cost,
+            total_amount=gross - spec.discount,
+        )
+        total_cost += cost
+        total_amount += gross - spec.discount
+    order.total_cost, order.total_amount = total_cost, total_amount
+    order.save(update_fields=["total_cost", "total_amount"])
+    audit_record(actor=placed_by, action="order.create", obj=order, account=credit_account)
+    return order
+
+
+def order_submit(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    """Submit a draft: it waits for the reseller's approval where the toggle says so (seed 004),
+    otherwise it goes through the validation chain at once. The reseller is told of every order
+    its customers place; the customer gets a link to the order's status page."""
+    with transaction.atomic():
+        order = _lock(order)
+        _require_status(order, [OrderStatus.DRAFT], "submitted")
+        order.submitted_at = timezone.now()
+        needs_approval = order_approval_required(customer=order.customer)
+        order.status = OrderStatus.PENDING_APPROVAL if needs_approval else OrderStatus.SUBMITTED
+        order.save(update_fields=["status", "submitted_at"])
+        audit_record(
+            actor=acting_user, action="order.submit", obj=order, account=order.credit_account
+        )
+        notifications.order_submitted(order=order)
+    if needs_approval:
+        return order
+    return _validate(order=order, acting_user=acting_user, today=today)
+
+
+def order_approve(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    """The reseller's *Accept order*: for an order pending approval, or one left unexecuted for
+    lack of credit (after paying off debt or topping up), or one pending for its card token."""
+    with transaction.atomic():
+        order = _lock(order)
+        if not _is_reseller_side(acting_user, order):
+            raise PermissionDenied("Only the reseller can approve its customers' orders.")
+        _require_status(
+            order,
+            [OrderStatus.PENDING_APPROVAL, OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING],
+            "approved",
+        )
+        if order.status == OrderStatus.PENDING_APPROVAL:
+            order.approved_at = timezone.now()
+            order.approved_by = acting_user if acting_user is not None and acting_user.pk else None
+            notifications.order_approved(order=order, approver=order.approved_by)
+        order.status = OrderStatus.SUBMITTED
+        order.status_message = ""
+        order.save(update_fields=["status", "status_message", "approved_at", "approved_by"])
+        audit_record(
+            actor=acting_user, action="order.approve", obj=order, account=order.credit_account
+        )
+    return _validate(order=order, acting_user=acting_user, today=today)
+
+
+# --- the validation chain ----------------------------------------------------------------------
+
+
+def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    # 1. Available-credit check and reservation, one transaction under the account's lock.
+    with transaction.atomic():
+        order = _lock(order)
+        _require_status(order, [OrderStatus.SUBMITTED], "validated")
+        try:
+            order.reservation = (
+                ledger.credit_reserve(
+                    account=order.credit_account,
+                    amount=order.total_cost,
+                    reference=f"order:{order.pk}",
+                    acting_user=acting_user,
+                )
+                if order.total_cost > 0
+                else None
+            )
+        except ledger.InsufficientCredit as exc:
+            order.status = OrderStatus.UNEXECUTED_CREDIT
+            order.status_message = exc.message
+            order.save(update_fields=["status", "status_message"])
+            notifications.insufficient_credit(order=order)
+            return order
+        order.save(update_fields=["reservation"])
+
+        # 2. Auto-executed-product check.
+        items = list(order.items.select_related("product"))
+        manual = [i for i in items if not i.product.auto_executed]
+        parent = None
+        if manual and len(manual) < len(items):
+            parent, order = order, _split(order=order, items=items, acting_user=acting_user)
+        elif manual:
+            order.status = OrderStatus.SUBMITTED_TO_DISTRIBUTOR
+            order.save(update_fields=["status"])
+            return order
+
+    # 3. Active-token check (card only) and the charge, outside the transaction.
+    if _charge_if_card(order=order, acting_user=acting_user, today=today):
+        # 4. Execution.
+        _execute(order=order, acting_user=acting_user, today=today)
+    return Order.objects.get(pk=(parent or order).pk)
+
+
+def _split(*, order: Order, items: list[OrderItem], acting_user: User | None) -> Order:
+    """Split an order mixing auto-executed and manual products into two sub-orders, moving the
+    reservation with them (same lock, same total: availability does not change). The parent
+    stays *Submitted*; the manual sub-order goes to the distributor; the auto sub-order is
+    returned to continue the chain."""
+    if order.reservation is not None:
+        ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
+        order.reservation = None
+    order.save(update_fields=["reservation"])
+    parts = (
+        ([i for i in items if i.product.auto_executed], OrderStatus.SUBMITTED),
+        ([i for i in items if not i.product.auto_executed], OrderStatus.SUBMITTED_TO_DISTRIBUTOR),
+    )
+    children = []
+    for part, status in parts:
+        child = Order.objects.create(
+            parent=order,
+            order_type=order.order_type,
+            credit_account=order.credit_account,
+            customer=order.customer,
+            currency=order.currency,
+            placed_by=order.placed_by,
+            approved_by=order.approved_by,
+            approved_at=order.approved_at,
+            submitted_at=order.submitted_at,
+            status=status,
+            total_cost=sum((i.total_cost for i in part), ZERO),
+            total_amount=sum((i.total_amount for i in part), ZERO),
+        )
+        OrderItem.objects.filter(pk__in=[i.pk for i in part]).update(order=child)
+        if child.total_cost > 0:
+            child.reservation = ledger.credit_reserve(
+                account=order.credit_account,
+                amount=child.total_cost,
+                reference=f"order:{child.pk}",
+                acting_user=acting_user,
+            )
+            child.save(update_fields=["reservation"])
+        children.append(child)
+    return children[0]
+
+
+def _charge_if_card(*, order: Order, acting_user: User | None, today: datetime.date) -> bool:
+    """Step 3. True when the order may execute: the credit account does not pay by card, or its
+    card was charged (or had been, for this order). Otherwise the order is left *Pending* with
+    the reason, its reservation released, and False."""
+    method = default_payment_method(account=order.credit_account)
+    if method is None or method.kind != PaymentMethod.Kind.CARD or order.total_cost == 0:
+        return True
+    if not method.token_is_active(today):
+        _set_pending(order=order, message=TOKEN_WARNING, acting_user=acting_user)
+        return False
+    try:
+        payment = ledger.card_charge(
+            payment_method=method,
+            amount=order.total_cost,
+            idempotency_key=f"order:{order.pk}:charge",
+            charge_date=today,
+            acting_user=acting_user,
+            reference=f"Card payment for order {order.display_number}",
+        )
+    except (GatewayError, GatewayTimeout, CardDeclined) as exc:
+        message = "The card was declined." if isinstance(exc, CardDeclined) else GATEWAY_FAILED
+        _set_pending(order=order, message=message, acting_user=acting_user)
+        return False
+    Order.objects.filter(pk=order.pk).update(payment=payment)
+    return True
+
+
+@transaction.atomic
+def _set_pending(*, order: Order, message: str, acting_user: User | None) -> None:
+    order = _lock(order)
+    if order.reservation is not None:
+        ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
+    order.status = OrderStatus.PENDING
+    order.status_message = message
+    order.reservation = None
+    order.save(update_fields=["status", "status_message", "reservation"])
+    audit_record(
+        actor=acting_user,
+        action="order.pending",
+        obj=order,
+        account=order.credit_account,
+        details={"reason": message},
+    )
+
+
+@transaction.atomic
+def _execute(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    """Step 4: create the subscriptions, record the charges, consume the reservation."""
+    order = _lock(order)
+    _require_status(
+        order, [OrderStatus.SUBMITTED, OrderStatus.SUBMITTED_TO_DISTRIBUTOR], "executed"
+    )
+    now = timezone.now()
+    cost_now = amount_now = ZERO
+    for item in order.items.select_related("product"):
+        product = item.product
+        if product.billing_type != Product.BillingType.ONE_TIME:
+            period = _billing_period(product)
+            trial_end = (
+                today + datetime.timedelta(days=product.trial_days) if product.trial_days else None
+            )
+            first_period_start = trial_end or today
+            subscription = Subscription.objects.create(
+                account=order.customer or order.credit_account,
+                credit_account=order.credit_account,
+                product=product,
+                order=order,
+                quantity=item.quantity,
+                status=SubscriptionStatus.TRIAL if trial_end else SubscriptionStatus.ACTIVE,
+                billing_period=period,
+                unit_cost=item.unit_cost,
+                unit_price=item.unit_price,
+                currency=order.currency,
+                start_date=today,
+                trial_end_date=trial_end,
+                next_billing_date=(
+                    first_period_start
+                    if trial_end or product.billing_type == Product.BillingType.USAGE
+                    else _first_period_end(today, period)
+                ),
+            )
+            item.subscription = subscription
+        item.delivery_status = DeliveryStatus.DELIVERED
+        item.save(update_fields=["subscription", "delivery_status"])
+        if _charged_now(item):
+            cost_now += item.total_cost
+            amount_now += item.total_amount
+    _record_charges(order=order, cost=cost_now, amount=amount_now, acting_user=acting_user)
+    order.status = OrderStatus.COMPLETED
+    order.completed_at = now
+    order.save(update_fields=["status", "completed_at"])
+    audit_record(actor=acting_user, action="order.execute", obj=order, account=order.credit_account)
+    if order.parent_id is not None:
+        _refresh_parent(order.parent_id)
+    notifications.order_completed(order=order)
+    return order
+
+
+def _record_charges(*, order: Order, cost: Decimal, amount: Decimal, acting_user) -> None:
+    """Charges waiting for invoicing: the credit account's at cost (consuming the reservation);
+    for a resale customer also its charge from the reseller at the customer's amount."""
+    label = f"Order {order.display_number}"
+    reservation = order.reservation
+    if cost > 0:
+        ledger.reseller_transaction_record(
+            account=order.credit_account,
+            amount=cost,
+            description=label,
+            reference=f"order:{order.pk}",
+            reservation=reservation,
+            acting_user=acting_user,
+        )
+    elif reservation is not None:
+        ledger.credit_reservation_release(reservation=reservation, acting_user=acting_user)
+    if order.customer_id and order.customer_id != order.credit_account_id and amount > 0:
+        ledger.reseller_transaction_record(
+            account=order.customer,
+            amount=amount,
+            description=label,
+            reference=f"order:{order.pk}",
+            acting_user=acting_user,
+        )
+
+
+def _refresh_parent(parent_id: int) -> None:
+    """A parent order completes when every sub-order is executed; it stays submitted until then."""
+    parent = Order.objects.select_for_update().get(pk=parent_id)
+    statuses = set(parent.sub_orders.values_list("status", flat=True))
+    if statuses == {OrderStatus.COMPLETED}:
+        parent.status = OrderStatus.COMPLETED
+        parent.completed_at = timezone.now()
+    elif statuses == {OrderStatus.CANCELLED}:
+        parent.status = OrderStatus.CANCELLED
+        parent.cancelled_at = timezone.now()
+    elif statuses <= {OrderStatus.COMPLETED, OrderStatus.CANCELLED}:
+        parent.status = OrderStatus.COMPLETED
+        parent.completed_at = timezone.now()
+    else:
+        parent.status = OrderStatus.SUBMITTED
+    parent.save(update_fields=["status", "completed_at", "cancelled_at"])
+
+
+# --- distributor and cancellation --------------------------------------------------------------
+
+
+def order_execute_manually(*, order: Order, acting_user: User, today: datetime.date) -> Order:
+    """The distributor executes an order submitted for manual execution (provider staff)."""
+    if not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the distributor executes orders by hand.")
+    fresh = Order.objects.get(pk=order.pk)
+    _require_status(fresh, [OrderStatus.SUBMITTED_TO_DISTRIBUTOR], "executed")
+    if not _charge_if_card(order=fresh, acting_user=acting_user, today=today):
+        return Order.objects.get(pk=order.pk)
+    return _execute(order=fresh, acting_user=acting_user, today=today)
+
+
+CANCELLABLE = (
+    OrderStatus.DRAFT,
+    OrderStatus.PENDING_APPROVAL,
+    OrderStatus.UNEXECUTED_CREDIT,
+    OrderStatus.SUBMITTED_TO_DISTRIBUTOR,
+    OrderStatus.PENDING,
+)
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, acting_user: User | None, reason: str = "") -> Order:
+    """Cancel an order that has not executed; its reservation is released. A completed order is
+    corrected by a correcting order, never cancelled. The reseller cancels its own and its
+    customers' orders; a customer cancels its own before approval; the distributor cancels any."""
+    order = _lock(order)
+    if acting_user is not None and not _is_reseller_side(acting_user, order):
+        own = acting_user.account_id == order.customer_id
+        if not (own and order.status in (OrderStatus.DRAFT, OrderStatus.PENDING_APPROVAL)):
+            raise PermissionDenied("You cannot cancel this order.")
+    _require_status(order, CANCELLABLE, "cancelled")
+    if order.reservation is not None:
+        ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = timezone.now()
+    order.status_message = reason
+    order.save(update_fields=["status", "cancelled_at", "status_message"])
+    order.items.update(delivery_status=DeliveryStatus.CANCELLED)
+    audit_record(
+        actor=acting_user,
+        action="order.cancel",
+        obj=order,
+        account=order.credit_account,
+        details={"reason": reason},
+    )
+    if order.parent_id is not None:
+        _refresh_parent(order.parent_id)
+    return order
