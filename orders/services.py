@@ -244,21 +244,22 @@ def order_approve(*, order: Order, acting_user: User | None, today: datetime.dat
 
 
 def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    """Run the chain from wherever the order stands: a step already done (a reservation held, a
+    charge booked) is not done again, so a crash at any point can be resumed (order_resume)."""
     # 1. Available-credit check and reservation, one transaction under the account's lock.
     with transaction.atomic():
         order = _lock(order)
         _require_status(order, [OrderStatus.SUBMITTED], "validated")
+        if order.sub_orders.exists():
+            raise InvalidOrderTransition(f"{order.display_number} proceeds by its sub-orders.")
         try:
-            order.reservation = (
-                ledger.credit_reserve(
+            if order.reservation_id is None and order.total_cost > 0:
+                order.reservation = ledger.credit_reserve(
                     account=order.credit_account,
                     amount=order.total_cost,
                     reference=f"order:{order.pk}",
                     acting_user=acting_user,
                 )
-                if order.total_cost > 0
-                else None
-            )
         except ledger.InsufficientCredit as exc:
             order.status = OrderStatus.UNEXECUTED_CREDIT
             order.status_message = exc.message
@@ -467,6 +468,17 @@ def _refresh_parent(parent_id: int) -> None:
     else:
         parent.status = OrderStatus.SUBMITTED
     parent.save(update_fields=["status", "completed_at", "cancelled_at"])
+
+
+def order_resume(*, order: Order, today: datetime.date) -> Order:
+    """Continue an order a crash left *Submitted* midway through the chain (after its credit was
+    reserved, or its card charged, but before execution). Safe to run twice, or beside a request
+    still in flight: a held reservation is not taken again, a booked charge is not made again,
+    and execution happens once under the order's lock."""
+    fresh = Order.objects.get(pk=order.pk)
+    if fresh.status != OrderStatus.SUBMITTED or fresh.sub_orders.exists():
+        return fresh
+    return _validate(order=fresh, acting_user=None, today=today)
 
 
 # --- distributor and cancellation --------------------------------------------------------------

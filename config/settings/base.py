@@ -153,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.verify_balances",
         "schedule": crontab(hour=2, minute=30),
     },
+    "resume-stalled-orders": {
+        "task": "orders.tasks.resume_stalled_orders",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 LOGGING = {
