@@ -126,6 +126,32 @@ def active_applications(*, document: Document):
     )
 
 
+def document_applications(*, document: Document) -> QuerySet[Application]:
+    """Every application on the document's side, active and unlinked, oldest first, with both
+    documents and who linked and unlinked it: the document's history."""
+    side = "credit_document" if document.doc_type in CREDIT_TYPES else "debit_document"
+    return (
+        Application.objects.filter(**{side: document})
+        .select_related("credit_document", "debit_document", "applied_by", "unapplied_by")
+        .order_by("applied_at", "pk")
+    )
+
+
+def application_counterparts(*, document: Document) -> QuerySet[Document]:
+    """The documents `document` could be linked to: open documents of the same issuer, recipient
+    and currency on the other side (credit <-> debit), oldest due first, then oldest issued.
+    Empty when `document` itself has nothing open."""
+    if document.status not in LIVE_STATUSES or document.open_amount <= 0:
+        return Document.objects.none()
+    pair = Document.objects.filter(
+        issuer_id=document.issuer_id,
+        recipient_id=document.recipient_id,
+        currency=document.currency,
+    ).open()
+    other = pair.credits() if document.doc_type in DEBIT_TYPES else pair.debits()
+    return other.order_by(F("due_date").asc(nulls_last=True), "issue_date", "pk")
+
+
 @dataclass(frozen=True)
 class Mismatch:
     account_id: int

@@ -1,13 +1,28 @@
 """Forms of the panels. They validate input (types, formats, choices) only; business rules are
-the services' (`account_update_financials`), whose errors the views put back on these forms."""
+the services' (`account_update_financials`, `application_create`, `payment_record`,
+`credit_balance_apply`), whose errors the views put back on these forms.
+
+Choices of documents and payment methods are querysets the view passes in from the scoped
+selectors, so an id from another account (a tampered POST) is "not one of the available choices".
+Money amounts take any number of decimals here: the ledger refuses more than the currency has,
+and says so on the field.
+"""
 
 from __future__ import annotations
 
-from django import forms
+import datetime
 
+from django import forms
+from django.db.models import QuerySet
+
+from billing.models import Document
+from dashboard.presentation import money
 from resellers.models import Account, PaymentMethod
 
 AMOUNT = {"max_digits": 17, "decimal_places": 2}
+# An amount as typed: any decimals (the ledger checks them against the currency), and no more
+# digits than a DecimalField(max_digits=19, decimal_places=2) column holds before the point.
+MONEY_INPUT = {"max_digits": 17}
 
 
 class FinancialInformationForm(forms.Form):
@@ -53,3 +68,135 @@ class FinancialInformationForm(forms.Form):
             "auto_topup_amount": account.auto_topup_amount,
             "auto_topup_payment_method": account.auto_topup_payment_method_id,
         }
+
+
+def document_choice_label(document: Document) -> str:
+    """`Payment PAY-000003 · 2026-02-01 · 50.00 USD open`; debit documents show their due date."""
+    when = document.due_date if document.is_debit else document.issue_date
+    prefix = "due " if document.is_debit else ""
+    return (
+        f"{document.get_doc_type_display()} {document.display_number} · "
+        f"{prefix}{when:%Y-%m-%d} · {money(document.open_amount, document.currency)} open"
+    )
+
+
+class DocumentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return document_choice_label(obj)
+
+
+class DocumentsChoiceField(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, obj):
+        return document_choice_label(obj)
+
+
+class ApplicationForm(forms.Form):
+    """Link part of this document to an open document on the other side (provider staff)."""
+
+    counterpart = DocumentChoiceField(queryset=Document.objects.none(), empty_label=None)
+    amount = forms.DecimalField(
+        **MONEY_INPUT,
+        required=False,
+        label="Amount",
+        help_text="Leave blank to apply the smaller of the two open amounts.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "placeholder": "Smaller open amount"}
+        ),
+    )
+
+    def __init__(self, *args, document: Document, counterparts: QuerySet[Document], **kwargs):
+        """`counterparts`: `billing.selectors.application_counterparts` of `document`."""
+        super().__init__(*args, **kwargs)
+        self.document = document
+        field = self.fields["counterpart"]
+        field.queryset = counterparts
+        field.label = "Payment or credit memo" if document.is_debit else "Document to pay"
+        self.fields["amount"].label = f"Amount ({document.currency})"
+
+    def clean(self):
+        data = super().clean()
+        other = data.get("counterpart")
+        if other is not None and data.get("amount") is None and "amount" not in self.errors:
+            data["amount"] = min(self.document.open_amount, other.open_amount)
+        return data
+
+    def credit_and_debit(self) -> tuple[Document, Document]:
+        other = self.cleaned_data["counterpart"]
+        return (other, self.document) if self.document.is_debit else (self.document, other)
+
+
+class PaymentRecordForm(forms.Form):
+    """An offline payment received from the account (provider staff)."""
+
+    amount = forms.DecimalField(
+        **MONEY_INPUT, label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    received_date = forms.DateField(
+        label="Received on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    payment_method = forms.ModelChoiceField(
+        queryset=PaymentMethod.objects.none(),
+        required=False,
+        label="Payment method",
+        empty_label="Not recorded",
+    )
+    reference = forms.CharField(
+        max_length=100, required=False, label="Reference", help_text="E.g. the bank reference."
+    )
+    apply_to = DocumentsChoiceField(
+        queryset=Document.objects.none(),
+        required=False,
+        label="Apply to",
+    )
+
+    def __init__(
+        self,
+        *args,
+        currency: str,
+        payment_methods: QuerySet[PaymentMethod],
+        open_documents: QuerySet[Document] | None,
+        **kwargs,
+    ):
+        """`payment_methods`: the account's own; `open_documents`: its unpaid documents, oldest
+        due first, or None when its credit balance is applied automatically (prepaid)."""
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].label = f"Amount ({currency})"
+        self.fields["payment_method"].queryset = payment_methods
+        if open_documents is None:
+            del self.fields["apply_to"]
+        else:
+            self.fields["apply_to"].queryset = open_documents
+
+    @staticmethod
+    def initial_for(*, today: datetime.date) -> dict:
+        return {"received_date": today}
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data as `payment_record` takes it; `apply_to` in oldest-due order."""
+        data = self.cleaned_data
+        return {
+            "amount": data["amount"],
+            "received_date": data["received_date"],
+            "payment_method": data["payment_method"],
+            "reference": data["reference"],
+            "apply_to": list(data.get("apply_to") or ()),
+        }
+
+
+class CreditBalancePayForm(forms.Form):
+    """Seed 002: pay unpaid documents with the credit balance. The system picks the order."""
+
+    documents = DocumentsChoiceField(
+        queryset=Document.objects.none(),
+        label="Documents to pay",
+        error_messages={"required": "Choose at least one document to pay."},
+    )
+
+    def __init__(self, *args, unpaid: QuerySet[Document], **kwargs):
+        """`unpaid`: the account's unpaid documents, oldest due first. All are ticked unless
+        the form is bound."""
+        kwargs.setdefault("initial", {"documents": [d.pk for d in unpaid]})
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = unpaid

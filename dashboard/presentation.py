@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from billing.models import Document, DocumentStatus, DocumentType
+from billing.models import Application, Document, DocumentStatus, DocumentType
 from billing.money import Money
 
 DASH = "—"
@@ -61,3 +62,63 @@ def plain_decimal(value: Decimal, *, min_places: int = 0) -> str:
     whole, _, fraction = f"{value:f}".partition(".")
     fraction = fraction.rstrip("0").ljust(min_places, "0")
     return f"{whole}.{fraction}" if fraction else whole
+
+
+# --- messages after ledger actions ------------------------------------------------------------
+
+
+def applied_sentence(application: Application) -> str:
+    """`Applied 50.00 USD of PAY-000003 to INV-000007.`"""
+    return (
+        f"Applied {money(application.amount, application.currency)} of "
+        f"{application.credit_document.display_number} to "
+        f"{application.debit_document.display_number}."
+    )
+
+
+def unlinked_sentence(application: Application) -> str:
+    """`Unlinked 50.00 USD of PAY-000003 from INV-000007.`"""
+    return (
+        f"Unlinked {money(application.amount, application.currency)} of "
+        f"{application.credit_document.display_number} from "
+        f"{application.debit_document.display_number}."
+    )
+
+
+def payment_recorded_message(payment: Document, applications: Iterable[Application]) -> str:
+    """What recording an offline payment did: the payment, each application, what is left."""
+    parts = [
+        f"Recorded payment {payment.display_number} of {money(payment.total, payment.currency)} "
+        f"from {payment.recipient.name}."
+    ]
+    parts += [applied_sentence(a) for a in applications]
+    if payment.open_amount > 0:
+        parts.append(f"{money(payment.open_amount, payment.currency)} remains as credit balance.")
+    return " ".join(parts)
+
+
+def credit_paid_message(applications: Sequence[Application], *, provider_view: bool) -> str:
+    """What paying with the credit balance did. Provider staff read each application; a
+    reseller or customer reads what was paid per document, since to them the credit balance is
+    one sum (seed 002: its credit memos read closed)."""
+    if not applications:
+        return "Nothing was applied: there is no credit balance left to apply."
+    if provider_view:
+        return " ".join(applied_sentence(a) for a in applications)
+    currency = applications[0].currency
+    paid: dict[int, tuple[Document, Decimal]] = {}
+    for application in applications:
+        debit = application.debit_document
+        _, so_far = paid.get(debit.pk, (debit, Decimal(0)))
+        paid[debit.pk] = (debit, so_far + application.amount)
+    total = sum((amount for _, amount in paid.values()), Decimal(0))
+    each = [
+        f"{money(amount, currency)} to {debit.display_number} "
+        + (
+            f"({money(debit.open_amount, currency)} still open)"
+            if debit.open_amount > 0
+            else "(paid)"
+        )
+        for debit, amount in paid.values()
+    ]
+    return f"Paid {money(total, currency)} with your credit balance: {'; '.join(each)}."

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from billing.models import Application, Document, DocumentLine
-from billing.selectors import Financials, account_financials, active_applications
+from billing.selectors import (
+    Financials,
+    account_financials,
+    application_counterparts,
+    document_applications,
+    unpaid_documents,
+)
 from billing.selectors import documents_received as _documents_received
 from resellers.models import Account, Contact, PaymentMethod, User
 from resellers.selectors import (
@@ -29,23 +35,55 @@ from resellers.tenancy import is_provider_staff, scope
 
 @dataclass(frozen=True)
 class AccountPage:
-    """What an account page shows. `financials`, `documents` and `payment_methods` are None
-    when the user may see the account's details only."""
+    """What an account page shows. `financials`, `documents`, `unpaid` and `payment_methods`
+    are None when the user may see the account's details only. `unpaid`: its unpaid documents,
+    oldest due first."""
 
     account: Account
     show_financials: bool
     financials: Financials | None
     documents: QuerySet[Document] | None
+    unpaid: QuerySet[Document] | None
     payment_methods: QuerySet[PaymentMethod] | None
     contacts: QuerySet[Contact]
     customers: QuerySet[Account] | None
 
+    @property
+    def can_pay_with_credit(self) -> bool:
+        """Both a credit balance and unpaid documents: seed 002's "pay with credit balance"."""
+        return (
+            self.financials is not None
+            and self.financials.credit_balance > 0
+            and self.unpaid is not None
+            and self.unpaid.exists()
+        )
+
 
 @dataclass(frozen=True)
 class DocumentPage:
+    """A document with its lines and its applications, active and unlinked. `counterparts`:
+    the documents provider staff may link it to (None for anyone else)."""
+
     document: Document
     lines: QuerySet[DocumentLine]
     applications: QuerySet[Application]
+    counterparts: QuerySet[Document] | None
+
+
+@dataclass(frozen=True)
+class PaymentTarget:
+    """The account a provider records an offline payment for: who receives the money (its
+    issuer), its payment methods and the documents the payment may be applied to. A prepaid
+    account's credit balance is applied automatically (oldest due first), so it gets no choice."""
+
+    account: Account
+    financials: Financials
+    payment_methods: QuerySet[PaymentMethod]
+    open_documents: QuerySet[Document]
+
+    @property
+    def applies_automatically(self) -> bool:
+        return not self.account.is_net_terms
 
 
 @dataclass(frozen=True)
@@ -64,6 +102,7 @@ def _account_page(*, user: User, account: Account) -> AccountPage:
         show_financials=show,
         financials=account_financials(account=account) if show else None,
         documents=scope(_documents_received(account=account), user) if show else None,
+        unpaid=scope(unpaid_documents(account=account), user) if show else None,
         payment_methods=(
             payment_methods_visible(user=user).filter(account_id=account.pk, is_active=True)
             if show
@@ -119,7 +158,23 @@ def document_page(*, user: User, pk: int) -> DocumentPage:
     return DocumentPage(
         document=document,
         lines=document.lines.all(),
-        applications=active_applications(document=document),
+        applications=document_applications(document=document),
+        counterparts=(
+            application_counterparts(document=document) if is_provider_staff(user) else None
+        ),
+    )
+
+
+def payment_target(*, user: User, pk: int, kind: str) -> PaymentTarget:
+    """A reseller (`kind="reseller"`) or customer visible to `user`, for recording a payment.
+    Raises Account.DoesNotExist out of scope; the view then refuses anyone but provider staff."""
+    visible = resellers_visible if kind == Account.Kind.RESELLER else customers_visible
+    account = visible(user=user).select_related("issuer").get(pk=pk)
+    return PaymentTarget(
+        account=account,
+        financials=account_financials(account=account),
+        payment_methods=payment_methods_of(user=user, account=account),
+        open_documents=scope(unpaid_documents(account=account), user),
     )
 
 

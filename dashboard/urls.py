@@ -1,9 +1,13 @@
 """URLs of the panels.
 
 Provider control panel (provider staff): /billing/, /billing/resellers/, /billing/resellers/<pk>/,
-/billing/resellers/<pk>/edit/, /billing/customers/, /billing/customers/<pk>/.
-Reseller and customer users: /account/, /account/customers/, /account/customers/<pk>/.
-Everyone, scoped: /documents/<pk>/.
+/billing/resellers/<pk>/edit/, /billing/resellers/<pk>/payments/new/ (record an offline payment),
+/billing/resellers/<pk>/pay-with-credit/ (POST), /billing/customers/, /billing/customers/<pk>/,
+/billing/customers/<pk>/payments/new/.
+Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
+/account/customers/<pk>/.
+Everyone, scoped: /documents/<pk>/; provider staff only: /documents/<pk>/apply/ (POST) and
+/documents/<pk>/applications/<application_pk>/unlink/ (POST).
 """
 
 from django.contrib.auth import views as auth_views
@@ -28,10 +32,28 @@ urlpatterns = [
         views.ResellerFinancialsEditView.as_view(),
         name="reseller_edit",
     ),
+    path(
+        "billing/resellers/<int:pk>/payments/new/",
+        views.PaymentRecordView.as_view(),
+        name="reseller_payment_record",
+    ),
+    path(
+        "billing/resellers/<int:pk>/pay-with-credit/",
+        views.ResellerCreditBalancePayView.as_view(),
+        name="reseller_credit_pay",
+    ),
     path("billing/customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path(
+        "billing/customers/<int:pk>/payments/new/",
+        views.CustomerPaymentRecordView.as_view(),
+        name="customer_payment_record",
+    ),
     # reseller and customer users
     path("account/", views.OwnAccountView.as_view(), name="account"),
+    path(
+        "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
+    ),
     path("account/customers/", views.OwnCustomerListView.as_view(), name="own_customer_list"),
     path(
         "account/customers/<int:pk>/",
@@ -40,4 +62,14 @@ urlpatterns = [
     ),
     # documents, for anyone who may see them
     path("documents/<int:pk>/", views.DocumentDetailView.as_view(), name="document_detail"),
+    path(
+        "documents/<int:pk>/apply/",
+        views.ApplicationCreateView.as_view(),
+        name="application_create",
+    ),
+    path(
+        "documents/<int:pk>/applications/<int:application_pk>/unlink/",
+        views.ApplicationRemoveView.as_view(),
+        name="application_remove",
+    ),
 ]

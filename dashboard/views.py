@@ -1,6 +1,13 @@
 """The panels' views: thin. Each makes one selector or service call; lookups go through the scoped
 selectors in dashboard/selectors.py, so another tenant's object answers 404. Pages of the provider
-control panel then refuse anyone but provider staff with 403 (the tenant check comes first)."""
+control panel then refuse anyone but provider staff with 403 (the tenant check comes first).
+
+Ledger actions (POST only): one form validation, one service call (`application_create`,
+`application_remove`, `payment_record`, `credit_balance_apply`). A service's ApplicationError
+becomes an error on the form field it names and the page is shown again with nothing written;
+its PermissionDenied answers 403. Success redirects back to the page with a message saying what
+was applied.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +17,36 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
+from billing.selectors import active_applications
+from billing.services import (
+    application_create,
+    application_remove,
+    credit_balance_apply,
+    payment_record,
+)
 from dashboard import selectors
-from dashboard.forms import FinancialInformationForm
+from dashboard.forms import (
+    ApplicationForm,
+    CreditBalancePayForm,
+    FinancialInformationForm,
+    PaymentRecordForm,
+)
 from dashboard.presentation import (
     DAILY_INVOICING_HELP,
     DAILY_INVOICING_IMPORTANT,
+    applied_sentence,
     credit_memo_closed,
+    credit_paid_message,
     document_open_amount,
     document_status,
+    payment_recorded_message,
+    unlinked_sentence,
 )
 from dashboard.tables import (
     CustomerTable,
@@ -51,6 +77,14 @@ def _require_provider_staff(user) -> None:
 
 def _search(request) -> str:
     return request.GET.get("q", "").strip()[:100]
+
+
+def _form_error(form, exc: domain.ApplicationError) -> None:
+    """A service's refusal on the form: on the field it names, else on the form. PermissionDenied
+    is not a form error but a 403."""
+    if isinstance(exc, domain.PermissionDenied):
+        raise PermissionDenied(exc.message) from exc
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -109,10 +143,22 @@ class CustomerListView(AccountListView):
         return customers_visible(user=self.request.user, search=_search(self.request))
 
 
-def _page_context(request, page: selectors.AccountPage, *, provider_view: bool) -> dict:
-    """The page plus its tables (documents, customers), each paged and sorted on its own."""
+def _page_context(
+    request,
+    page: selectors.AccountPage,
+    *,
+    provider_view: bool,
+    credit_pay_url: str | None = None,
+    pay_form: CreditBalancePayForm | None = None,
+) -> dict:
+    """The page plus its tables (documents, customers), each paged and sorted on its own, and,
+    where `credit_pay_url` is given and the account has both a credit balance and unpaid
+    documents, the form that pays them with the credit balance (`pay_form` when shown again)."""
     config = RequestConfig(request, paginate={"per_page": PER_PAGE})
     context: dict = {"page": page, "account": page.account, "provider_view": provider_view}
+    if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
+        context["credit_pay_url"] = credit_pay_url
+        context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)
     if page.documents is not None:
         context["documents_table"] = config.configure(
             DocumentTable(page.documents, provider_view=provider_view, prefix="doc-")
@@ -126,16 +172,58 @@ def _page_context(request, page: selectors.AccountPage, *, provider_view: bool) 
     return context
 
 
+class CreditBalancePayMixin:
+    """POST: pay the page's unpaid documents with its credit balance (seed 002). The user ticks
+    the documents; `credit_balance_apply` picks the order (oldest due first)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        page = self.get_page()
+        if page.unpaid is None:
+            raise Http404("Not found.")
+        form = CreditBalancePayForm(request.POST, unpaid=page.unpaid)
+        if form.is_valid():
+            try:
+                applied = credit_balance_apply(
+                    recipient=page.account,
+                    acting_user=request.user,
+                    debit_documents=list(form.cleaned_data["documents"]),
+                )
+            except domain.ApplicationError as exc:
+                _form_error(form, exc)
+            else:
+                text = credit_paid_message(applied, provider_view=is_provider_staff(request.user))
+                (messages.success if applied else messages.warning)(request, text)
+                return redirect(self.page_url())
+        return self.render_to_response(self.get_context_data(page=page, pay_form=form))
+
+
 class ResellerDetailView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard/account_detail.html"
 
-    def get_context_data(self, **kwargs):
-        page = _or_404(selectors.reseller_page, user=self.request.user, pk=kwargs["pk"])
+    def get_page(self) -> selectors.AccountPage:
+        page = _or_404(selectors.reseller_page, user=self.request.user, pk=self.kwargs["pk"])
         _require_provider_staff(self.request.user)
-        return {
-            **super().get_context_data(**kwargs),
-            **_page_context(self.request, page, provider_view=True),
-        }
+        return page
+
+    def page_url(self) -> str:
+        return reverse("reseller_detail", args=[self.kwargs["pk"]])
+
+    def get_context_data(self, *, page=None, pay_form=None, **kwargs):
+        page = page or self.get_page()
+        context = _page_context(
+            self.request,
+            page,
+            provider_view=True,
+            credit_pay_url=reverse("reseller_credit_pay", args=[page.account.pk]),
+            pay_form=pay_form,
+        )
+        return {**super().get_context_data(**kwargs), **context}
+
+
+class ResellerCreditBalancePayView(CreditBalancePayMixin, ResellerDetailView):
+    """Provider staff pay a reseller's documents with its credit balance, on its behalf."""
 
 
 class CustomerDetailView(LoginRequiredMixin, TemplateView):
@@ -201,6 +289,66 @@ class ResellerFinancialsEditView(LoginRequiredMixin, FormView):
         return redirect("reseller_detail", pk=self.account.pk)
 
 
+class PaymentRecordView(LoginRequiredMixin, FormView):
+    """Record an offline payment received from a reseller or a customer (provider staff). The
+    payment's issuer is the account's upstream issuer (`payment_record` derives it): the
+    reseller, for a customer of a resale reseller. Optionally applied to chosen open documents."""
+
+    template_name = "dashboard/payment_record.html"
+    form_class = PaymentRecordForm
+    kind = Account.Kind.RESELLER
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.target = _or_404(
+                selectors.payment_target, user=request.user, pk=kwargs["pk"], kind=self.kind
+            )
+            _require_provider_staff(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def account_url(self) -> str:
+        name = "reseller_detail" if self.kind == Account.Kind.RESELLER else "customer_detail"
+        return reverse(name, args=[self.target.account.pk])
+
+    def get_initial(self):
+        return PaymentRecordForm.initial_for(today=timezone.localdate())
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["currency"] = self.target.account.currency
+        kwargs["payment_methods"] = self.target.payment_methods
+        kwargs["open_documents"] = (
+            None if self.target.applies_automatically else self.target.open_documents
+        )
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            target=self.target,
+            account=self.target.account,
+            account_url=self.account_url(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            payment = payment_record(
+                recipient=self.target.account,
+                acting_user=self.request.user,
+                **form.service_kwargs(),
+            )
+        except domain.ApplicationError as exc:
+            _form_error(form, exc)
+            return self.form_invalid(form)
+        text = payment_recorded_message(payment, active_applications(document=payment))
+        messages.success(self.request, text)
+        return redirect(self.account_url())
+
+
+class CustomerPaymentRecordView(PaymentRecordView):
+    kind = Account.Kind.CUSTOMER
+
+
 # --- reseller and customer users --------------------------------------------------------------
 
 
@@ -210,15 +358,31 @@ class OwnAccountView(LoginRequiredMixin, TemplateView):
 
     template_name = "dashboard/account_detail.html"
 
-    def get(self, request, *args, **kwargs):
+    def dispatch(self, request, *args, **kwargs):
         if is_provider_staff(request.user):
             return redirect("billing")
-        return super().get(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
-    def get_context_data(self, **kwargs):
-        page = _or_404(selectors.own_account_page, user=self.request.user)
-        context = _page_context(self.request, page, provider_view=False)
+    def get_page(self) -> selectors.AccountPage:
+        return _or_404(selectors.own_account_page, user=self.request.user)
+
+    def page_url(self) -> str:
+        return reverse("account")
+
+    def get_context_data(self, *, page=None, pay_form=None, **kwargs):
+        page = page or self.get_page()
+        context = _page_context(
+            self.request,
+            page,
+            provider_view=False,
+            credit_pay_url=reverse("own_credit_pay"),
+            pay_form=pay_form,
+        )
         return {**super().get_context_data(**kwargs), **context, "own_account": True}
+
+
+class OwnCreditBalancePayView(CreditBalancePayMixin, OwnAccountView):
+    """A reseller or customer user pays its own unpaid documents with its credit balance."""
 
 
 class OwnCustomerListView(AccountListView):
@@ -237,13 +401,20 @@ class OwnCustomerDetailView(CustomerDetailView):
 
 
 class DocumentDetailView(LoginRequiredMixin, TemplateView):
+    """A document, its lines and its applications (active and unlinked). Provider staff also get
+    the Apply form and an Unlink button on each active application."""
+
     template_name = "dashboard/document_detail.html"
 
-    def get_context_data(self, **kwargs):
-        user = self.request.user
-        page = _or_404(selectors.document_page, user=user, pk=kwargs["pk"])
-        provider_view = is_provider_staff(user)
+    def get_page(self) -> selectors.DocumentPage:
+        return _or_404(selectors.document_page, user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, *, page=None, apply_form=None, **kwargs):
+        page = page or self.get_page()
+        provider_view = is_provider_staff(self.request.user)
         document = page.document
+        if apply_form is None and page.counterparts is not None and page.counterparts.exists():
+            apply_form = ApplicationForm(document=document, counterparts=page.counterparts)
         return super().get_context_data(
             page=page,
             document=document,
@@ -251,5 +422,52 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
             status=document_status(document, provider_view=provider_view),
             open_amount=document_open_amount(document, provider_view=provider_view),
             memo_closed=credit_memo_closed(document, provider_view=provider_view),
+            apply_form=apply_form,
             **kwargs,
         )
+
+
+class ApplicationCreateView(DocumentDetailView):
+    """POST: link part of this document to an open counterpart (provider staff only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        page = self.get_page()
+        _require_provider_staff(request.user)
+        form = ApplicationForm(request.POST, document=page.document, counterparts=page.counterparts)
+        if form.is_valid():
+            credit, debit = form.credit_and_debit()
+            try:
+                application = application_create(
+                    credit_document=credit,
+                    debit_document=debit,
+                    amount=form.cleaned_data["amount"],
+                    acting_user=request.user,
+                )
+            except domain.ApplicationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, applied_sentence(application))
+                return redirect("document_detail", pk=page.document.pk)
+        return self.render_to_response(self.get_context_data(page=page, apply_form=form))
+
+
+class ApplicationRemoveView(LoginRequiredMixin, View):
+    """POST: unlink one of this document's active applications (provider staff only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int, application_pk: int):
+        page = _or_404(selectors.document_page, user=request.user, pk=pk)
+        application = _or_404(page.applications.get, pk=application_pk)
+        _require_provider_staff(request.user)
+        try:
+            application = application_remove(application=application, acting_user=request.user)
+        except domain.PermissionDenied as exc:
+            raise PermissionDenied(exc.message) from exc
+        except domain.ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, unlinked_sentence(application))
+        return redirect("document_detail", pk=page.document.pk)
