@@ -432,3 +432,15 @@ class GatewayCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.idempotency_key}: {self.amount} {self.currency} {self.status}"
+
+
+class PaymentRequestKey(models.Model):
+    """An idempotency key for recording a payment (a form's submission token, a client's key):
+    the same key records one payment, however often it is sent."""
+
+    key = models.CharField(max_length=120, unique=True)
+    payment = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="request_key")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

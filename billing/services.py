@@ -331,6 +331,7 @@ def _apply(
         raise ApplicationError("The amount to apply must be positive.", field="amount")
     if round_money(amount, credit.currency) != amount:
         raise ApplicationError("The amount has more decimals than the currency.", field="amount")
+    amount = round_money(amount, credit.currency)  # "20" is stored and shown as 20.00
     for doc in (credit, debit):
         if amount > doc.open_amount:
             raise ApplicationError(
@@ -506,10 +507,19 @@ def payment_record(
     payment_method: PaymentMethod | None = None,
     reference: str = "",
     apply_to: Sequence[Document] = (),
+    idempotency_key: str = "",
 ) -> Document:
     """Record money received from `recipient` by its issuer (an offline payment recorded by staff,
     or a gateway charge): an issued payment document. Applied to `apply_to` in the given order,
-    and to anything open automatically when the recipient is prepaid."""
+    and to anything open automatically when the recipient is prepaid. With an `idempotency_key`
+    (a form's submission token), sending the same payment twice records it once."""
+    from billing.models import PaymentRequestKey
+
+    if idempotency_key:
+        _lock_account(recipient.pk)  # serialises two submissions of one key
+        known = PaymentRequestKey.objects.filter(key=idempotency_key).first()
+        if known is not None:
+            return known.payment
     amount = to_decimal(amount)
     if amount <= 0:
         raise ApplicationError("A payment must be positive.", field="amount")
@@ -529,6 +539,8 @@ def payment_record(
         payment_method=payment_method,
     )
     payment = document_issue(document=payment, issue_date=received_date, acting_user=acting_user)
+    if idempotency_key:
+        PaymentRequestKey.objects.create(key=idempotency_key, payment=payment)
     for target in apply_to:
         docs = _lock_documents([payment.pk, target.pk])
         credit, debit = docs[payment.pk], docs[target.pk]

@@ -11,6 +11,7 @@ and says so on the field.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django import forms
 from django.db.models import QuerySet
@@ -150,6 +151,8 @@ class PaymentRecordForm(forms.Form):
         required=False,
         label="Apply to",
     )
+    # One token per rendered form: a double click or a resubmitted page records one payment.
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(
         self,
@@ -157,11 +160,13 @@ class PaymentRecordForm(forms.Form):
         currency: str,
         payment_methods: QuerySet[PaymentMethod],
         open_documents: QuerySet[Document] | None,
+        today: datetime.date,
         **kwargs,
     ):
         """`payment_methods`: the account's own; `open_documents`: its unpaid documents, oldest
         due first, or None when its credit balance is applied automatically (prepaid)."""
         super().__init__(*args, **kwargs)
+        self.today = today
         self.fields["amount"].label = f"Amount ({currency})"
         self.fields["payment_method"].queryset = payment_methods
         if open_documents is None:
@@ -171,7 +176,13 @@ class PaymentRecordForm(forms.Form):
 
     @staticmethod
     def initial_for(*, today: datetime.date) -> dict:
-        return {"received_date": today}
+        return {"received_date": today, "submission_key": uuid.uuid4().hex}
+
+    def clean_received_date(self):
+        received = self.cleaned_data["received_date"]
+        if received > self.today:
+            raise forms.ValidationError("A payment cannot be received in the future.")
+        return received
 
     def service_kwargs(self) -> dict:
         """The cleaned data as `payment_record` takes it; `apply_to` in oldest-due order."""
@@ -182,6 +193,7 @@ class PaymentRecordForm(forms.Form):
             "payment_method": data["payment_method"],
             "reference": data["reference"],
             "apply_to": list(data.get("apply_to") or ()),
+            "idempotency_key": f"panel-payment:{data['submission_key']}",
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -44,9 +45,15 @@ def credit_memo_closed(document: Document, *, provider_view: bool) -> bool:
     return not provider_view and document.doc_type == DocumentType.CREDIT_MEMO
 
 
-def document_status(document: Document, *, provider_view: bool) -> str:
+def document_status(
+    document: Document, *, provider_view: bool, as_of: datetime.date | None = None
+) -> str:
+    """The status a user is shown: a credit memo reads closed outside the provider panel, and an
+    unpaid debit document past its due date reads "Overdue" (on `as_of`, today at the edge)."""
     if credit_memo_closed(document, provider_view=provider_view):
         return DocumentStatus.CLOSED.label
+    if as_of is not None and document.is_overdue(as_of=as_of):
+        return "Overdue"
     return document.get_status_display()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboard.presentation import document_open_amount, document_status, money
 
@@ -43,6 +44,9 @@ class ResellerTable(PanelTable):
 
     class Meta(PanelTable.Meta):
         order_by = ("name",)
+
+    def render_credit_limit(self, value, record):
+        return money(value, record.currency) if record.is_net_terms else "None (prepaid)"
 
 
 class CustomerTable(PanelTable):
@@ -84,7 +88,7 @@ class DocumentTable(PanelTable):
         order_by=("doc_type", "number"),
     )
     doc_type = tables.Column(verbose_name="Type")
-    issuer = tables.Column(verbose_name="From", order_by=("issuer__name",))
+    issuer = tables.Column(verbose_name="Issuer", order_by=("issuer__name",))
     issue_date = tables.DateColumn(verbose_name="Issued", format="Y-m-d")
     due_date = tables.DateColumn(verbose_name="Due", format="Y-m-d")
     status = tables.Column()
@@ -95,15 +99,16 @@ class DocumentTable(PanelTable):
         order_by = ("-issue_date",)
         empty_text = "No documents."
 
-    def __init__(self, *args, provider_view: bool = False, **kwargs):
+    def __init__(self, *args, provider_view: bool = False, as_of=None, **kwargs):
         self.provider_view = provider_view
+        self.as_of = as_of or timezone.localdate()  # the view's clock: "overdue" is as of today
         super().__init__(*args, **kwargs)
 
     def render_number(self, record):
         return record.display_number
 
     def render_status(self, record):
-        return document_status(record, provider_view=self.provider_view)
+        return document_status(record, provider_view=self.provider_view, as_of=self.as_of)
 
     def render_open_amount(self, record):
         return document_open_amount(record, provider_view=self.provider_view)

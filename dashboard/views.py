@@ -316,6 +316,7 @@ class PaymentRecordView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["currency"] = self.target.account.currency
+        kwargs["today"] = timezone.localdate()
         kwargs["payment_methods"] = self.target.payment_methods
         kwargs["open_documents"] = (
             None if self.target.applies_automatically else self.target.open_documents
@@ -419,7 +420,9 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
             page=page,
             document=document,
             provider_view=provider_view,
-            status=document_status(document, provider_view=provider_view),
+            status=document_status(
+                document, provider_view=provider_view, as_of=timezone.localdate()
+            ),
             open_amount=document_open_amount(document, provider_view=provider_view),
             memo_closed=credit_memo_closed(document, provider_view=provider_view),
             apply_form=apply_form,

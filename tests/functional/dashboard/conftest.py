@@ -5,6 +5,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 
 from resellers import services as accounts
 from resellers.models import PaymentMethod
@@ -15,6 +16,15 @@ JAN10 = datetime.date(2026, 1, 10)
 JAN15 = datetime.date(2026, 1, 15)
 JAN20 = datetime.date(2026, 1, 20)
 FEB1 = datetime.date(2026, 2, 1)
+# The panels read today's date (overdue, default dates): pin it just after the books below, so
+# reseller2's invoice (due Jan 31) is overdue and reseller1's second (due Feb 14) is not.
+PANEL_NOW = datetime.datetime(2026, 2, 10, 12, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _panel_clock():
+    with time_machine.travel(PANEL_NOW, tick=True):
+        yield
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_customer_account_page(login, world):
     html = login(world.c1_user).get(reverse("account")).content.decode()
     assert amount(figure(html, "balance")) == D("-25.00")
     assert amount(figure(html, "credit_balance")) == D("0.00")
-    assert figure(html, "credit_limit") == "0.00 USD"
+    assert figure(html, "credit_limit") == "None (prepaid)"
     assert f'href="/documents/{world.docs.c1_inv.pk}/"' in html
     assert 'id="customers"' not in html
     assert "daily_invoicing" not in html

@@ -10,6 +10,7 @@ Customer1 (prepaid, billed by reseller1): INV-000001 45.00, PAY-000001 20.00 app
 """
 
 import datetime
+import uuid
 from decimal import Decimal as D
 
 import pytest
@@ -281,6 +282,7 @@ def payment_data(world, **overrides) -> dict:
         "payment_method": world.r1_cash.pk,
         "reference": "WIRE-1",
         "apply_to": [world.docs.r1_inv2.pk],
+        "submission_key": uuid.uuid4().hex,
     }
     data.update(overrides)
     return data
@@ -379,7 +381,7 @@ def test_payment_from_a_resale_customer_is_issued_by_its_reseller(staff, world):
     assert "is prepaid: its credit balance is applied" in html
     assert "Money received by <strong>Alpha Reseller</strong> from" in html
 
-    data = {"amount": "10.00", "received_date": "2026-02-10"}
+    data = {"amount": "10.00", "received_date": "2026-02-10", "submission_key": uuid.uuid4().hex}
     response = staff.post(payment_url(world.c1), data, follow=True)
     assert response.redirect_chain[-1][0] == reverse("customer_detail", args=[world.c1.pk])
     assert messages_of(response) == [
@@ -603,7 +605,7 @@ def _unlink(doc_key, linked_key):
 def _record(account_key):
     return lambda w: (
         payment_url(getattr(w, account_key)),
-        {"amount": "10.00", "received_date": "2026-02-10"},
+        {"amount": "10.00", "received_date": "2026-02-10", "submission_key": uuid.uuid4().hex},
     )
 
 
@@ -686,3 +688,23 @@ def test_anonymous_posts_go_to_login(client, world):
         response = client.post(url, data)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
     assert ledger_state() == before
+
+
+def test_a_resubmitted_payment_form_records_one_payment(staff, world):
+    data = payment_data(world, apply_to=[])
+    first = staff.post(payment_url(world.r1), data)
+    second = staff.post(payment_url(world.r1), data)  # double click, or the back button
+    assert first.status_code == second.status_code == 302
+    payments = Document.objects.filter(recipient=world.r1, doc_type=DocumentType.PAYMENT)
+    assert payments.count() == 2  # the world's own payment and this one, once
+    assert balance_row(world.r1).credit_balance == D("80.00") + D("300.00")
+
+
+def test_a_payment_cannot_be_received_in_the_future(staff, world):
+    before = Document.objects.count()
+    response = staff.post(payment_url(world.r1), payment_data(world, received_date="2026-02-11"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["received_date"] == [
+        "A payment cannot be received in the future."
+    ]
+    assert Document.objects.count() == before

@@ -260,3 +260,19 @@ def test_issuing_twice_is_refused(reseller_a):
     inv = f.invoice(reseller_a, "10.00", JAN1)
     with pytest.raises(ApplicationError, match="cannot go from issued to issued"):
         services.document_issue(document=inv, issue_date=JAN1)
+
+
+def test_the_same_payment_key_records_one_payment(reseller_a):
+    first = services.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
+                                    acting_user=None, idempotency_key="k1")  # fmt: skip
+    again = services.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
+                                    acting_user=None, idempotency_key="k1")  # fmt: skip
+    assert first.pk == again.pk
+    assert selectors.account_financials(account=reseller_a).credit_balance == D("50.00")
+
+
+def test_applied_amounts_are_stored_to_the_cent(books):
+    app = services.application_create(credit_document=books["pay"], debit_document=books["inv1"],
+                                      amount=D("20"), acting_user=books["staff"])  # fmt: skip
+    app.refresh_from_db()
+    assert str(app.amount) == "20.00"
