@@ -38,6 +38,7 @@ from orders.models import (
     Order,
     OrderItem,
     OrderStatus,
+    OrderType,
     Product,
     Subscription,
     SubscriptionStatus,
@@ -532,3 +533,125 @@ def order_cancel(*, order: Order, acting_user: User | None, reason: str = "") ->
     if order.parent_id is not None:
         _refresh_parent(order.parent_id)
     return order
+
+
+# --- changing subscriptions ----------------------------------------------------------------------
+
+SUBSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    SubscriptionStatus.TRIAL: frozenset(
+        {SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED, SubscriptionStatus.SUSPENDED}
+    ),
+    SubscriptionStatus.ACTIVE: frozenset(
+        {SubscriptionStatus.PENDING_CANCELLATION, SubscriptionStatus.SUSPENDED}
+    ),
+    SubscriptionStatus.PENDING_CANCELLATION: frozenset(
+        {SubscriptionStatus.CANCELLED, SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED}
+    ),
+    SubscriptionStatus.SUSPENDED: frozenset(
+        {SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELLED}
+    ),
+    SubscriptionStatus.CANCELLED: frozenset(),
+}
+
+
+def _move(subscription: Subscription, status: str) -> None:
+    if status not in SUBSCRIPTION_TRANSITIONS[subscription.status]:
+        raise InvalidOrderTransition(
+            f"A {subscription.get_status_display().lower()} subscription cannot become "
+            f"{SubscriptionStatus(status).label.lower()}."
+        )
+    subscription.status = status
+
+
+def _may_manage(user: User | None, subscription: Subscription) -> bool:
+    if user is None or user.is_provider_staff:
+        return True
+    return user.account_id in (subscription.account_id, subscription.credit_account_id)
+
+
+@transaction.atomic
+def subscription_cancel(
+    *, subscription: Subscription, acting_user: User | None, today: datetime.date
+) -> Order:
+    """Cancel through a cancellation order. A trial ends at once (nothing was charged); a paid
+    subscription runs to the end of the period already billed: *Pending cancellation* until its
+    next billing date, when the billing run closes it instead of billing it."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if not _may_manage(acting_user, subscription):
+        raise PermissionDenied("You cannot cancel this subscription.")
+    ends_now = subscription.status in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
+    _move(
+        subscription,
+        SubscriptionStatus.CANCELLED if ends_now else SubscriptionStatus.PENDING_CANCELLATION,
+    )
+    if ends_now:
+        subscription.cancelled_at = timezone.now()
+    subscription.save(update_fields=["status", "cancelled_at"])
+    now = timezone.now()
+    order = Order.objects.create(
+        order_type=OrderType.CANCELLATION,
+        status=OrderStatus.COMPLETED,
+        credit_account=subscription.credit_account,
+        customer=subscription.account if subscription.account.is_customer else None,
+        currency=subscription.currency,
+        placed_by=acting_user if acting_user is not None and acting_user.pk else None,
+        submitted_at=now,
+        completed_at=now,
+    )
+    OrderItem.objects.create(
+        order=order,
+        product=subscription.product,
+        quantity=subscription.quantity,
+        unit_cost=subscription.unit_cost,
+        unit_price=subscription.unit_price,
+        total_cost=ZERO,
+        total_amount=ZERO,
+        delivery_status=DeliveryStatus.DELIVERED,
+        subscription=subscription,
+    )
+    audit_record(
+        actor=acting_user,
+        action="subscription.cancel",
+        obj=subscription,
+        account=subscription.account,
+        details={"status": subscription.status, "order": order.pk, "on": str(today)},
+    )
+    return order
+
+
+@transaction.atomic
+def subscription_suspend(
+    *, subscription: Subscription, acting_user: User | None, reason: str = ""
+) -> Subscription:
+    """Suspend (credit hold, seed 001 §3). Provider staff or a scheduled job only."""
+    if acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider suspends subscriptions.")
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    _move(subscription, SubscriptionStatus.SUSPENDED)
+    subscription.save(update_fields=["status"])
+    audit_record(
+        actor=acting_user,
+        action="subscription.suspend",
+        obj=subscription,
+        account=subscription.account,
+        details={"reason": reason},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_resume(*, subscription: Subscription, acting_user: User | None) -> Subscription:
+    """Reactivate a suspended subscription, or withdraw a pending cancellation."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == SubscriptionStatus.PENDING_CANCELLATION:
+        if not _may_manage(acting_user, subscription):
+            raise PermissionDenied("You cannot change this subscription.")
+    elif acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider reactivates suspended subscriptions.")
+    _move(subscription, SubscriptionStatus.ACTIVE)
+    subscription.save(update_fields=["status"])
+    audit_record(
+        actor=acting_user, action="subscription.resume", obj=subscription,
+        account=subscription.account,
+    )  # fmt: skip
+    return subscription
