@@ -129,6 +129,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "resellers.models.Account.Status",
         "DocumentStatusEnum": "billing.models.DocumentStatus",
         "DailyInvoicingEnum": "resellers.models.Account.DailyInvoicing",
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "SubscriptionStatusEnum": "orders.models.SubscriptionStatus",
     },
 }
 

@@ -105,3 +105,15 @@ def ids(response) -> set[int]:
     body = response.json()
     assert body["next"] is None  # the whole list fits in one page here
     return {row["id"] for row in body["results"]}
+
+
+@pytest.fixture
+def shop(world):
+    """Catalogue, prices, orders and subscriptions on top of `world` (see shop.py), with the
+    clock frozen at shop.NOW."""
+    import time_machine
+
+    from tests.functional.api.shop import NOW, build_shop
+
+    with time_machine.travel(NOW, tick=False):
+        yield build_shop(world)

@@ -17,6 +17,14 @@ STABLE_PATHS = [
     "/api/v1/payment-methods/{id}/",
     "/api/v1/documents/",
     "/api/v1/documents/{id}/",
+    "/api/v1/products/",
+    "/api/v1/products/{id}/",
+    "/api/v1/orders/",
+    "/api/v1/orders/{id}/",
+    "/api/v1/orders/{id}/approve/",
+    "/api/v1/orders/{id}/cancel/",
+    "/api/v1/subscriptions/",
+    "/api/v1/subscriptions/{id}/",
 ]
 
 
@@ -35,6 +43,13 @@ def test_schema_endpoint_serves_the_stable_paths(db):
     assert "gateway_token" not in card and "card_last4" in card
     money = schema["components"]["schemas"]["Document"]["properties"]["total"]
     assert money["type"] == "string" and money["format"] == "decimal"
+    orders = schema["paths"]["/api/v1/orders/"]
+    assert "post" in orders and "get" in orders
+    assert "Idempotency-Key" in [p["name"] for p in orders["post"]["parameters"]]
+    assert {"201", "400", "409", "422"} <= set(orders["post"]["responses"])
+    assert "409" in schema["paths"]["/api/v1/orders/{id}/approve/"]["post"]["responses"]
+    order = schema["components"]["schemas"]["Order"]["properties"]
+    assert order["total_cost"]["nullable"] is True  # null to end customers
 
 
 def test_schema_validates_without_warnings(db, tmp_path):

@@ -1,0 +1,349 @@
+"""API shapes of the catalogue, orders and subscriptions. Serializers only shape data.
+
+What a user is shown of prices is decided by the view and handed over in the context:
+- `prices`: a `ProductPrices` for the products list (the view picks which price the user sees);
+- `viewer`: a `Viewer` for orders and subscriptions. Costs (what the credit account pays its
+  issuer) are shown to provider staff and resellers, never to end customers, who see amounts only;
+  the fields stay in the shape and read null. Without a viewer in the context, costs are hidden.
+
+Money goes out as strings (DRF's DecimalField), never floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.models import (
+    MONEY,
+    RATE,
+    DeliveryStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    Subscription,
+)
+from resellers.serializers import AccountRefSerializer
+
+MAX_QUANTITY = 2_147_483_647  # the database's positive integer
+MAX_ITEMS = 100
+QUANTITY_MESSAGE = "Quantities are whole numbers of at least 1."
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: whether it may see costs, and its own account."""
+
+    sees_cost: bool
+    account_id: int | None
+
+
+HIDDEN = Viewer(sees_cost=False, account_id=None)
+
+# Statuses whose message comes from the validation chain and speaks of the credit account's
+# credit or payment method ("Insufficient credit: 20.00 needed, 5.00 available."): shown only to
+# those who see that account's finances, never to a resale reseller's customer.
+CHAIN_STATUSES = (OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class PriceView:
+    list_price: Decimal | None = None
+    unit_cost: Decimal | None = None
+    unit_price: Decimal | None = None
+
+
+ProductPrices = Callable[[Product], PriceView]
+
+
+def _rate(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(**RATE, read_only=True, **kwargs)
+
+
+def _money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(**MONEY, read_only=True, **kwargs)
+
+
+class _HidesCost:
+    """Nulls `cost_fields` unless the context's viewer may see costs."""
+
+    cost_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("viewer", HIDDEN).sees_cost:
+            for name in self.cost_fields:
+                data[name] = None
+        return data
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product with the one price the requesting user deals in."""
+
+    list_price = serializers.SerializerMethodField(
+        help_text="The catalogue price. Provider staff only; null to others."
+    )
+    unit_cost = serializers.SerializerMethodField(
+        help_text="What your reseller account pays the provider per unit. Resellers only."
+    )
+    unit_price = serializers.SerializerMethodField(
+        help_text="What your customer account pays per unit. End customers only."
+    )
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "product_type",
+            "billing_type",
+            "auto_executed",
+            "tax_category",
+            "trial_days",
+            "currency",
+            "is_active",
+            "list_price",
+            "unit_cost",
+            "unit_price",
+        ]
+        read_only_fields = fields
+
+    def _prices(self, product: Product) -> PriceView:
+        prices = self.context.get("prices")
+        return prices(product) if prices is not None else PriceView()
+
+    @extend_schema_field(_rate(allow_null=True))
+    def get_list_price(self, product: Product) -> str | None:
+        return self._format(self._prices(product).list_price)
+
+    @extend_schema_field(_rate(allow_null=True))
+    def get_unit_cost(self, product: Product) -> str | None:
+        return self._format(self._prices(product).unit_cost)
+
+    @extend_schema_field(_rate(allow_null=True))
+    def get_unit_price(self, product: Product) -> str | None:
+        return self._format(self._prices(product).unit_price)
+
+    @staticmethod
+    def _format(value: Decimal | None) -> str | None:
+        return None if value is None else _rate().to_representation(value)
+
+
+class ProductRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name"]
+        read_only_fields = fields
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
+    product = ProductRefSerializer(read_only=True)
+    delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices, read_only=True)
+    unit_price = _rate(help_text="The customer's price per unit (the amount).")
+    unit_cost = _rate(allow_null=True, help_text="The credit account's cost per unit.")
+    discount = _money()
+    total = _money(source="total_amount", help_text="Quantity times unit price, less discount.")
+    total_cost = _money(allow_null=True, help_text="Quantity times unit cost.")
+    cost_fields = ("unit_cost", "total_cost")
+
+    class Meta:
+        model = OrderItem
+        fields = [
+            "id",
+            "product",
+            "delivery_status",
+            "quantity",
+            "unit_price",
+            "discount",
+            "total",
+            "unit_cost",
+            "total_cost",
+        ]
+        read_only_fields = fields
+
+
+class _OrderSummarySerializer(_HidesCost, serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number", read_only=True, help_text="SO-000042")
+    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+    status_display = serializers.CharField(
+        source="get_status_display", read_only=True, help_text="The status as the panels show it."
+    )
+    status_message = serializers.SerializerMethodField(
+        help_text="Why the order is where it is: seed 004's warning for a missing or expired card "
+        "token, the credit shortfall, the gateway's refusal, a cancellation reason. Null to an "
+        "end customer when it concerns its reseller's credit or payment method."
+    )
+    total_cost = _money(
+        allow_null=True,
+        help_text="What the credit account pays (the reseller's price list). Null to end "
+        "customers.",
+    )
+    total_amount = _money(help_text="What the customer pays, with the reseller's markup.")
+    items = OrderItemSerializer(many=True, read_only=True)
+    cost_fields = ("total_cost",)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_status_message(self, order: Order) -> str | None:
+        viewer = self.context.get("viewer", HIDDEN)
+        own_credit = order.credit_account_id == viewer.account_id
+        if order.status in CHAIN_STATUSES and not (viewer.sees_cost or own_credit):
+            return None
+        return order.status_message
+
+
+class SubOrderSerializer(_OrderSummarySerializer):
+    """A part of a split order: it completes when every part is executed."""
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_display",
+            "status_message",
+            "total_cost",
+            "total_amount",
+            "completed_at",
+            "cancelled_at",
+            "items",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(_OrderSummarySerializer):
+    """An order as seed 004's detailed view shows it: number, status, dates, total cost (not to end
+    customers) and total amount; its items, or, for an order split between auto-executed and
+    manual products, its sub-orders with theirs."""
+
+    customer = AccountRefSerializer(
+        read_only=True, allow_null=True, help_text="Null when a reseller orders for itself."
+    )
+    credit_account = AccountRefSerializer(
+        read_only=True,
+        help_text="Whose credit the order uses: the resale reseller, or a referral or direct "
+        "customer itself.",
+    )
+    order_date = serializers.DateTimeField(
+        source="submitted_at", read_only=True, allow_null=True, help_text="When it was submitted."
+    )
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    sub_orders = SubOrderSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "order_type",
+            "status",
+            "status_display",
+            "status_message",
+            "customer",
+            "credit_account",
+            "currency",
+            "total_cost",
+            "total_amount",
+            "order_date",
+            "created_at",
+            "approved_at",
+            "completed_at",
+            "cancelled_at",
+            "billing_contact_name",
+            "billing_contact_email",
+            "notes",
+            "parent",
+            "items",
+            "sub_orders",
+        ]
+        read_only_fields = fields
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    product = serializers.IntegerField(help_text="A product id from `products/`.")
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        error_messages={"invalid": QUANTITY_MESSAGE, "min_value": QUANTITY_MESSAGE},
+    )
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    """A new order. Who it is for: `customer` (a customer you may order for), or, for a reseller's
+    own purchase, nothing (a reseller user) or `reseller` (provider staff ordering for one). An end
+    customer's user orders for its own account."""
+
+    customer = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The customer the order is for. Omit or null: your own account (an end "
+        "customer), or your reseller's own purchase (a reseller).",
+    )
+    reseller = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="Provider staff only: the reseller whose own purchase this is (no customer).",
+    )
+    items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=MAX_ITEMS)
+    billing_contact_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    billing_contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Shown as the order's status message.",
+    )
+
+
+# --- subscriptions -----------------------------------------------------------------------------
+
+
+class SubscriptionSerializer(_HidesCost, serializers.ModelSerializer):
+    account = AccountRefSerializer(read_only=True, help_text="The account that uses it.")
+    product = ProductRefSerializer(read_only=True)
+    unit_price = _rate(help_text="What the account pays per unit and billing period.")
+    unit_cost = _rate(
+        allow_null=True, help_text="What the credit account pays upstream. Null to end customers."
+    )
+    cost_fields = ("unit_cost",)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "account",
+            "product",
+            "order",
+            "quantity",
+            "status",
+            "billing_period",
+            "currency",
+            "unit_price",
+            "unit_cost",
+            "start_date",
+            "trial_end_date",
+            "next_billing_date",
+            "cancelled_at",
+            "created_at",
+        ]
+        read_only_fields = fields
