@@ -46,7 +46,7 @@ class Viewer:
 HIDDEN = Viewer(sees_cost=False, account_id=None)
 
 # Statuses whose message comes from the validation chain and speaks of the credit account's
-# credit or payment method ("Insufficient credit: 20.00 needed, 5.00 available."): shown only to
+# credit or payment method (e.g. seed 004's token warning): shown only to
 # those who see that account's finances, never to a resale reseller's customer.
 CHAIN_STATUSES = (OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING)
 

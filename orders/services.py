@@ -50,6 +50,7 @@ from resellers.selectors import default_payment_method, order_approval_required
 from resellers.services import audit_record
 
 TOKEN_WARNING = "Your payment method does not support this action. Please contact your distributor."
+INSUFFICIENT_CREDIT = "Not executed: there is not enough available credit."
 GATEWAY_FAILED = (
     "The payment gateway did not accept the charge, so the order was not submitted to the "
     "distributor. Try again later."
@@ -142,6 +143,10 @@ def order_create(
     if customer is not None and customer.kind != Account.Kind.CUSTOMER:
         raise ApplicationError("Orders are placed for end customers.", field="customer")
     if not placed_by.is_provider_staff:
+        if placed_by.account is not None and placed_by.account.is_referral_reseller:
+            # Seed 003: referral resellers are acquisition partners, without control over their
+            # customers' services.
+            raise PermissionDenied("Referral resellers do not place orders.")
         own = placed_by.account_id
         allowed = (customer is not None and own in (customer.pk, customer.parent_id)) or (
             customer is None and reseller is not None and own == reseller.pk
@@ -261,9 +266,10 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
                     reference=f"order:{order.pk}",
                     acting_user=acting_user,
                 )
-        except ledger.InsufficientCredit as exc:
+        except ledger.InsufficientCredit:
             order.status = OrderStatus.UNEXECUTED_CREDIT
-            order.status_message = exc.message
+            # No figures here: the customer sees this order too, never its reseller's credit.
+            order.status_message = INSUFFICIENT_CREDIT
             order.save(update_fields=["status", "status_message"])
             notifications.insufficient_credit(order=order)
             return order

@@ -247,3 +247,18 @@ class TestBadInput:
         assert ledger_selectors.account_financials(
             account=no_approval.parent
         ).available_credit == D("1000.00")
+
+
+def test_the_stored_message_never_shows_the_resellers_figures(no_approval, customer_user, product):
+    f.invoice(no_approval.parent, "995.00", TODAY)
+    order = of.order(placed_by=customer_user, customer=no_approval, items=[(product, 1)])
+    assert order.status_message == services.INSUFFICIENT_CREDIT
+    assert "995" not in order.status_message and "5.00" not in order.status_message
+
+
+def test_referral_resellers_place_no_orders(referral_reseller, product):
+    referred = f.customer(parent=referral_reseller)
+    with pytest.raises(services.PermissionDenied, match="Referral"):
+        of.order(placed_by=f.user(account=referral_reseller), customer=referred,
+                 items=[(product, 1)])  # fmt: skip
+    assert not referred.orders.exists()
