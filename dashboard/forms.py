@@ -17,7 +17,9 @@ from django import forms
 from django.db.models import QuerySet
 
 from billing.models import Document
+from dashboard.basket import MAX_QUANTITY
 from dashboard.presentation import money
+from orders.models import Product
 from resellers.models import Account, PaymentMethod
 
 AMOUNT = {"max_digits": 17, "decimal_places": 2}
@@ -212,3 +214,105 @@ class CreditBalancePayForm(forms.Form):
         kwargs.setdefault("initial", {"documents": [d.pk for d in unpaid]})
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = unpaid
+
+
+# --- ordering ----------------------------------------------------------------------------------
+
+QUANTITY_ERRORS = {
+    "required": "Enter a quantity.",
+    "invalid": "A quantity is a whole number of at least 1.",
+    "min_value": "A quantity is a whole number of at least 1.",
+    "max_value": f"At most {MAX_QUANTITY:,} of one product per order.",
+}
+
+
+class QuantityField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_QUANTITY)
+        kwargs.setdefault("error_messages", QUANTITY_ERRORS)
+        kwargs.setdefault(
+            "widget", forms.NumberInput(attrs={"class": "qty", "min": 1, "max": MAX_QUANTITY})
+        )
+        super().__init__(**kwargs)
+
+
+class BasketAddForm(forms.Form):
+    """Put a product of the party's catalogue in the basket. `products`: the catalogue, so a
+    product id from elsewhere (a tampered POST) is refused."""
+
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose a product.",
+            "invalid_choice": "That product is not in your catalogue.",
+        },
+    )
+    quantity = QuantityField(label="Quantity", initial=1)
+
+    def __init__(self, *args, products, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = products
+
+
+class BasketUpdateForm(forms.Form):
+    """The basket's quantities, one field per line (`qty_<product id>`)."""
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[self.field_name(line.product.pk)] = QuantityField(
+                label=f"Quantity of {line.product.name}", initial=line.quantity
+            )
+
+    @staticmethod
+    def field_name(product_id: int) -> str:
+        return f"qty_{product_id}"
+
+    def rows(self):
+        """(line, bound field) pairs, for the template."""
+        return [(line, self[self.field_name(line.product.pk)]) for line in self.lines]
+
+    def quantities(self) -> dict[int, int]:
+        return {
+            line.product.pk: self.cleaned_data[self.field_name(line.product.pk)]
+            for line in self.lines
+        }
+
+
+class OrderReviewForm(forms.Form):
+    """The review page: billing information, notes, and the one-time submission token."""
+
+    billing_contact_name = forms.CharField(max_length=200, label="Name")
+    billing_contact_email = forms.EmailField(
+        label="Email", help_text="We email the link to follow your order here."
+    )
+    notes = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Notes (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # One token per rendered form: a double click or a resubmitted page places one order.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    @staticmethod
+    def initial_for(contact) -> dict:
+        initial = {"submission_key": uuid.uuid4().hex}
+        if contact is not None:
+            initial.update(billing_contact_name=contact.name, billing_contact_email=contact.email)
+        return initial
+
+
+class OrderApprovalForm(forms.Form):
+    """Seed 004's per-customer Order Approval toggle: the state to switch it to."""
+
+    required = forms.ChoiceField(
+        choices=[("on", "On"), ("off", "Off")],
+        error_messages={"required": "Say on or off.", "invalid_choice": "Say on or off."},
+    )
+
+    def required_value(self) -> bool:
+        return self.cleaned_data["required"] == "on"

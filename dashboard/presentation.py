@@ -6,8 +6,12 @@ import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from django.contrib import messages
+
 from billing.models import Application, Document, DocumentStatus, DocumentType
-from billing.money import Money
+from billing.money import Money, minor_unit
+from orders.models import Order, OrderStatus
+from orders.services import CANCELLABLE
 
 DASH = "—"
 
@@ -71,6 +75,11 @@ def plain_decimal(value: Decimal, *, min_places: int = 0) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
+def unit_money(amount: Decimal, currency: str) -> str:
+    """A unit price with its currency, to its own digits: 12.5000 -> `12.50 USD`, 0.1234 kept."""
+    return f"{plain_decimal(amount, min_places=minor_unit(currency))} {currency}"
+
+
 # --- messages after ledger actions ------------------------------------------------------------
 
 
@@ -129,3 +138,100 @@ def credit_paid_message(applications: Sequence[Application], *, provider_view: b
         for debit, amount in paid.values()
     ]
     return f"Paid {money(total, currency)} with your credit balance: {'; '.join(each)}."
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+# What an end customer of a resale reseller reads while its order is in its reseller's hands: the
+# reseller's credit and payment method are none of the customer's business (DESIGN.md, "Who uses
+# it"), so every state between approval and execution reads "Processing".
+PROCESSING = "Processing"
+_IN_THE_RESELLERS_HANDS = {
+    OrderStatus.SUBMITTED,
+    OrderStatus.UNEXECUTED_CREDIT,
+    OrderStatus.SUBMITTED_TO_DISTRIBUTOR,
+    OrderStatus.PENDING,
+}
+ACCEPTABLE = (OrderStatus.PENDING_APPROVAL, OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING)
+_STATUS_TONE = {
+    OrderStatus.COMPLETED: "ok",
+    OrderStatus.UNEXECUTED_CREDIT: "warn",
+    OrderStatus.PENDING: "warn",
+    OrderStatus.PENDING_APPROVAL: "warn",
+    OrderStatus.CANCELLED: "muted",
+}
+
+
+def order_status(order: Order, *, show_costs: bool) -> str:
+    """The status a user is shown: the real one on the credit side (the reseller, provider staff,
+    a referral or direct customer ordering on its own credit), `Processing` for a resale
+    reseller's customer while the order is with its reseller or the distributor."""
+    if not show_costs and order.status in _IN_THE_RESELLERS_HANDS:
+        return PROCESSING
+    return order.get_status_display()
+
+
+def order_status_tone(order: Order, *, show_costs: bool) -> str:
+    """The badge's CSS class for the shown status."""
+    if not show_costs and order.status in _IN_THE_RESELLERS_HANDS:
+        return ""
+    return _STATUS_TONE.get(order.status, "")
+
+
+def order_outcome(order: Order, *, action: str) -> tuple[int, str]:
+    """What an action (`"submitted"`, `"accepted"`, `"executed"`, `"cancelled"`) left the order
+    as, for the credit side: a message level and one or more sentences. A pending order carries
+    seed 004's exact warning in its status message."""
+    head = f"Order {order.display_number} was {action}"
+    status = order.status
+    if status == OrderStatus.COMPLETED:
+        return messages.SUCCESS, f"{head} and is completed."
+    if status == OrderStatus.SUBMITTED_TO_DISTRIBUTOR:
+        return messages.SUCCESS, f"{head} and submitted to the distributor for manual execution."
+    if status == OrderStatus.SUBMITTED:
+        return messages.SUCCESS, f"{head}; its sub-orders proceed separately (see its page)."
+    if status == OrderStatus.PENDING_APPROVAL:
+        return messages.SUCCESS, f"{head} and is waiting for approval."
+    if status == OrderStatus.UNEXECUTED_CREDIT:
+        reason = order.status_message or "Not executed: there is not enough available credit."
+        return messages.WARNING, (
+            f"{head}. {reason} It needs {money(order.total_cost, order.currency)} of available "
+            "credit: pay off some of your debt or top up your balance, then accept it again, or "
+            "cancel it."
+        )
+    if status == OrderStatus.PENDING:
+        return messages.WARNING, f"{head} but is pending. {order.status_message}".strip()
+    return messages.SUCCESS, f"{head}."
+
+
+def order_submitted_message(order: Order) -> str:
+    """seed 004: the customer's submission confirmation."""
+    return (
+        f"Your order {order.display_number} was submitted. "
+        "We emailed you a link to follow its status."
+    )
+
+
+def order_actions(order: Order, *, account_id: int | None, provider_staff: bool) -> frozenset[str]:
+    """The buttons an order's page offers the user (the services decide again on POST).
+
+    Seed 004: the reseller gets Accept and Cancel while the order is Pending Reseller Approval or
+    Unexecuted due to Insufficient Credit, and also while it is Pending for its card token, so
+    it can try again once its card is fixed. Provider staff execute orders submitted to the
+    distributor and cancel any order not yet executed. A customer may cancel its own order while
+    it waits for approval."""
+    status = order.status
+    if provider_staff:
+        actions = set()
+        if status == OrderStatus.SUBMITTED_TO_DISTRIBUTOR:
+            actions.add("execute")
+        if status in CANCELLABLE:
+            actions.add("cancel")
+        return frozenset(actions)
+    if account_id == order.credit_account_id:
+        if status in ACCEPTABLE:
+            return frozenset({"accept", "cancel"})
+        return frozenset()
+    if account_id == order.customer_id and status == OrderStatus.PENDING_APPROVAL:
+        return frozenset({"cancel"})
+    return frozenset()

@@ -9,10 +9,12 @@ reseller sees its customers' details only).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from billing.models import Application, Document, DocumentLine
+from billing.money import line_total
 from billing.selectors import (
     Financials,
     account_financials,
@@ -21,12 +23,25 @@ from billing.selectors import (
     unpaid_documents,
 )
 from billing.selectors import documents_received as _documents_received
+from orders.models import Order, OrderItem, Product, Subscription
+from orders.selectors import (
+    catalogue_products,
+    order_parties,
+    orders_for_distributor,
+    orders_pending_approval,
+    orders_unexecuted,
+    orders_visible,
+    price_quote,
+    subscriptions_visible,
+)
 from resellers.models import Account, Contact, PaymentMethod, User
 from resellers.selectors import (
     account_visible,
+    approving_reseller,
     can_see_financials,
     contacts_visible,
     customers_visible,
+    order_approval_locked,
     payment_methods_visible,
     resellers_visible,
 )
@@ -47,6 +62,10 @@ class AccountPage:
     payment_methods: QuerySet[PaymentMethod] | None
     contacts: QuerySet[Contact]
     customers: QuerySet[Account] | None
+    orders: QuerySet[Order] | None = None
+    subscriptions: QuerySet[Subscription] | None = None
+    approval: ApprovalToggle | None = None
+    widgets: OrderWidgets | None = None
 
     @property
     def can_pay_with_credit(self) -> bool:
@@ -90,10 +109,13 @@ class PaymentTarget:
 class BillingOverview:
     resellers: int
     customers: int
+    orders_waiting: int = 0  # submitted to the distributor, or unexecuted for lack of credit
 
 
-def _account_page(*, user: User, account: Account) -> AccountPage:
+def _account_page(*, user: User, account: Account, widgets: bool = False) -> AccountPage:
+    """`widgets`: the reseller dashboard's order widgets (the user's own account page)."""
     show = can_see_financials(user=user, account=account)
+    buys = show and not account.is_referral_reseller  # referral resellers never order (seed 003)
     customers = None
     if account.is_reseller:
         customers = customers_visible(user=user).filter(parent_id=account.pk)
@@ -110,6 +132,10 @@ def _account_page(*, user: User, account: Account) -> AccountPage:
         ),
         contacts=contacts_visible(user=user).filter(account_id=account.pk),
         customers=customers,
+        orders=account_orders(user=user, account=account) if buys else None,
+        subscriptions=account_subscriptions(user=user, account=account) if buys else None,
+        approval=order_approval_state(customer=account) if show and account.is_customer else None,
+        widgets=reseller_order_widgets(user=user) if widgets else None,
     )
 
 
@@ -127,7 +153,8 @@ def customer_page(*, user: User, pk: int) -> AccountPage:
 
 def own_account_page(*, user: User) -> AccountPage:
     """The account the user acts for."""
-    return _account_page(user=user, account=account_visible(user=user, pk=user.account_id))
+    account = account_visible(user=user, pk=user.account_id)
+    return _account_page(user=user, account=account, widgets=True)
 
 
 def reseller_for_edit(*, user: User, pk: int) -> Account:
@@ -184,4 +211,237 @@ def billing_overview(*, user: User) -> BillingOverview:
     return BillingOverview(
         resellers=resellers_visible(user=user).count(),
         customers=customers_visible(user=user).count(),
+        orders_waiting=distributor_orders(user=user).count(),
+    )
+
+
+# --- ordering ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderingParty:
+    """Who a user orders for: its customer account, or its resale reseller for itself
+    (`customer` None). `account` is the one whose catalogue, prices and contacts apply."""
+
+    account: Account
+    customer: Account | None
+    reseller: Account | None
+    credit_account: Account
+
+
+def ordering_party(*, user: User) -> OrderingParty | None:
+    """None when the user does not buy in the portal: provider staff (they sell), referral
+    resellers (their customers buy directly from the provider, seed 003), and users without an
+    account."""
+    if is_provider_staff(user) or user.account_id is None:
+        return None
+    account = account_visible(user=user, pk=user.account_id)
+    if account.is_customer:
+        return OrderingParty(
+            account=account,
+            customer=account,
+            reseller=None,
+            credit_account=order_parties(customer=account, reseller=None),
+        )
+    if account.is_reseller and not account.is_referral_reseller:
+        return OrderingParty(
+            account=account, customer=None, reseller=account, credit_account=account
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class CatalogueRow:
+    """A product the party may order, at its price (the customer's amount; a reseller's own
+    order pays its cost)."""
+
+    product: Product
+    unit_price: Decimal
+    currency: str
+
+
+def _quote(party: OrderingParty, product: Product) -> CatalogueRow:
+    quote = price_quote(
+        product=product, customer=party.customer, credit_account=party.credit_account
+    )
+    return CatalogueRow(product=product, unit_price=quote.unit_price, currency=quote.currency)
+
+
+def catalogue_rows(*, party: OrderingParty) -> list[CatalogueRow]:
+    """The party's catalogue (its own only: `catalogue_products`), each product at its price."""
+    return [_quote(party, product) for product in catalogue_products(account=party.account)]
+
+
+def catalogue_products_of(*, party: OrderingParty) -> QuerySet[Product]:
+    """The products the party may put in its basket: the choices of the Add form."""
+    return catalogue_products(account=party.account)
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    product: Product
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Basket:
+    """The session's basket priced for the party. `gone`: product ids in the session that are no
+    longer in the party's catalogue (the view drops them and says so)."""
+
+    lines: list[BasketLine]
+    total: Decimal
+    currency: str
+    gone: list[int]
+
+
+def basket_priced(*, party: OrderingParty, quantities: dict[int, int]) -> Basket:
+    """`quantities` (product id -> quantity, from the session) priced as order_create would
+    price them. The total is a preview; the order stores its own at creation."""
+    currency = party.credit_account.currency
+    chosen = catalogue_products(account=party.account).filter(pk__in=list(quantities))
+    products = {product.pk: product for product in chosen}
+    lines = []
+    for pk, quantity in quantities.items():
+        product = products.get(pk)
+        if product is None:
+            continue
+        row = _quote(party, product)
+        total = line_total(quantity=Decimal(quantity), unit_price=row.unit_price, currency=currency)
+        lines.append(BasketLine(product, quantity, row.unit_price, total))
+    lines.sort(key=lambda line: (line.product.name, line.product.pk))
+    return Basket(
+        lines=lines,
+        total=sum((line.total for line in lines), Decimal(0)),
+        currency=currency,
+        gone=[pk for pk in quantities if pk not in products],
+    )
+
+
+def billing_contact(*, user: User, account: Account) -> Contact | None:
+    """Whom the order's billing information names by default: the bill-to contact, else the
+    primary one, else the oldest (the same priority as seed 004's confirmation email)."""
+    contacts = contacts_visible(user=user).filter(account_id=account.pk)
+    return (
+        contacts.filter(is_bill_to=True).first()
+        or contacts.filter(is_primary=True).first()
+        or contacts.order_by("created_at", "id").first()
+    )
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def sees_order_costs(*, user: User, order: Order) -> bool:
+    """Whether `user` sees the order's cost side (total cost, status messages about credit and
+    payment): provider staff, and users of the account whose credit the order uses. A resale
+    reseller's customer sees its own prices only."""
+    return is_provider_staff(user) or user.account_id == order.credit_account_id
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """An order as its detail page shows it. `items`: its own items, or, for an order split into
+    sub-orders, theirs (execution moved them there)."""
+
+    order: Order
+    items: QuerySet[OrderItem]
+    sub_orders: QuerySet[Order]
+    show_costs: bool
+
+
+def order_page(*, user: User, pk: int) -> OrderPage:
+    """An order the user may see. Raises Order.DoesNotExist out of scope (404)."""
+    order = orders_visible(user=user).select_related("parent", "placed_by").get(pk=pk)
+    sub_orders = orders_visible(user=user).filter(parent_id=order.pk).order_by("id")
+    items = OrderItem.objects.filter(
+        Q(order_id=order.pk) | Q(order__parent_id=order.pk)
+    ).select_related("product", "order")
+    return OrderPage(
+        order=order,
+        items=items.order_by("order_id", "id"),
+        sub_orders=sub_orders,
+        show_costs=sees_order_costs(user=user, order=order),
+    )
+
+
+def order_for_action(*, user: User, pk: int) -> Order:
+    """The order an action (accept, cancel, execute) names, if the user may see it; raises
+    Order.DoesNotExist otherwise (404). Whether the user may act is the view's next check."""
+    return orders_visible(user=user).get(pk=pk)
+
+
+def order_list(*, user: User) -> QuerySet[Order]:
+    """The user's orders, sub-orders aside: a customer's own; a resale reseller's own and its
+    customers'; nothing of a referral reseller's customers (scope)."""
+    return orders_visible(user=user).filter(parent__isnull=True)
+
+
+@dataclass(frozen=True)
+class OrderWidgets:
+    """Seed 004's two order widgets of the reseller dashboard."""
+
+    pending_approval: QuerySet[Order]
+    unexecuted: QuerySet[Order]
+
+
+def reseller_order_widgets(*, user: User) -> OrderWidgets | None:
+    """For a resale reseller's user: its *Submitted Orders Pending Approval* and *Unexecuted
+    Orders Due to Insufficient Credit*. None for anyone else."""
+    if user.account_id is None or is_provider_staff(user):
+        return None
+    account = user.account
+    if not account.is_reseller or account.is_referral_reseller:
+        return None
+    return OrderWidgets(
+        pending_approval=scope(orders_pending_approval(reseller=account), user),
+        unexecuted=scope(orders_unexecuted(reseller=account), user),
+    )
+
+
+def distributor_orders(*, user: User) -> QuerySet[Order]:
+    """Provider staff: orders submitted to the distributor and orders unexecuted for lack of
+    credit. Empty for anyone else."""
+    if not is_provider_staff(user):
+        return Order.objects.none()
+    return scope(orders_for_distributor(), user).select_related("parent")
+
+
+def account_orders(*, user: User, account: Account) -> QuerySet[Order]:
+    """The orders shown on an account's page: a customer's orders; a reseller's own purchases
+    (its customers' orders are on their pages and in its order list)."""
+    visible = order_list(user=user)
+    if account.is_customer:
+        return visible.filter(customer_id=account.pk)
+    return visible.filter(credit_account_id=account.pk, customer__isnull=True)
+
+
+def account_subscriptions(*, user: User, account: Account) -> QuerySet[Subscription]:
+    """The subscriptions the account holds, as far as the user may see them."""
+    return subscriptions_visible(user=user).filter(account_id=account.pk)
+
+
+@dataclass(frozen=True)
+class ApprovalToggle:
+    """Seed 004: `stored` is the toggle's own state; `locked` while the reseller pays by card,
+    when every order needs approval whatever is stored."""
+
+    stored: bool
+    locked: bool
+
+    @property
+    def required(self) -> bool:
+        return self.stored or self.locked
+
+
+def order_approval_state(*, customer: Account) -> ApprovalToggle | None:
+    """The customer's Order Approval toggle as its reseller's page shows it, or None when the
+    customer has no resale reseller (referral and direct customers: no approval)."""
+    reseller = approving_reseller(customer=customer)
+    if reseller is None:
+        return None
+    return ApprovalToggle(
+        stored=customer.order_approval_required,
+        locked=order_approval_locked(reseller=reseller),
     )

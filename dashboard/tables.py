@@ -6,8 +6,16 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from dashboard.presentation import document_open_amount, document_status, money
+from dashboard.presentation import (
+    document_open_amount,
+    document_status,
+    money,
+    order_status,
+    order_status_tone,
+    unit_money,
+)
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
@@ -112,3 +120,214 @@ class DocumentTable(PanelTable):
 
     def render_open_amount(self, record):
         return document_open_amount(record, provider_view=self.provider_view)
+
+
+# --- orders and subscriptions -------------------------------------------------------------------
+
+
+def _order_link(record) -> str:
+    return reverse("order-status", args=[record.pk])
+
+
+def order_number_html(record):
+    """The order's number, linking to its page; a sub-order also links the order it is part of."""
+    link = format_html('<a href="{}">{}</a>', _order_link(record), record.display_number)
+    if record.parent_id:
+        parent = reverse("order-status", args=[record.parent_id])
+        return format_html(
+            '{}<span class="part-of">part of <a href="{}">{}</a></span>',
+            link,
+            parent,
+            f"SO-{record.parent_id:06d}",
+        )
+    return link
+
+
+class OrderColumn(tables.Column):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Order")
+        kwargs.setdefault("order_by", ("id",))
+        kwargs.setdefault("accessor", "pk")
+        super().__init__(**kwargs)
+
+    def render(self, record):
+        return order_number_html(record)
+
+
+class OrderStatusColumn(tables.Column):
+    """The status as the table's viewer reads it (`order_status`), as a badge."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Status")
+        super().__init__(**kwargs)
+
+    def render(self, record, table):
+        credit_side = table.provider_staff or record.credit_account_id == table.account_id
+        return format_html(
+            '<span class="badge {}">{}</span>',
+            order_status_tone(record, show_costs=credit_side),
+            order_status(record, show_costs=credit_side),
+        )
+
+
+ACTIONS_COLUMN = {
+    "template_name": "dashboard/_order_actions.html",
+    "verbose_name": "Actions",
+    "orderable": False,
+    "attrs": {"td": {"class": "row-actions"}},
+}
+
+
+class OrderTable(PanelTable):
+    """Orders with their shown status. `show_costs=False` for a customer's list: no Total Cost
+    or Customer column. Each status is shown as `order_status` says for the viewer: the real one
+    to provider staff and to the account whose credit the order uses (`account_id`). Provider
+    staff also get the Reseller column."""
+
+    number = OrderColumn()
+    credit_account = tables.Column(verbose_name="Reseller", order_by=("credit_account__name",))
+    customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
+    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="Y-m-d")
+    status = OrderStatusColumn()
+    total_cost = MoneyColumn(verbose_name="Total Cost")
+    total_amount = MoneyColumn(verbose_name="Total Amount")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-submitted_at",)
+        empty_text = "No orders."
+
+    def __init__(
+        self,
+        *args,
+        show_costs: bool = True,
+        account_id: int | None = None,
+        provider_staff: bool = False,
+        **kwargs,
+    ):
+        self.account_id, self.provider_staff = account_id, provider_staff
+        exclude = list(kwargs.pop("exclude", ()))
+        if not show_costs:
+            exclude += ["total_cost", "customer"]
+        if not provider_staff:
+            exclude.append("credit_account")
+        super().__init__(*args, exclude=exclude, **kwargs)
+
+    def render_credit_account(self, value):
+        return value.name if value.is_reseller else "—"
+
+
+class DistributorOrderTable(OrderTable):
+    """The provider's orders to act on: Execute (submitted for manual execution) and Cancel."""
+
+    actions = tables.TemplateColumn(
+        **ACTIONS_COLUMN, extra_context={"execute": True, "cancel": True}
+    )
+
+    class Meta(OrderTable.Meta):
+        order_by = ("submitted_at",)
+        empty_text = "No orders wait for the distributor."
+
+    def __init__(self, *args, **kwargs):
+        # what the distributor acts on is the reseller's cost: no Total Amount column here
+        kwargs["exclude"] = [*kwargs.get("exclude", ()), "total_amount"]
+        super().__init__(*args, provider_staff=True, **kwargs)
+
+
+class OrderWidgetTable(PanelTable):
+    """Seed 004's *Submitted Orders Pending Approval* and *Unexecuted Orders Due to Insufficient
+    Credit*: Order, Customer (blank for the reseller's own), Order Date, Total Cost, Total
+    Amount, Actions (Accept order, Cancel order). In the first, an order the reseller accepted
+    that then lacked credit is marked so under its number."""
+
+    number = OrderColumn()
+    customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
+    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="Y-m-d")
+    total_cost = MoneyColumn(verbose_name="Total Cost")
+    total_amount = MoneyColumn(verbose_name="Total Amount")
+    actions = tables.TemplateColumn(
+        **ACTIONS_COLUMN, extra_context={"accept": True, "cancel": True}
+    )
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-submitted_at",)
+
+    def __init__(self, *args, mark_unexecuted: bool = False, **kwargs):
+        self.mark_unexecuted = mark_unexecuted
+        super().__init__(*args, **kwargs)
+
+    def render_number(self, record):
+        number = order_number_html(record)
+        if self.mark_unexecuted and record.status == "unexecuted_credit":
+            return format_html(
+                '{}<span class="part-of">accepted; not executed: insufficient credit</span>',
+                number,
+            )
+        return number
+
+
+class SubscriptionTable(PanelTable):
+    product = tables.Column(verbose_name="Product", order_by=("product__name",))
+    quantity = tables.Column(verbose_name="Quantity", attrs=NUM)
+    status = tables.Column(verbose_name="Status")
+    billing_period = tables.Column(verbose_name="Billing period")
+    start_date = tables.DateColumn(verbose_name="Since", format="Y-m-d")
+    next_billing_date = tables.DateColumn(verbose_name="Next billing date", format="Y-m-d")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("product",)
+        empty_text = "No subscriptions."
+
+    def render_status(self, record):
+        if record.trial_end_date and record.status == "trial":
+            return f"Trial until {record.trial_end_date:%Y-%m-%d}"
+        return record.get_status_display()
+
+
+class CatalogueTable(PanelTable):
+    """The party's catalogue at its prices, each row with an Add to basket form."""
+
+    name = tables.Column(verbose_name="Product", accessor="product__name")
+    product_type = tables.Column(verbose_name="Type", accessor="product")
+    billing_type = tables.Column(verbose_name="Billing", accessor="product")
+    trial = tables.Column(verbose_name="Trial", accessor="product", default="")
+    unit_price = tables.Column(verbose_name="Price", attrs=NUM)
+    add = tables.TemplateColumn(
+        template_name="dashboard/_basket_add.html",
+        verbose_name="Add to basket",
+        accessor="product",
+        orderable=False,
+        attrs={"td": {"class": "row-actions"}},
+    )
+
+    class Meta(PanelTable.Meta):
+        orderable = False
+        attrs = {"class": "panel-table catalogue-table"}
+        empty_text = "Your catalogue has no products."
+
+    def render_name(self, record):
+        product = record.product
+        name = format_html('<span class="product-name">{}</span>', product.name)
+        if product.description:
+            return format_html('{}<span class="help">{}</span>', name, product.description)
+        return name
+
+    def render_product_type(self, record):
+        return record.product.get_product_type_display()
+
+    def render_billing_type(self, record):
+        return record.product.get_billing_type_display()
+
+    def render_trial(self, record):
+        days = record.product.trial_days
+        return f"{days} day{'s' if days != 1 else ''} free" if days else "—"
+
+    def render_unit_price(self, record):
+        suffix = PRICE_UNIT.get(record.product.billing_type, "")
+        return f"{unit_money(record.unit_price, record.currency)}{suffix}"
+
+
+PRICE_UNIT = {
+    "recurring_monthly": " / month",
+    "recurring_annual": " / year",
+    "usage": " / unit used",
+}

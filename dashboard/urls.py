@@ -6,14 +6,23 @@ Provider control panel (provider staff): /billing/, /billing/resellers/, /billin
 /billing/customers/<pk>/payments/new/.
 Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
 /account/customers/<pk>/.
+/account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
+Approval toggle).
 Everyone, scoped: /documents/<pk>/; provider staff only: /documents/<pk>/apply/ (POST) and
 /documents/<pk>/applications/<application_pk>/unlink/ (POST).
+
+Ordering (end customers, and resale resellers for themselves): /order/ (the catalogue; POST adds
+to the basket), /order/basket/ (POST: quantities, or remove), /order/review/ (POST: submit).
+Orders, scoped: /orders/ (a customer's or a reseller's list; provider staff go to
+/billing/orders/), /orders/<pk>/ (`order-status`, linked from the emails), and POST
+/orders/<pk>/accept/, /orders/<pk>/cancel/, /orders/<pk>/execute/ (provider staff).
+Provider: /billing/orders/ (orders for the distributor, and every order).
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import views
+from dashboard import order_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -42,6 +51,9 @@ urlpatterns = [
         views.ResellerCreditBalancePayView.as_view(),
         name="reseller_credit_pay",
     ),
+    path(
+        "billing/orders/", order_views.DistributorOrderListView.as_view(), name="distributor_orders"
+    ),
     path("billing/customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path(
@@ -60,6 +72,21 @@ urlpatterns = [
         views.OwnCustomerDetailView.as_view(),
         name="own_customer_detail",
     ),
+    path(
+        "account/customers/<int:pk>/order-approval/",
+        order_views.CustomerOrderApprovalView.as_view(),
+        name="own_customer_order_approval",
+    ),
+    # ordering
+    path("order/", order_views.CatalogueView.as_view(), name="order_catalogue"),
+    path("order/basket/", order_views.BasketView.as_view(), name="basket"),
+    path("order/review/", order_views.OrderReviewView.as_view(), name="order_review"),
+    # orders, for anyone who may see them
+    path("orders/", order_views.OrderListView.as_view(), name="order_list"),
+    path("orders/<int:pk>/", order_views.OrderDetailView.as_view(), name="order-status"),
+    path("orders/<int:pk>/accept/", order_views.OrderAcceptView.as_view(), name="order_accept"),
+    path("orders/<int:pk>/cancel/", order_views.OrderCancelView.as_view(), name="order_cancel"),
+    path("orders/<int:pk>/execute/", order_views.OrderExecuteView.as_view(), name="order_execute"),
     # documents, for anyone who may see them
     path("documents/<int:pk>/", views.DocumentDetailView.as_view(), name="document_detail"),
     path(

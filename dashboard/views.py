@@ -7,6 +7,9 @@ Ledger actions (POST only): one form validation, one service call (`application_
 becomes an error on the form field it names and the page is shown again with nothing written;
 its PermissionDenied answers 403. Success redirects back to the page with a message saying what
 was applied.
+
+Ordering pages (catalogue, basket, review, orders, Accept / Cancel / Execute, the Order Approval
+toggle) are in dashboard/order_views.py, under the same rules.
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ from dashboard.presentation import (
 from dashboard.tables import (
     CustomerTable,
     DocumentTable,
+    OrderTable,
+    OrderWidgetTable,
     OwnCustomerTable,
     ResellerTable,
+    SubscriptionTable,
 )
 from resellers import exceptions as domain
 from resellers.models import Account
@@ -169,6 +175,38 @@ def _page_context(
         else:
             table = OwnCustomerTable(page.customers, prefix="cust-")
         context["customers_table"] = config.configure(table)
+    if page.orders is not None:
+        customer_view = page.account.is_customer and page.account.pk == request.user.account_id
+        context["orders_table"] = config.configure(
+            OrderTable(
+                page.orders,
+                prefix="ord-",
+                show_costs=not customer_view,
+                account_id=request.user.account_id,
+                provider_staff=provider_view,
+                exclude=("customer",),  # one account's orders: its name is the page's
+            )
+        )
+    if page.subscriptions is not None:
+        context["subscriptions_table"] = config.configure(
+            SubscriptionTable(page.subscriptions, prefix="sub-")
+        )
+    if page.widgets is not None:
+        context["pending_table"] = config.configure(
+            OrderWidgetTable(
+                page.widgets.pending_approval,
+                prefix="pend-",
+                mark_unexecuted=True,
+                empty_text="No orders are waiting for your approval.",
+            )
+        )
+        context["unexecuted_table"] = config.configure(
+            OrderWidgetTable(
+                page.widgets.unexecuted,
+                prefix="unex-",
+                empty_text="No orders are unexecuted for lack of credit.",
+            )
+        )
     return context
 
 

@@ -92,3 +92,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def shop(world):
+    """Products, catalogues and price lists on top of `world` (see ordering.py)."""
+    from tests.functional.dashboard.ordering import build_shop
+
+    return build_shop(world)
