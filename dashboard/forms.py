@@ -297,10 +297,12 @@ class OrderReviewForm(forms.Form):
     )
     # One token per rendered form: a double click or a resubmitted page places one order.
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    # The total the buyer saw: the order is refused if prices moved in between.
+    reviewed_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=19, decimal_places=2)
 
     @staticmethod
-    def initial_for(contact) -> dict:
-        initial = {"submission_key": uuid.uuid4().hex}
+    def initial_for(contact, *, reviewed_total) -> dict:
+        initial = {"submission_key": uuid.uuid4().hex, "reviewed_total": reviewed_total}
         if contact is not None:
             initial.update(billing_contact_name=contact.name, billing_contact_email=contact.email)
         return initial

@@ -177,12 +177,13 @@ class OrderReviewView(OrderingMixin, TemplateView):
     template_name = "dashboard/order_review.html"
 
     def get_context_data(self, *, form=None, basket=None, **kwargs):
+        basket = basket or self.basket()
         if form is None:
             contact = selectors.billing_contact(user=self.request.user, account=self.party.account)
-            form = OrderReviewForm(initial=OrderReviewForm.initial_for(contact))
-        return super().get_context_data(
-            party=self.party, basket=basket or self.basket(), form=form, **kwargs
-        )
+            form = OrderReviewForm(
+                initial=OrderReviewForm.initial_for(contact, reviewed_total=basket.total)
+            )
+        return super().get_context_data(party=self.party, basket=basket, form=form, **kwargs)
 
     def get(self, request, *args, **kwargs):
         basket = self.basket()
@@ -218,9 +219,13 @@ class OrderReviewView(OrderingMixin, TemplateView):
                     billing_contact_name=data["billing_contact_name"],
                     billing_contact_email=data["billing_contact_email"],
                     notes=data["notes"],
+                    expected_total_amount=data["reviewed_total"],
                 )
             except domain.ApplicationError as exc:
                 _refuse(exc)
+                if data["reviewed_total"] != basket.total:  # review again at today's prices
+                    form = OrderReviewForm({**request.POST.dict(), "reviewed_total": basket.total})
+                    form.is_valid()
                 form.add_error(None, exc.message)
                 return self.render_to_response(self.get_context_data(form=form, basket=basket))
             submission.created(order.pk)

@@ -34,7 +34,7 @@ def confirmation_recipient(*, account: Account, approver: User | None = None) ->
 
 
 def _status_url(order) -> str:
-    base = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    base = settings.SITE_URL.rstrip("/")
     try:
         return base + reverse("order-status", args=[order.pk])
     except NoReverseMatch:

@@ -131,10 +131,13 @@ def order_create(
     billing_contact_name: str = "",
     billing_contact_email: str = "",
     notes: str = "",
+    expected_total_amount: Decimal | None = None,
 ) -> Order:
     """A draft order with priced items. `customer` None means the reseller orders for itself.
 
-    Refuses products outside the ordering account's catalogue and quantities below one.
+    Refuses products outside the ordering account's catalogue and quantities below one. With
+    `expected_total_amount` (the total the buyer reviewed), refuses an order whose prices changed
+    since: nothing is created and the buyer reviews again.
     """
     if not items:
         raise ApplicationError("An order needs at least one item.", field="items")
@@ -195,6 +198,12 @@ def order_create(
         )
         total_cost += cost
         total_amount += gross - spec.discount
+    if expected_total_amount is not None and expected_total_amount != total_amount:
+        raise ApplicationError(
+            f"Prices changed since you reviewed this order: the total is now {total_amount} "
+            f"{order.currency}, not {expected_total_amount}. Please review it again.",
+            field="items",
+        )
     order.total_cost, order.total_amount = total_cost, total_amount
     order.save(update_fields=["total_cost", "total_amount"])
     audit_record(actor=placed_by, action="order.create", obj=order, account=credit_account)

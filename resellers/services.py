@@ -362,7 +362,8 @@ def customer_set_order_approval(
     locked = Account.objects.select_for_update().get(pk=customer.pk)
     if order_approval_locked(reseller=reseller):
         raise ApplicationError(
-            "Order approval is locked on while you pay by credit card.",
+            "The approval toggle is locked while you pay by credit card: every order needs your "
+            "approval.",
             field="order_approval_required",
         )
     if locked.order_approval_required == required:

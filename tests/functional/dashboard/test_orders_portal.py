@@ -397,3 +397,30 @@ def test_a_double_click_racing_itself_places_one_order(world, shop):
     assert sorted(r.status_code for r in answers) == [302, 302]
     assert {r.url for r in answers} == {reverse("order-status", args=[order.pk])}
     assert order.total_amount == D("25.00")
+
+
+def test_prices_that_moved_after_the_review_are_shown_before_anything_is_ordered(
+    customer1, world, shop
+):
+    from orders.models import PriceListItem
+
+    add(customer1, shop.office, "2")
+    form = review_form(customer1)  # reviewed at 12.50 a unit: 25.00
+    PriceListItem.objects.filter(price_list__name="Provider to Alpha", product=shop.office).update(
+        unit_price=D("12.00")
+    )
+
+    response = customer1.post(REVIEW, form)
+
+    assert response.status_code == 200
+    assert not orders_of(world.c1).exists()
+    errors = response.context["form"].non_field_errors()
+    assert errors == [
+        "Prices changed since you reviewed this order: the total is now 30.00 USD, not 25.00. "
+        "Please review it again."
+    ]
+    assert 'data-field="order_total">30.00 USD<' in response.content.decode()
+    # The review now carries the new total: submitting again places the order at 30.00.
+    again = customer1.post(REVIEW, {**form, "reviewed_total": "30.00"})
+    assert again.status_code == 302
+    assert orders_of(world.c1).get().total_amount == D("30.00")

@@ -106,7 +106,10 @@ def test_card_reseller_sees_the_toggle_locked_on_and_a_post_is_refused(login, wo
     assert "Locked on while you pay by credit card; every order needs your approval." in toggle
 
     response = client.post(toggle_url(world.c2), {"required": "off"}, follow=True)
-    assert messages_of(response) == ["Order approval is locked on while you pay by credit card."]
+    assert messages_of(response) == [
+        "The approval toggle is locked while you pay by credit card: every order needs your "
+        "approval."
+    ]
     world.c2.refresh_from_db()
     assert world.c2.order_approval_required is True
     assert not AuditEvent.objects.filter(action="customer.set_order_approval").exists()
@@ -128,7 +131,10 @@ def test_switching_from_cash_to_card_locks_the_toggle_in_its_previous_state(rese
     order = place(world.c1_user, [(shop.office, 1)], customer=world.c1, today=TODAY)
     assert order.status == OrderStatus.PENDING_APPROVAL
     response = reseller1.post(toggle_url(world.c1), {"required": "on"}, follow=True)
-    assert messages_of(response) == ["Order approval is locked on while you pay by credit card."]
+    assert messages_of(response) == [
+        "The approval toggle is locked while you pay by credit card: every order needs your "
+        "approval."
+    ]
     world.c1.refresh_from_db()
     assert world.c1.order_approval_required is False
 

@@ -55,3 +55,6 @@ def test_prepaid_accounts_show_no_credit_limit(login, world):
     assert "None (prepaid)" in row_of(listing, world.ref.name)
     page = staff.get(reverse("reseller_detail", args=[world.ref.pk])).content.decode()
     assert figure(page, "credit_limit") == "None (prepaid)"
+    # A prepaid customer buys nothing on credit: no (negative) "available credit" to puzzle over.
+    own = login(world.c1_user).get(reverse("account")).content.decode()
+    assert figure(own, "available_credit") == "None (prepaid)"
