@@ -1,4 +1,5 @@
-"""Create the demo installation: a provider, resellers, customers, documents and the demo logins.
+"""Create the demo installation: a provider, resellers, customers, documents, a catalogue with
+price lists, orders in every status, and the demo logins.
 
 Running it twice adds nothing. Prints the logins and where to open the panel.
 """

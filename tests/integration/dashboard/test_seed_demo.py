@@ -1,6 +1,7 @@
 """manage.py seed_demo: the demo installation, made through the services, twice changes nothing."""
 
 import datetime
+from collections import Counter
 from decimal import Decimal as D
 from io import StringIO
 
@@ -10,13 +11,37 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from billing.models import Document, DocumentType
+from billing.gateway import TestGateway
+from billing.models import Balance, Document, DocumentType, GatewayCharge
 from billing.selectors import account_financials
+from orders.models import (
+    Catalogue,
+    CatalogueAssignment,
+    Order,
+    OrderStatus,
+    PriceListAssignment,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from orders.selectors import (
+    catalogue_products,
+    orders_for_distributor,
+    orders_pending_approval,
+    orders_unexecuted,
+    price_quote,
+)
+from orders.services import TOKEN_WARNING
 from resellers.models import Account, PaymentMethod, User
 
 TODAY = datetime.date(2026, 3, 15)
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gateway():
+    TestGateway.reset()  # the built-in gateway remembers charges per process
 
 
 def _seed() -> str:
@@ -30,12 +55,30 @@ def _counts() -> dict[str, int]:
     return {model._meta.label: model.objects.count() for model in apps.get_models()}
 
 
+def _state() -> tuple:
+    """What a second run could change without adding a row."""
+    return (
+        sorted(Order.objects.values_list("pk", "status", "reservation_id", "status_message")),
+        sorted(Balance.objects.values_list("pk", "open_debt", "credit_balance")),
+        sorted(Account.objects.values_list("pk", "order_approval_required", "credit_limit")),
+    )
+
+
+def _account(username: str) -> Account:
+    return User.objects.get(username=username).account
+
+
+def _order(key: str) -> Order:
+    return Order.objects.get(notes=key, parent__isnull=True)
+
+
 def test_second_run_adds_nothing_and_balances_verify():
     first = _seed()
-    after_first = _counts()
+    after_first, state = _counts(), _state()
     second = _seed()
 
     assert _counts() == after_first
+    assert _state() == state
     assert "nothing added" in second
     assert "Created" in first
     assert after_first["billing.Document"] > 0 and after_first["billing.Application"] > 0
@@ -46,7 +89,7 @@ def test_second_run_adds_nothing_and_balances_verify():
 
 def test_prints_the_logins_and_where_to_go():
     out = _seed()
-    for login in ("provider", "reseller1", "reseller2", "customer1"):
+    for login in ("provider", "reseller1", "reseller2", "customer1", "reseller4", "customer3"):
         assert f"  {login} " in out
     assert "password for each: demo" in out
     assert "http://127.0.0.1:8000/" in out
@@ -96,13 +139,19 @@ def test_balances_are_the_hand_computed_ones():
     r2 = User.objects.get(username="reseller2").account
     c1 = User.objects.get(username="customer1").account
 
-    # Provider -> reseller1: invoices 1,200 (500 paid by card) and 800 (100 of a 150 credit memo).
+    # Provider -> reseller1: invoices 1,200 (500 paid by card) and 800 (100 of a 150 credit memo);
+    # the card charge of 54.00 for the approved order adds to the credit balance, and the order's
+    # cost waits uninvoiced. Orders pending approval reserve nothing.
     fig = account_financials(account=r1)
-    assert (fig.open_debt, fig.credit_balance, fig.balance) == (D("1400.00"), D("50.00"), D(-1350))
-    assert fig.available_credit == D("3600.00")
-    # Provider -> reseller2: 300 paid in full, 345 open, a 100 top-up unapplied.
+    assert (fig.open_debt, fig.credit_balance, fig.balance) == (D("1400.00"), D(104), D(-1296))
+    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(54), D(0), D("3546.00"))
+    # Provider -> reseller2: 300 paid in full, 345 open, a 100 top-up unapplied. Orders: 55 + 144
+    # executed (uninvoiced), 270 + 270 reserved for the distributor's manual execution.
     fig = account_financials(account=r2)
-    assert (fig.open_debt, fig.credit_balance, fig.available_credit) == (D(345), D(100), D(1655))
+    assert (fig.open_debt, fig.credit_balance) == (D(345), D(100))
+    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(199), D(540), D(916))
+    # Proseware's approved order stopped at its expired token: nothing reserved or spent.
+    assert account_financials(account=_account("reseller4")).available_credit == D("3000.00")
     # reseller1 -> customer1: 250 + 8% tax = 270, 100 paid.
     fig = account_financials(account=c1)
     assert (fig.open_debt, fig.credit_balance) == (D("170.00"), D("0"))
@@ -121,11 +170,27 @@ def test_second_run_keeps_what_a_user_changed():
     _seed()
     northwind = Account.objects.get(name="Northwind Cloud Services")
     account_update_financials(account=northwind, acting_user=None, auto_topup_threshold=D("750.00"))
-    audits = AuditEvent.objects.count()
+    # Staff change a price and a catalogue; Southridge cancels an order and wants approval back.
+    from orders.models import PriceListItem
+    from orders.services import order_cancel
+    from resellers.services import customer_set_order_approval
+
+    item = PriceListItem.objects.get(price_list__name="Gold partner prices")
+    PriceListItem.objects.filter(pk=item.pk).update(unit_price=D("10.50"))
+    essentials = Catalogue.objects.get(name="Essentials catalogue")
+    essentials.products.remove(Product.objects.get(sku="DEMO-ACRONIS-CP"))
+    sam = User.objects.get(username="reseller2")
+    order_cancel(order=_order("DEMO-SR-ORD-9"), acting_user=sam)
+    customer_set_order_approval(customer=_account("customer3"), required=True, acting_user=sam)
+    audits, counts = AuditEvent.objects.count(), _counts()
     _seed()
     northwind.refresh_from_db()
     assert northwind.auto_topup_threshold == D("750.00")
-    assert AuditEvent.objects.count() == audits
+    assert AuditEvent.objects.count() == audits and _counts() == counts
+    assert PriceListItem.objects.get(pk=item.pk).unit_price == D("10.50")
+    assert essentials.products.count() == 3
+    assert _order("DEMO-SR-ORD-9").status == OrderStatus.CANCELLED
+    assert _account("customer3").order_approval_required
 
 
 def test_accounts_signed_up_before_their_documents():
@@ -135,3 +200,114 @@ def test_accounts_signed_up_before_their_documents():
     assert northwind.created_at.date() < first_issue.issue_date
     contacts = list(northwind.contacts.order_by("created_at"))
     assert [c.created_at.date() for c in contacts] == [northwind.created_at.date()] * 2
+
+
+def test_a_catalogue_of_every_product_and_billing_type():
+    _seed()
+    products = Product.objects.filter(sku__startswith="DEMO-")
+
+    assert 8 <= products.count() <= 10
+    assert {p.product_type for p in products} == set(Product.ProductType.values)
+    assert {p.billing_type for p in products} == set(Product.BillingType.values)
+    assert products.filter(auto_executed=False).exists()
+    assert products.filter(trial_days=30).exists()
+    default = Catalogue.objects.get(is_default=True)
+    assert set(default.products.all()) == set(products)
+    [smaller] = CatalogueAssignment.objects.all()
+    assert smaller.account == _account("customer2")  # Fabrikam sees the smaller catalogue only
+    assert 0 < catalogue_products(account=smaller.account).count() < products.count()
+    assert catalogue_products(account=_account("customer1")).count() == products.count()
+
+
+def test_price_lists_give_cost_and_amount_and_referral_customers_pay_catalogue_prices():
+    _seed()
+    m365 = Product.objects.get(sku="DEMO-M365-BS")
+    basic = Product.objects.get(sku="DEMO-M365-BB")
+    ri = Product.objects.get(sku="DEMO-AZ-RI-D2S")
+    r1, r2 = _account("reseller1"), _account("reseller2")
+    contoso, tailspin = _account("customer1"), _account("customer3")
+
+    for reseller in (r1, r2, _account("reseller4")):
+        assert PriceListAssignment.objects.get(buyer=reseller).price_list.seller.is_provider
+        for customer in reseller.children.all():
+            assert PriceListAssignment.objects.get(buyer=customer).price_list.seller == reseller
+
+    def quote(product, customer, reseller):
+        q = price_quote(product=product, customer=customer, credit_account=reseller)
+        return q.unit_cost, q.unit_price
+
+    assert quote(m365, contoso, r1) == (D("10.80"), D("12.50"))  # explicit prices both sides
+    assert quote(basic, contoso, r1) == (D("4.80"), D("6.00"))  # catalogue -20 %, then +25 %
+    assert quote(ri, tailspin, r2) == (D("720.00"), D("864.00"))  # explicit cost, then +20 %
+    litware = Account.objects.get(name="Litware Inc")  # a referral customer
+    assert not PriceListAssignment.objects.filter(buyer=litware).exists()
+    assert quote(m365, litware, litware) == (D("12.50"), D("12.50"))
+
+
+def _statuses(reseller: Account) -> Counter:
+    return Counter(
+        Order.objects.filter(credit_account=reseller, parent__isnull=True).values_list(
+            "status", flat=True
+        )
+    )
+
+
+def test_orders_in_every_status_fill_every_list():
+    _seed()
+    r1, r2, r4 = (_account(n) for n in ("reseller1", "reseller2", "reseller4"))
+    S = OrderStatus
+
+    # Northwind pays by card: every customer order waits for approval; one approved and charged.
+    assert _statuses(r1) == Counter({S.PENDING_APPROVAL: 3, S.COMPLETED: 1})
+    assert orders_pending_approval(reseller=r1).count() == 3
+    charged = _order("DEMO-NW-ORD-1")
+    assert charged.status == S.COMPLETED and charged.approved_by.username == "reseller1"
+    charge = GatewayCharge.objects.get(payment=charged.payment)
+    assert charge.payment_method == r1.payment_methods.get(is_default=True)
+    assert charge.amount == charged.total_cost == D("54.00")
+
+    # Southridge pays cash: every other outcome of the chain.
+    assert _statuses(r2) == Counter({
+        S.COMPLETED: 2, S.SUBMITTED_TO_DISTRIBUTOR: 1, S.SUBMITTED: 1, S.UNEXECUTED_CREDIT: 3,
+        S.CANCELLED: 1, S.PENDING_APPROVAL: 1,
+    })  # fmt: skip
+    assert _account("customer3").order_approval_required is False
+    assert _order("DEMO-SR-ORD-1").approved_at is None  # no approval needed: completed at once
+    mixed = _order("DEMO-SR-ORD-4")
+    assert mixed.status == S.SUBMITTED
+    assert sorted(mixed.sub_orders.values_list("status", flat=True)) == [
+        S.COMPLETED, S.SUBMITTED_TO_DISTRIBUTOR]  # fmt: skip
+    approved_short = _order("DEMO-SR-ORD-6")
+    assert approved_short.status == S.UNEXECUTED_CREDIT and approved_short.was_approved
+    unexecuted = set(orders_unexecuted(reseller=r2))
+    pending = set(orders_pending_approval(reseller=r2))
+    assert approved_short in unexecuted and approved_short in pending  # in both lists
+    assert {o.notes for o in unexecuted} == {"DEMO-SR-ORD-5", "DEMO-SR-ORD-6", "DEMO-SR-ORD-7"}
+    assert {o.notes for o in pending} == {"DEMO-SR-ORD-6", "DEMO-SR-ORD-9"}
+    own = _order("DEMO-SR-ORD-7")
+    assert own.customer is None and own.status == S.UNEXECUTED_CREDIT  # customer blank
+    assert _order("DEMO-SR-ORD-8").status == S.CANCELLED
+    for_distributor = set(orders_for_distributor())
+    assert _order("DEMO-SR-ORD-3") in for_distributor
+    assert mixed.sub_orders.get(status=S.SUBMITTED_TO_DISTRIBUTOR) in for_distributor
+
+    # Proseware approved, but its card's token expired: Pending with seed 004's warning.
+    assert r4.payment_methods.get(is_default=True).kind == PaymentMethod.Kind.CARD
+    assert not r4.payment_methods.get(is_default=True).token_is_active(TODAY)
+    [stuck] = Order.objects.filter(credit_account=r4)
+    assert (stuck.status, stuck.status_message) == (S.PENDING, TOKEN_WARNING)
+    assert stuck.was_approved and stuck.reservation is None
+
+
+def test_subscriptions_come_from_the_completed_orders():
+    _seed()
+    subscriptions = Subscription.objects.select_related("order")
+
+    assert subscriptions.exists()
+    assert {s.order.status for s in subscriptions} == {OrderStatus.COMPLETED}
+    assert {s.start_date for s in subscriptions} == {TODAY}
+    statuses = Counter(subscriptions.values_list("status", flat=True))
+    assert statuses == Counter({SubscriptionStatus.ACTIVE: 4, SubscriptionStatus.TRIAL: 1})
+    trial = subscriptions.get(status=SubscriptionStatus.TRIAL)
+    assert trial.trial_end_date == TODAY + datetime.timedelta(days=30)
+    assert subscriptions.get(order=_order("DEMO-NW-ORD-1")).account == _account("customer1")
