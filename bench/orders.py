@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Ordering benchmark: place orders through the service layer (order_create + order_submit, no
-HTTP) on PostgreSQL with concurrent workers across many resellers, then check that no reseller
+"""Ordering benchmark: place orders through the service layer (order_place, as POST orders/ does;
+no HTTP) on PostgreSQL with concurrent workers across many resellers, then check that no reseller
 spent more credit than it had.
 
     .venv/bin/python bench/orders.py                      # 3000 orders, 4 processes, 50 resellers
@@ -221,8 +221,9 @@ class Placer:
         customer = self.Account.objects.get(pk=customer_id)
         specs = [services.ItemSpec(product=self.products[p], quantity=q) for p, q in items]
         with capture if capture is not None else contextlib.nullcontext():
-            order = services.order_create(placed_by=user, customer=customer, items=specs)
-            return services.order_submit(order=order, acting_user=user, today=BENCH_DAY).status
+            return services.order_place(
+                placed_by=user, customer=customer, items=specs, today=BENCH_DAY
+            ).status
 
 
 def proc_cpu(pid: int) -> float:

@@ -15,7 +15,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from billing.models import (
     CREDIT_TYPES,
@@ -47,29 +59,38 @@ class Financials:
     available_credit: Decimal
 
 
-def account_financials(*, account: Account) -> Financials:
-    """The account's figures towards its upstream issuer, from the cached balance."""
-    row = (
-        Balance.objects.filter(issuer_id=account.issuer_id, recipient_id=account.pk)
-        .values("open_debt", "credit_balance")
-        .first()
-    ) or {"open_debt": ZERO, "credit_balance": ZERO}
-    uninvoiced = (
-        ResellerTransaction.objects.filter(
-            account_id=account.pk, status=ResellerTransaction.Status.UNINVOICED
-        ).aggregate(s=Sum("amount"))["s"]
-        or ZERO
+def _sum(model, **filters):
+    return Coalesce(
+        Subquery(
+            model.objects.filter(account_id=OuterRef("pk"), **filters)
+            .values("account_id")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        ),
+        ZERO,
+        output_field=DecimalField(max_digits=19, decimal_places=2),
     )
-    reserved = (
-        CreditReservation.objects.filter(
-            account_id=account.pk, status=CreditReservation.Status.ACTIVE
-        ).aggregate(s=Sum("amount"))["s"]
-        or ZERO
-    )
-    open_debt, credit_balance = row["open_debt"], row["credit_balance"]
-    limit = account.credit_limit if account.is_net_terms else ZERO
+
+
+def financial_figures() -> dict:
+    """Annotations giving an Account queryset its figures towards its upstream issuer."""
+    pair = Balance.objects.filter(issuer_id=OuterRef("issuer_id"), recipient_id=OuterRef("pk"))
+    return {
+        "fig_open_debt": Coalesce(Subquery(pair.values("open_debt")), ZERO),
+        "fig_credit_balance": Coalesce(Subquery(pair.values("credit_balance")), ZERO),
+        "fig_uninvoiced": _sum(ResellerTransaction, status=ResellerTransaction.Status.UNINVOICED),
+        "fig_reserved": _sum(CreditReservation, status=CreditReservation.Status.ACTIVE),
+    }
+
+
+def financials_from(row: dict, *, currency: str) -> Financials:
+    """Financials from a row with `financial_figures()`, `credit_limit` and `credit_terms`."""
+    open_debt, credit_balance = row["fig_open_debt"], row["fig_credit_balance"]
+    uninvoiced, reserved = row["fig_uninvoiced"], row["fig_reserved"]
+    net_terms = row["credit_terms"] == Account.CreditTerms.NET_TERMS
+    limit = row["credit_limit"] if net_terms else ZERO
     return Financials(
-        currency=account.currency,
+        currency=currency,
         open_debt=open_debt,
         credit_balance=credit_balance,
         balance=credit_balance - open_debt,
@@ -78,6 +99,20 @@ def account_financials(*, account: Account) -> Financials:
         reserved=reserved,
         available_credit=limit - open_debt - uninvoiced - reserved,
     )
+
+
+FIGURE_FIELDS = ("credit_limit", "credit_terms", *financial_figures())
+
+
+def account_financials(*, account: Account) -> Financials:
+    """The account's figures towards its upstream issuer, from the cached balance, in one query."""
+    row = (
+        Account.objects.filter(pk=account.pk)
+        .annotate(**financial_figures())
+        .values(*FIGURE_FIELDS)
+        .get()
+    )
+    return financials_from(row, currency=account.currency)
 
 
 def documents_received(*, account: Account):

@@ -35,7 +35,7 @@ from billing.models import (
 from billing.money import ZERO, CurrencyMismatch, line_total, round_money, to_decimal
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
-from resellers.services import audit_record
+from resellers.services import audit_events, audit_record
 
 
 class InvalidTransition(ApplicationError):
@@ -612,6 +612,28 @@ def _available_credit_locked(account: Account) -> Decimal:
     return account_financials(account=account).available_credit
 
 
+def credit_available_locked(*, account: Account, also_lock: Sequence[Account] = ()) -> Decimal:
+    """Lock `account` (and `also_lock`, all in id order) and return its available credit. Call it
+    inside the transaction that then records what the credit is spent on
+    (reseller_transactions_add): the locks hold until that transaction ends, so no concurrent
+    order can spend the same credit.
+
+    Two statements on purpose: under READ COMMITTED, a SELECT ... FOR UPDATE that waited for the
+    lock re-reads the locked row but computes its other expressions (the sums of charges and
+    reservations) from the snapshot taken before it waited, missing what the previous holder
+    just committed. The figures are read by a second statement, with a fresh snapshot, after the
+    lock is held."""
+    from billing.selectors import account_financials
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("credit_available_locked needs the caller's transaction")
+    ids = sorted({account.pk, *(other.pk for other in also_lock)})
+    locked = {
+        row.pk: row for row in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+    return account_financials(account=locked[account.pk]).available_credit
+
+
 @transaction.atomic
 def credit_reserve(
     *, account: Account, amount: Decimal, reference: str, acting_user: User | None = None
@@ -768,3 +790,58 @@ def card_charge(
         # A concurrent call with the same key booked it first: theirs is the one payment.
         return GatewayCharge.objects.get(idempotency_key=idempotency_key).payment
     return payment
+
+
+@dataclass(frozen=True)
+class ChargeSpec:
+    account: Account
+    amount: Decimal
+    description: str
+    reference: str = ""
+
+
+@transaction.atomic(savepoint=False)
+def reseller_transactions_add(
+    *,
+    charges: Sequence[ChargeSpec],
+    acting_user: User | None = None,
+    locked: bool = False,
+    also_audit: Sequence[tuple] = (),
+) -> list[ResellerTransaction]:
+    """Record several charges at once, with no reservation behind them: for a caller that checked
+    the credit and records the charges in one transaction. Locks the accounts (one statement, in
+    id order) unless the caller says it holds their locks (`locked`, e.g. from
+    credit_available_locked); inserts the rows, then their audit rows together with the caller's
+    `also_audit` events, in one statement each."""
+    charges = [c for c in charges if c.amount != 0]
+    for charge in charges:
+        if round_money(charge.amount, charge.account.currency) != charge.amount:
+            raise ApplicationError("The amount has more decimals than the currency.")
+    if not locked and charges:
+        ids = sorted({c.account.pk for c in charges})
+        list(
+            Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk")
+        )
+    rows = ResellerTransaction.objects.bulk_create(
+        [
+            ResellerTransaction(
+                account=c.account,
+                amount=c.amount,
+                currency=c.account.currency,
+                description=c.description,
+                reference=c.reference,
+            )
+            for c in charges
+        ]
+    )
+    audit_events(
+        actor=acting_user,
+        events=[
+            *also_audit,
+            *(
+                ("reseller_transaction.record", row, row.account_id, {"amount": str(row.amount)})
+                for row in rows
+            ),
+        ],
+    )
+    return rows

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 
 import django_filters
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -60,7 +59,7 @@ from orders.services import (
     ItemSpec,
     order_approve,
     order_cancel,
-    order_create,
+    order_place,
     order_submit,
 )
 from resellers.api import NOT_FOUND, IdFilter
@@ -299,29 +298,32 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(outcome.body, status=outcome.status, headers=headers)
 
     def _place(self, data: dict, record: IdempotencyKey | None = None) -> Order:
-        """order_create, then order_submit with today's date. With a key whose earlier attempt
-        created the order and died, continue with that order instead."""
+        """order_place with today's date (create and submit, one transaction where the chain
+        allows), linking the idempotency key to the order inside the creating transaction. With
+        a key whose earlier attempt created the order and died, continue with that order."""
         user = self.request.user
+        today = timezone.localdate()
         if record is not None and record.order_id is not None:
             order = Order.objects.get(pk=record.order_id)
-        else:
-            customer, reseller = _parties(user, data)
-            items = _item_specs(customer or reseller, data["items"])
-            with transaction.atomic():
-                order = order_create(
-                    placed_by=user,
-                    items=items,
-                    customer=customer,
-                    reseller=reseller,
-                    billing_contact_name=data["billing_contact_name"],
-                    billing_contact_email=data["billing_contact_email"],
-                    notes=data["notes"],
-                )
-                if record is not None:
-                    idempotency.key_link_order(record=record, order=order)
-        if order.status == OrderStatus.DRAFT:
-            order = order_submit(order=order, acting_user=user, today=timezone.localdate())
-        return order
+            if order.status == OrderStatus.DRAFT:
+                order = order_submit(order=order, acting_user=user, today=today)
+            return order
+        customer, reseller = _parties(user, data)
+        return order_place(
+            placed_by=user,
+            items=_item_specs(customer or reseller, data["items"]),
+            today=today,
+            customer=customer,
+            reseller=reseller,
+            billing_contact_name=data["billing_contact_name"],
+            billing_contact_email=data["billing_contact_email"],
+            notes=data["notes"],
+            on_created=(
+                None
+                if record is None
+                else lambda order: idempotency.key_link_order(record=record, order=order)
+            ),
+        )
 
     @extend_schema(
         tags=["orders"],

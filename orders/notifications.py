@@ -19,15 +19,17 @@ from resellers.models import Account, Contact, User
 
 
 def confirmation_recipient(*, account: Account, approver: User | None = None) -> str | None:
-    """Seed 004's priority: bill-to, primary, oldest contact, then the approver."""
-    contacts = Contact.objects.filter(account=account)
-    for chosen in (
-        contacts.filter(is_bill_to=True).first(),
-        contacts.filter(is_primary=True).first(),
-        contacts.order_by("created_at", "id").first(),
-    ):
-        if chosen is not None and chosen.email:
-            return chosen.email
+    """Seed 004's priority: bill-to, primary, oldest contact, then the approver. One query: an
+    account has at most one bill-to and one primary contact, so this order picks the first that
+    exists."""
+    email = (
+        Contact.objects.filter(account=account)
+        .order_by("-is_bill_to", "-is_primary", "created_at", "id")
+        .values_list("email", flat=True)
+        .first()
+    )
+    if email:
+        return email
     if approver is not None and approver.email:
         return approver.email
     return None

@@ -3,10 +3,11 @@ resellers.tenancy.scope; the catalogue is scoped by assignment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from billing.money import round_unit_price
 from orders.models import (
@@ -34,11 +35,17 @@ def catalogue_for(*, account: Account) -> Catalogue | None:
 
 
 def catalogue_products(*, account: Account) -> QuerySet[Product]:
-    """The active products `account` may order: its catalogue's."""
-    catalogue = catalogue_for(account=account)
-    if catalogue is None:
-        return Product.objects.none()
-    return catalogue.products.filter(is_active=True).order_by("name", "id")
+    """The active products `account` may order: its assigned catalogue's, else the default
+    catalogue's. One query."""
+    assigned = CatalogueAssignment.objects.filter(account_id=account.pk)
+    return (
+        Product.objects.filter(is_active=True)
+        .filter(
+            Q(catalogues__in=assigned.values("catalogue_id"))
+            | (Q(catalogues__is_default=True) & ~Exists(assigned))
+        )
+        .order_by("name", "id")
+    )
 
 
 def products_visible(*, user: User) -> QuerySet[Product]:
@@ -60,25 +67,6 @@ class Quote:
     currency: str
 
 
-def _price_for(*, buyer: Account, product: Product, base: Decimal) -> Decimal:
-    """The buyer's price from its assigned list: the list's item, else the list's markup on
-    `base`, else `base`."""
-    assignment = (
-        PriceListAssignment.objects.filter(buyer=buyer).select_related("price_list").first()
-    )
-    if assignment is None:
-        return base
-    item = PriceListItem.objects.filter(
-        price_list_id=assignment.price_list_id, product=product
-    ).first()
-    if item is not None:
-        return item.unit_price
-    markup = assignment.price_list.markup_percent
-    if markup is not None:
-        return round_unit_price(base * (Decimal(100) + markup) / Decimal(100))
-    return base
-
-
 def order_parties(*, customer: Account | None, reseller: Account | None) -> Account:
     """The credit account of an order: the resale reseller for its own and its customers' orders,
     the customer itself for referral and direct customers."""
@@ -96,17 +84,63 @@ def order_parties(*, customer: Account | None, reseller: Account | None) -> Acco
     return customer
 
 
+def price_quotes(
+    *, products: Sequence[Product], customer: Account | None, credit_account: Account
+) -> dict[int, Quote]:
+    """Seed 004's cost and amount of each product, in two queries whatever the basket.
+
+    A buyer's price comes from its assigned list: the list's item, else the list's markup on the
+    base, else the base. Resale: the cost is the reseller's price from the provider's list (base:
+    the catalogue price), the amount the customer's from the reseller's list (base: the cost); a
+    reseller's own order pays cost. Referral and direct customers pay catalogue prices (seed 003),
+    or their own list's where the provider assigned one.
+    """
+    buyers = [credit_account.pk]
+    if customer is not None and credit_account.is_reseller:
+        buyers.append(customer.pk)
+    lists = {
+        a.buyer_id: a.price_list
+        for a in PriceListAssignment.objects.filter(buyer_id__in=buyers).select_related(
+            "price_list"
+        )
+    }
+    listed = {
+        (row.price_list_id, row.product_id): row.unit_price
+        for row in PriceListItem.objects.filter(
+            price_list_id__in=[pl.pk for pl in lists.values()],
+            product_id__in=[p.pk for p in products],
+        ).only("price_list_id", "product_id", "unit_price")
+    }
+
+    def price(buyer_id: int, product: Product, base: Decimal) -> Decimal:
+        plist = lists.get(buyer_id)
+        if plist is None:
+            return base
+        item = listed.get((plist.pk, product.pk))
+        if item is not None:
+            return item
+        if plist.markup_percent is not None:
+            return round_unit_price(base * (Decimal(100) + plist.markup_percent) / Decimal(100))
+        return base
+
+    quotes = {}
+    for product in products:
+        cost = price(credit_account.pk, product, product.list_price)
+        if credit_account.is_reseller and customer is not None:
+            amount = price(customer.pk, product, cost)
+        else:
+            amount = cost
+        quotes[product.pk] = Quote(
+            unit_cost=cost, unit_price=amount, currency=credit_account.currency
+        )
+    return quotes
+
+
 def price_quote(*, product: Product, customer: Account | None, credit_account: Account) -> Quote:
-    """Seed 004's cost and amount. Resale: cost from the provider's list to the reseller, amount
-    from the reseller's list to the customer (or its markup on cost). A reseller's own order pays
-    cost. Referral and direct customers pay catalogue prices (seed 003)."""
-    if credit_account.is_reseller:
-        cost = _price_for(buyer=credit_account, product=product, base=product.list_price)
-        amount = cost if customer is None else _price_for(buyer=customer, product=product,
-                                                          base=cost)  # fmt: skip
-    else:
-        cost = amount = _price_for(buyer=credit_account, product=product, base=product.list_price)
-    return Quote(unit_cost=cost, unit_price=amount, currency=credit_account.currency)
+    """One product's quote (see price_quotes)."""
+    return price_quotes(products=[product], customer=customer, credit_account=credit_account)[
+        product.pk
+    ]
 
 
 # --- orders ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ idempotency key is the order's, so a retry after a timeout never charges twice.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -43,11 +43,11 @@ from orders.models import (
     Subscription,
     SubscriptionStatus,
 )
-from orders.selectors import catalogue_products, order_parties, price_quote
+from orders.selectors import catalogue_products, order_parties, price_quotes
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 from resellers.selectors import default_payment_method, order_approval_required
-from resellers.services import audit_record
+from resellers.services import audit_events, audit_record
 
 TOKEN_WARNING = "Your payment method does not support this action. Please contact your distributor."
 INSUFFICIENT_CREDIT = "Not executed: there is not enough available credit."
@@ -72,7 +72,12 @@ class ItemSpec:
 
 
 def _lock(order: Order) -> Order:
-    return Order.objects.select_for_update().get(pk=order.pk)
+    """The order, locked (its row only), with its parties loaded."""
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("customer__parent", "credit_account", "placed_by")
+        .get(pk=order.pk)
+    )
 
 
 def _require_status(order: Order, allowed: Sequence[str], action: str) -> None:
@@ -121,6 +126,108 @@ def _charged_now(item: OrderItem) -> bool:
 # --- create and submit -------------------------------------------------------------------------
 
 
+def _build_order(
+    *,
+    placed_by: User,
+    items: Sequence[ItemSpec],
+    customer: Account | None,
+    reseller: Account | None,
+    billing_contact_name: str,
+    billing_contact_email: str,
+    notes: str,
+    expected_total_amount: Decimal | None,
+) -> tuple[Order, list[OrderItem]]:
+    """Validate, price and insert a draft order and its items (inside the caller's transaction).
+    Returns the order and its items, products attached."""
+    if not items:
+        raise ApplicationError("An order needs at least one item.", field="items")
+    if customer is None and reseller is None:
+        raise ApplicationError("Say who the order is for.", field="customer")
+    if customer is not None and customer.kind != Account.Kind.CUSTOMER:
+        raise ApplicationError("Orders are placed for end customers.", field="customer")
+    if not placed_by.is_provider_staff:
+        if placed_by.account is not None and placed_by.account.is_referral_reseller:
+            # Seed 003: referral resellers are acquisition partners, without control over their
+            # customers' services.
+            raise PermissionDenied("Referral resellers do not place orders.")
+        own = placed_by.account_id
+        allowed = (customer is not None and own in (customer.pk, customer.parent_id)) or (
+            customer is None and reseller is not None and own == reseller.pk
+        )
+        if not allowed:
+            raise PermissionDenied("You cannot order for that account.")
+    if customer is not None:  # its current approval toggle and parent, not a caller's old copy
+        customer = Account.objects.select_related("parent").get(pk=customer.pk)
+    credit_account = order_parties(customer=customer, reseller=reseller)
+    if credit_account.is_referral_reseller:
+        raise ApplicationError("Referral resellers do not buy; their customers order directly.")
+    orderer = customer or credit_account
+    for spec in items:
+        if not isinstance(spec.quantity, int) or spec.quantity < 1:
+            raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
+    products = {spec.product.pk: spec.product for spec in items}
+    allowed = set(
+        catalogue_products(account=orderer).filter(pk__in=products).values_list("pk", flat=True)
+    )
+    for product in products.values():
+        if product.pk not in allowed:
+            raise ApplicationError(
+                f"{product.name} is not in {orderer.name}'s catalogue.", field="items"
+            )
+        if product.currency != credit_account.currency:
+            raise ApplicationError(f"{product.name} is sold in another currency.")
+    quotes = price_quotes(
+        products=list(products.values()), customer=customer, credit_account=credit_account
+    )
+    lines = []
+    total_cost = total_amount = ZERO
+    for spec in items:
+        quote = quotes[spec.product.pk]
+        qty = Decimal(spec.quantity)
+        cost = line_total(
+            quantity=qty, unit_price=quote.unit_cost, currency=credit_account.currency
+        )
+        gross = line_total(
+            quantity=qty, unit_price=quote.unit_price, currency=credit_account.currency
+        )
+        if spec.discount < 0 or spec.discount > gross:
+            raise ApplicationError("A discount lies between zero and the line.", field="discount")
+        lines.append(
+            OrderItem(
+                product=spec.product,
+                quantity=spec.quantity,
+                unit_cost=quote.unit_cost,
+                unit_price=quote.unit_price,
+                discount=spec.discount,
+                total_cost=cost,
+                total_amount=gross - spec.discount,
+            )
+        )
+        total_cost += cost
+        total_amount += gross - spec.discount
+    if expected_total_amount is not None and expected_total_amount != total_amount:
+        raise ApplicationError(
+            f"Prices changed since you reviewed this order: the total is now {total_amount} "
+            f"{credit_account.currency}, not {expected_total_amount}. Please review it again.",
+            field="items",
+        )
+    order = Order.objects.create(
+        credit_account=credit_account,
+        customer=customer,
+        currency=credit_account.currency,
+        placed_by=placed_by if placed_by.pk else None,
+        billing_contact_name=billing_contact_name,
+        billing_contact_email=billing_contact_email,
+        notes=notes,
+        total_cost=total_cost,
+        total_amount=total_amount,
+    )
+    for line in lines:
+        line.order = order
+    OrderItem.objects.bulk_create(lines)
+    return order, lines
+
+
 @transaction.atomic
 def order_create(
     *,
@@ -139,74 +246,58 @@ def order_create(
     `expected_total_amount` (the total the buyer reviewed), refuses an order whose prices changed
     since: nothing is created and the buyer reviews again.
     """
-    if not items:
-        raise ApplicationError("An order needs at least one item.", field="items")
-    if customer is None and reseller is None:
-        raise ApplicationError("Say who the order is for.", field="customer")
-    if customer is not None and customer.kind != Account.Kind.CUSTOMER:
-        raise ApplicationError("Orders are placed for end customers.", field="customer")
-    if not placed_by.is_provider_staff:
-        if placed_by.account is not None and placed_by.account.is_referral_reseller:
-            # Seed 003: referral resellers are acquisition partners, without control over their
-            # customers' services.
-            raise PermissionDenied("Referral resellers do not place orders.")
-        own = placed_by.account_id
-        allowed = (customer is not None and own in (customer.pk, customer.parent_id)) or (
-            customer is None and reseller is not None and own == reseller.pk
-        )
-        if not allowed:
-            raise PermissionDenied("You cannot order for that account.")
-    credit_account = order_parties(customer=customer, reseller=reseller)
-    if credit_account.is_referral_reseller:
-        raise ApplicationError("Referral resellers do not buy; their customers order directly.")
-    orderer = customer or credit_account
-    allowed_ids = set(catalogue_products(account=orderer).values_list("pk", flat=True))
-    order = Order.objects.create(
-        credit_account=credit_account,
+    order, _ = _build_order(
+        placed_by=placed_by,
+        items=items,
         customer=customer,
-        currency=credit_account.currency,
-        placed_by=placed_by if placed_by.pk else None,
+        reseller=reseller,
         billing_contact_name=billing_contact_name,
         billing_contact_email=billing_contact_email,
         notes=notes,
+        expected_total_amount=expected_total_amount,
     )
-    total_cost = total_amount = ZERO
-    for spec in items:
-        if spec.product.pk not in allowed_ids:
-            raise ApplicationError(
-                f"{spec.product.name} is not in {orderer.name}'s catalogue.", field="items"
-            )
-        if not isinstance(spec.quantity, int) or spec.quantity < 1:
-            raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
-        if spec.product.currency != credit_account.currency:
-            raise ApplicationError(f"{spec.product.name} is sold in another currency.")
-        quote = price_quote(product=spec.product, customer=customer, credit_account=credit_account)
-        qty = Decimal(spec.quantity)
-        cost = line_total(quantity=qty, unit_price=quote.unit_cost, currency=order.currency)
-        gross = line_total(quantity=qty, unit_price=quote.unit_price, currency=order.currency)
-        if spec.discount < 0 or spec.discount > gross:
-            raise ApplicationError("A discount lies between zero and the line.", field="discount")
-        OrderItem.objects.create(
-            order=order,
-            product=spec.product,
-            quantity=spec.quantity,
-            unit_cost=quote.unit_cost,
-            unit_price=quote.unit_price,
-            discount=spec.discount,
-            total_cost=cost,
-            total_amount=gross - spec.discount,
+    audit_record(actor=placed_by, action="order.create", obj=order, account=order.credit_account)
+    return order
+
+
+def order_place(
+    *,
+    placed_by: User,
+    items: Sequence[ItemSpec],
+    today: datetime.date,
+    customer: Account | None = None,
+    reseller: Account | None = None,
+    billing_contact_name: str = "",
+    billing_contact_email: str = "",
+    notes: str = "",
+    expected_total_amount: Decimal | None = None,
+    on_created: Callable[[Order], None] | None = None,
+) -> Order:
+    """Create and submit an order in one go (the portal's and the API's *Submit order*): as
+    order_create then order_submit, but in one transaction, so an order that needs no approval,
+    no card charge and no manual execution is placed, checked and executed atomically. Where the
+    chain needs more (the card's gateway), it continues after the transaction as order_submit's
+    does. `on_created(order)` runs inside the creating transaction (the API links its
+    idempotency key there)."""
+    with transaction.atomic():
+        order, lines = _build_order(
+            placed_by=placed_by,
+            items=items,
+            customer=customer,
+            reseller=reseller,
+            billing_contact_name=billing_contact_name,
+            billing_contact_email=billing_contact_email,
+            notes=notes,
+            expected_total_amount=expected_total_amount,
         )
-        total_cost += cost
-        total_amount += gross - spec.discount
-    if expected_total_amount is not None and expected_total_amount != total_amount:
-        raise ApplicationError(
-            f"Prices changed since you reviewed this order: the total is now {total_amount} "
-            f"{order.currency}, not {expected_total_amount}. Please review it again.",
-            field="items",
+        if on_created is not None:
+            on_created(order)
+        events = [("order.create", order, order.credit_account_id, {})]
+        continue_chain = _submit_in_transaction(
+            order=order, items=lines, events=events, acting_user=placed_by, today=today
         )
-    order.total_cost, order.total_amount = total_cost, total_amount
-    order.save(update_fields=["total_cost", "total_amount"])
-    audit_record(actor=placed_by, action="order.create", obj=order, account=credit_account)
+    if continue_chain:
+        return _validate(order=order, acting_user=placed_by, today=today)
     return order
 
 
@@ -217,17 +308,87 @@ def order_submit(*, order: Order, acting_user: User | None, today: datetime.date
     with transaction.atomic():
         order = _lock(order)
         _require_status(order, [OrderStatus.DRAFT], "submitted")
-        order.submitted_at = timezone.now()
-        needs_approval = order_approval_required(customer=order.customer)
-        order.status = OrderStatus.PENDING_APPROVAL if needs_approval else OrderStatus.SUBMITTED
-        order.save(update_fields=["status", "submitted_at"])
-        audit_record(
-            actor=acting_user, action="order.submit", obj=order, account=order.credit_account
+        items = list(order.items.select_related("product"))
+        continue_chain = _submit_in_transaction(
+            order=order, items=items, events=[], acting_user=acting_user, today=today
         )
+    if continue_chain:
+        return _validate(order=order, acting_user=acting_user, today=today)
+    return order
+
+
+def _submit_in_transaction(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    events: list,
+    acting_user: User | None,
+    today: datetime.date,
+) -> bool:
+    """Submit a draft the caller has locked (or just created) in its transaction. Returns True
+    when the multi-step chain must continue after the transaction commits (_validate).
+
+    The common case (no approval, no card to charge, only auto-executed products) runs the whole
+    chain here: see _complete_at_once."""
+    order.submitted_at = timezone.now()
+    events.append(("order.submit", order, order.credit_account_id, {}))
+    method = default_payment_method(account=order.credit_account)
+    if order_approval_required(customer=order.customer, reseller_method=method):
+        order.status = OrderStatus.PENDING_APPROVAL
+        order.save(update_fields=["status", "submitted_at"])
+        audit_events(actor=acting_user, events=events)
         notifications.order_submitted(order=order)
-    if needs_approval:
-        return order
-    return _validate(order=order, acting_user=acting_user, today=today)
+        return False
+    by_card = method is not None and method.kind == PaymentMethod.Kind.CARD
+    if not (by_card and order.total_cost > 0) and all(i.product.auto_executed for i in items):
+        _complete_at_once(
+            order=order, items=items, events=events, acting_user=acting_user, today=today
+        )
+        return False
+    order.status = OrderStatus.SUBMITTED
+    order.save(update_fields=["status", "submitted_at"])
+    audit_events(actor=acting_user, events=events)
+    notifications.order_submitted(order=order)
+    return True
+
+
+def _complete_at_once(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    events: list,
+    acting_user: User | None,
+    today: datetime.date,
+) -> None:
+    """Steps 1, 2 and 4 of the chain inside the caller's transaction, for an order needing no
+    approval, no card charge and no manual execution. The credit is checked under the row locks
+    of the credit account (and the customer, whose charge is recorded too) and spent, the charges
+    recorded, before the locks are released, so no reservation is needed in between: nobody
+    could ever see one."""
+    parties = [order.customer] if order.customer_id else []
+    available = ledger.credit_available_locked(account=order.credit_account, also_lock=parties)
+    if order.total_cost > available:
+        order.status = OrderStatus.UNEXECUTED_CREDIT
+        order.status_message = INSUFFICIENT_CREDIT
+        order.save(update_fields=["status", "status_message", "submitted_at"])
+        events.append(("order.unexecuted", order, order.credit_account_id, {}))
+        audit_events(actor=acting_user, events=events)
+        notifications.order_submitted(order=order)
+        notifications.insufficient_credit(order=order)
+        return
+    cost, amount = _deliver(order=order, items=items, today=today)
+    order.status = OrderStatus.COMPLETED
+    order.completed_at = order.submitted_at
+    order.save(update_fields=["status", "submitted_at", "completed_at"])
+    events.append(("order.execute", order, order.credit_account_id, {}))
+    ledger.reseller_transactions_add(
+        charges=_charges(order, cost, amount),
+        acting_user=acting_user,
+        locked=True,
+        also_audit=events,
+    )
+    notifications.order_submitted(order=order)
+    notifications.order_completed(order=order)
 
 
 def order_approve(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
@@ -397,40 +558,8 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
         order, [OrderStatus.SUBMITTED, OrderStatus.SUBMITTED_TO_DISTRIBUTOR], "executed"
     )
     now = timezone.now()
-    cost_now = amount_now = ZERO
-    for item in order.items.select_related("product"):
-        product = item.product
-        if product.billing_type != Product.BillingType.ONE_TIME:
-            period = _billing_period(product)
-            trial_end = (
-                today + datetime.timedelta(days=product.trial_days) if product.trial_days else None
-            )
-            first_period_start = trial_end or today
-            subscription = Subscription.objects.create(
-                account=order.customer or order.credit_account,
-                credit_account=order.credit_account,
-                product=product,
-                order=order,
-                quantity=item.quantity,
-                status=SubscriptionStatus.TRIAL if trial_end else SubscriptionStatus.ACTIVE,
-                billing_period=period,
-                unit_cost=item.unit_cost,
-                unit_price=item.unit_price,
-                currency=order.currency,
-                start_date=today,
-                trial_end_date=trial_end,
-                next_billing_date=(
-                    first_period_start
-                    if trial_end or product.billing_type == Product.BillingType.USAGE
-                    else _first_period_end(today, period)
-                ),
-            )
-            item.subscription = subscription
-        item.delivery_status = DeliveryStatus.DELIVERED
-        item.save(update_fields=["subscription", "delivery_status"])
-        if _charged_now(item):
-            cost_now += item.total_cost
-            amount_now += item.total_amount
+    items = list(order.items.select_related("product"))
+    cost_now, amount_now = _deliver(order=order, items=items, today=today)
     _record_charges(order=order, cost=cost_now, amount=amount_now, acting_user=acting_user)
     order.status = OrderStatus.COMPLETED
     order.completed_at = now
@@ -442,30 +571,73 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     return order
 
 
+def _deliver(*, order: Order, items: list[OrderItem], today: datetime.date):
+    """Create the items' subscriptions (one statement), mark the items delivered (one statement)
+    and return what is charged now: (cost, amount)."""
+    subscriptions = []
+    cost_now = amount_now = ZERO
+    for item in items:
+        product = item.product
+        item.delivery_status = DeliveryStatus.DELIVERED
+        if _charged_now(item):
+            cost_now += item.total_cost
+            amount_now += item.total_amount
+        if product.billing_type == Product.BillingType.ONE_TIME:
+            continue
+        period = _billing_period(product)
+        trial_end = (
+            today + datetime.timedelta(days=product.trial_days) if product.trial_days else None
+        )
+        in_arrears = product.billing_type == Product.BillingType.USAGE
+        item.subscription = Subscription(
+            account_id=order.customer_id or order.credit_account_id,
+            credit_account_id=order.credit_account_id,
+            product=product,
+            order=order,
+            quantity=item.quantity,
+            status=SubscriptionStatus.TRIAL if trial_end else SubscriptionStatus.ACTIVE,
+            billing_period=period,
+            unit_cost=item.unit_cost,
+            unit_price=item.unit_price,
+            currency=order.currency,
+            start_date=today,
+            trial_end_date=trial_end,
+            next_billing_date=(trial_end or today)
+            if trial_end or in_arrears
+            else _first_period_end(today, period),
+        )
+        subscriptions.append(item.subscription)
+    Subscription.objects.bulk_create(subscriptions)
+    OrderItem.objects.bulk_update(items, ["subscription", "delivery_status"])
+    return cost_now, amount_now
+
+
+def _charges(order: Order, cost: Decimal, amount: Decimal) -> list[ledger.ChargeSpec]:
+    """What an executed order leaves to invoice: the credit account's charge at cost and, for a
+    resale customer, its charge from the reseller at the customer's amount."""
+    label, ref = f"Order {order.display_number}", f"order:{order.pk}"
+    charges = [ledger.ChargeSpec(order.credit_account, cost, label, ref)]
+    if order.customer_id and order.customer_id != order.credit_account_id:
+        charges.append(ledger.ChargeSpec(order.customer, amount, label, ref))
+    return charges
+
+
 def _record_charges(*, order: Order, cost: Decimal, amount: Decimal, acting_user) -> None:
-    """Charges waiting for invoicing: the credit account's at cost (consuming the reservation);
-    for a resale customer also its charge from the reseller at the customer's amount."""
-    label = f"Order {order.display_number}"
+    """The multi-step chain's charges: the credit account's consumes the order's reservation."""
     reservation = order.reservation
     if cost > 0:
         ledger.reseller_transaction_record(
             account=order.credit_account,
             amount=cost,
-            description=label,
+            description=f"Order {order.display_number}",
             reference=f"order:{order.pk}",
             reservation=reservation,
             acting_user=acting_user,
         )
     elif reservation is not None:
         ledger.credit_reservation_release(reservation=reservation, acting_user=acting_user)
-    if order.customer_id and order.customer_id != order.credit_account_id and amount > 0:
-        ledger.reseller_transaction_record(
-            account=order.customer,
-            amount=amount,
-            description=label,
-            reference=f"order:{order.pk}",
-            acting_user=acting_user,
-        )
+    ledger.reseller_transactions_add(charges=_charges(order, ZERO, amount)[1:],
+                                     acting_user=acting_user)  # fmt: skip
 
 
 def _refresh_parent(parent_id: int) -> None:

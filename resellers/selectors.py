@@ -61,13 +61,18 @@ def approving_reseller(*, customer: Account) -> Account | None:
     return None
 
 
-def order_approval_locked(*, reseller: Account) -> bool:
-    """Seed 004: while the reseller pays by credit card every toggle is locked (on)."""
-    method = default_payment_method(account=reseller)
+_LOOK_UP = object()
+
+
+def order_approval_locked(*, reseller: Account, method=_LOOK_UP) -> bool:
+    """Seed 004: while the reseller pays by credit card every toggle is locked (on). `method`:
+    the reseller's default payment method when the caller has it already."""
+    if method is _LOOK_UP:
+        method = default_payment_method(account=reseller)
     return method is not None and method.kind == PaymentMethod.Kind.CARD
 
 
-def order_approval_required(*, customer: Account | None) -> bool:
+def order_approval_required(*, customer: Account | None, reseller_method=_LOOK_UP) -> bool:
     """Whether an order by `customer` waits for its reseller's approval.
 
     On by default. A reseller paying by cash, deposit or bank transfer may switch it per
@@ -80,4 +85,6 @@ def order_approval_required(*, customer: Account | None) -> bool:
     reseller = approving_reseller(customer=customer)
     if reseller is None:
         return False  # referral and direct customers: no reseller approval
-    return customer.order_approval_required or order_approval_locked(reseller=reseller)
+    return customer.order_approval_required or order_approval_locked(
+        reseller=reseller, method=reseller_method
+    )

@@ -33,6 +33,23 @@ def audit_record(
     )
 
 
+def audit_events(*, actor: User | None, events: list[tuple[str, object, int | None, dict]]) -> None:
+    """Several audit rows in one statement: (action, object, account id, details) each."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor if actor is not None and actor.pk else None,
+                account_id=account_id,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                details=details,
+            )
+            for action, obj, account_id, details in events
+        ]
+    )
+
+
 def customer_class_default() -> CustomerClass:
     """The default customer class; a fresh installation creates it with on-hold billing on."""
     default = CustomerClass.objects.filter(is_default=True).first()

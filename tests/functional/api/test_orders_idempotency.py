@@ -7,7 +7,6 @@ import threading
 import pytest
 from django.db import connections
 
-from orders import api as orders_api
 from orders import idempotency
 from orders.models import IdempotencyKey, Order, OrderItem, Subscription
 
@@ -112,28 +111,51 @@ def test_a_refused_request_stores_nothing_and_the_key_can_be_retried(world, shop
     assert orders_of(world.b1).count() == before + 1
 
 
-def test_a_request_that_died_midway_is_continued_by_its_retry(world, shop, api, monkeypatch):
+def test_a_request_that_died_midway_is_retried_into_one_order(world, shop, api, monkeypatch):
+    """An order needing no approval, card or manual step is placed in one transaction: a crash
+    inside it leaves no order and the key pending, and the retry places exactly one."""
+    from orders import services as order_services
+
     client = api(shop.bravo_customer)
     before = orders_of(world.b1).count()
 
     def crash(**kwargs):
-        raise RuntimeError("worker killed after the order was created")
+        raise RuntimeError("worker killed while placing the order")
 
-    monkeypatch.setattr(orders_api, "order_submit", crash)
+    monkeypatch.setattr(order_services, "_complete_at_once", crash)
     with pytest.raises(RuntimeError):
         post(client, body_for(shop), "k4")
-    record = IdempotencyKey.objects.get(key="k4")
-    draft = Order.objects.get(pk=record.order_id)  # created, and linked in the same transaction
-    assert (draft.status, record.completed_at) == ("draft", None)
+    # Nothing was created, so nothing is kept under the key: the retry starts afresh.
+    assert not IdempotencyKey.objects.filter(key="k4", order__isnull=False).exists()
+    assert orders_of(world.b1).count() == before
     monkeypatch.undo()
 
     retry = post(client, body_for(shop), "k4")
 
     assert retry.status_code == 201, retry.content
-    assert retry.json()["id"] == draft.pk
     assert retry.json()["status"] == "completed"
     assert orders_of(world.b1).count() == before + 1
     assert post(client, body_for(shop), "k4").json() == retry.json()
+
+
+def test_a_draft_left_by_a_dead_request_is_submitted_by_its_retry(world, shop, api):
+    """Where an earlier attempt linked a draft to the key and died, the retry submits it."""
+    from orders.services import ItemSpec, order_create
+
+    client = api(shop.bravo_customer)
+    first = post(client, body_for(shop), "k5")
+    record = IdempotencyKey.objects.get(key="k5")
+    draft = order_create(placed_by=shop.bravo_customer, customer=world.b1,
+                         items=[ItemSpec(product=shop.office, quantity=1)])  # fmt: skip
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        order=draft, completed_at=None, response_status=None, response_body=None
+    )
+
+    retry = post(client, body_for(shop), "k5")
+
+    assert first.status_code == 201
+    assert retry.status_code == 201 and retry.json()["id"] == draft.pk
+    assert retry.json()["status"] == "completed"
 
 
 def test_a_malformed_key_answers_400(world, shop, api):

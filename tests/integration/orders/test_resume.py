@@ -19,13 +19,17 @@ class WorkerDied(BaseException):
     """Not an Exception: nothing in the chain may swallow it, as with a killed process."""
 
 
+def die(**kwargs):
+    raise WorkerDied
+
+
 @pytest.fixture
 def setup(provider):
     TestGateway.reset()
     product = of.ProductFactory()
     of.default_catalogue(product)
 
-    def make(pays_by_card: bool):
+    def make(*, pays_by_card: bool, approval: bool = True):
         reseller = f.reseller(parent=provider)
         if pays_by_card:
             f.card(reseller, default=True)
@@ -33,27 +37,27 @@ def setup(provider):
             payment_method_create(account=reseller, kind="cash")
         customer = f.customer(parent=reseller)
         reseller_user = f.user(account=reseller)
-        if not pays_by_card:
+        if not approval:
             customer_set_order_approval(
                 customer=customer, required=False, acting_user=reseller_user
             )
+            customer.refresh_from_db()
         return customer, f.user(account=customer), reseller_user
 
     return product, make
 
 
 def test_crash_after_the_reservation(setup, monkeypatch):
+    """The multi-step chain (here after the reseller's approval) commits the reservation first."""
     product, make = setup
-    customer, buyer, _ = make(pays_by_card=False)
+    customer, buyer, reseller_user = make(pays_by_card=False)
+    order = of.order(placed_by=buyer, customer=customer, items=[(product, 2)])
     real = services._charge_if_card
-
-    def die(**kwargs):
-        raise WorkerDied
 
     monkeypatch.setattr(services, "_charge_if_card", die)
     with pytest.raises(WorkerDied):
-        of.order(placed_by=buyer, customer=customer, items=[(product, 2)])
-    order = Order.objects.get(customer=customer)
+        services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
+    order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
     assert CreditReservation.objects.get(reference=f"order:{order.pk}").status == "active"
 
@@ -72,9 +76,6 @@ def test_crash_after_the_card_charge(setup, monkeypatch):
     order = of.order(placed_by=buyer, customer=customer, items=[(product, 1)])
     real = services._execute
 
-    def die(**kwargs):
-        raise WorkerDied
-
     monkeypatch.setattr(services, "_execute", die)
     with pytest.raises(WorkerDied):
         services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
@@ -86,11 +87,33 @@ def test_crash_after_the_card_charge(setup, monkeypatch):
     assert TestGateway.attempts == {f"order:{order.pk}:charge": 1}  # booked: not sent again
 
 
+def test_a_crash_in_the_one_transaction_path_leaves_nothing(setup, monkeypatch):
+    """No approval, cash, auto-executed: the chain runs in one transaction; a crash rolls it all
+    back, and submitting again completes the order once."""
+    product, make = setup
+    customer, buyer, _ = make(pays_by_card=False, approval=False)
+    draft = of.order(placed_by=buyer, customer=customer, items=[(product, 1)], submit=False)
+    real = services._deliver
+
+    monkeypatch.setattr(services, "_deliver", die)
+    with pytest.raises(WorkerDied):
+        services.order_submit(order=draft, acting_user=buyer, today=of.TODAY)
+    draft.refresh_from_db()
+    assert draft.status == OrderStatus.DRAFT
+    assert not ResellerTransaction.objects.filter(account=customer.parent).exists()
+
+    monkeypatch.setattr(services, "_deliver", real)
+    done = services.order_submit(order=draft, acting_user=buyer, today=of.TODAY)
+    assert done.status == OrderStatus.COMPLETED
+    assert ResellerTransaction.objects.filter(account=customer.parent).count() == 1
+
+
 def test_orders_in_flight_are_left_alone(setup, monkeypatch):
     product, make = setup
-    customer, buyer, _ = make(pays_by_card=False)
-    monkeypatch.setattr(services, "_charge_if_card", lambda **kw: (_ for _ in ()).throw(WorkerDied))
+    customer, buyer, reseller_user = make(pays_by_card=False)
+    order = of.order(placed_by=buyer, customer=customer, items=[(product, 1)])
+    monkeypatch.setattr(services, "_charge_if_card", die)
     with pytest.raises(WorkerDied):
-        of.order(placed_by=buyer, customer=customer, items=[(product, 1)])
+        services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
     assert resume_stalled_orders(older_than_minutes=10) == {}
     assert Order.objects.get(customer=customer).status == OrderStatus.SUBMITTED
