@@ -137,8 +137,8 @@ def _build_order(
     notes: str,
     expected_total_amount: Decimal | None,
 ) -> tuple[Order, list[OrderItem]]:
-    """Validate, price and insert a draft order and its items (inside the caller's transaction).
-    Returns the order and its items, products attached."""
+    """Validate and price an order: returns it and its items, built but not saved (products
+    attached), for the caller to insert in the state it decides."""
     if not items:
         raise ApplicationError("An order needs at least one item.", field="items")
     if customer is None and reseller is None:
@@ -211,7 +211,7 @@ def _build_order(
             f"{credit_account.currency}, not {expected_total_amount}. Please review it again.",
             field="items",
         )
-    order = Order.objects.create(
+    order = Order(
         credit_account=credit_account,
         customer=customer,
         currency=credit_account.currency,
@@ -222,10 +222,15 @@ def _build_order(
         total_cost=total_cost,
         total_amount=total_amount,
     )
-    for line in lines:
-        line.order = order
-    OrderItem.objects.bulk_create(lines)
     return order, lines
+
+
+def _insert(order: Order, items: list[OrderItem]) -> None:
+    """Write a built order and its items as they stand (two statements)."""
+    order.save(force_insert=True)
+    for item in items:
+        item.order = order
+    OrderItem.objects.bulk_create(items)
 
 
 @transaction.atomic
@@ -246,7 +251,7 @@ def order_create(
     `expected_total_amount` (the total the buyer reviewed), refuses an order whose prices changed
     since: nothing is created and the buyer reviews again.
     """
-    order, _ = _build_order(
+    order, lines = _build_order(
         placed_by=placed_by,
         items=items,
         customer=customer,
@@ -256,6 +261,7 @@ def order_create(
         notes=notes,
         expected_total_amount=expected_total_amount,
     )
+    _insert(order, lines)
     audit_record(actor=placed_by, action="order.create", obj=order, account=order.credit_account)
     return order
 
@@ -290,11 +296,14 @@ def order_place(
             notes=notes,
             expected_total_amount=expected_total_amount,
         )
-        if on_created is not None:
-            on_created(order)
         events = [("order.create", order, order.credit_account_id, {})]
         continue_chain = _submit_in_transaction(
-            order=order, items=lines, events=events, acting_user=placed_by, today=today
+            order=order,
+            items=lines,
+            events=events,
+            acting_user=placed_by,
+            today=today,
+            on_created=on_created,
         )
     if continue_chain:
         return _validate(order=order, acting_user=placed_by, today=today)
@@ -324,8 +333,10 @@ def _submit_in_transaction(
     events: list,
     acting_user: User | None,
     today: datetime.date,
+    on_created: Callable[[Order], None] | None = None,
 ) -> bool:
-    """Submit a draft the caller has locked (or just created) in its transaction. Returns True
+    """Submit a draft inside the caller's transaction: one the caller locked, or one built and not
+    yet saved (order_place), which is then inserted once, in the state decided here. Returns True
     when the multi-step chain must continue after the transaction commits (_validate).
 
     The common case (no approval, no card to charge, only auto-executed products) runs the whole
@@ -335,21 +346,36 @@ def _submit_in_transaction(
     method = default_payment_method(account=order.credit_account)
     if order_approval_required(customer=order.customer, reseller_method=method):
         order.status = OrderStatus.PENDING_APPROVAL
-        order.save(update_fields=["status", "submitted_at"])
-        audit_events(actor=acting_user, events=events)
-        notifications.order_submitted(order=order)
-        return False
-    by_card = method is not None and method.kind == PaymentMethod.Kind.CARD
-    if not (by_card and order.total_cost > 0) and all(i.product.auto_executed for i in items):
+        continue_chain = False
+    elif not (
+        method is not None and method.kind == PaymentMethod.Kind.CARD and order.total_cost > 0
+    ) and all(i.product.auto_executed for i in items):
         _complete_at_once(
-            order=order, items=items, events=events, acting_user=acting_user, today=today
+            order=order,
+            items=items,
+            events=events,
+            acting_user=acting_user,
+            today=today,
+            on_created=on_created,
         )
         return False
-    order.status = OrderStatus.SUBMITTED
-    order.save(update_fields=["status", "submitted_at"])
+    else:
+        order.status = OrderStatus.SUBMITTED
+        continue_chain = True
+    _save(order, items, ["status", "submitted_at"], on_created)
     audit_events(actor=acting_user, events=events)
     notifications.order_submitted(order=order)
-    return True
+    return continue_chain
+
+
+def _save(order: Order, items: list[OrderItem], fields: list[str], on_created) -> None:
+    """Insert a new order with its items, or update the named fields of a saved one."""
+    if order.pk is None:
+        _insert(order, items)
+        if on_created is not None:
+            on_created(order)
+    else:
+        order.save(update_fields=fields)
 
 
 def _complete_at_once(
@@ -359,6 +385,7 @@ def _complete_at_once(
     events: list,
     acting_user: User | None,
     today: datetime.date,
+    on_created: Callable[[Order], None] | None = None,
 ) -> None:
     """Steps 1, 2 and 4 of the chain inside the caller's transaction, for an order needing no
     approval, no card charge and no manual execution. The credit is checked under the row locks
@@ -370,16 +397,22 @@ def _complete_at_once(
     if order.total_cost > available:
         order.status = OrderStatus.UNEXECUTED_CREDIT
         order.status_message = INSUFFICIENT_CREDIT
-        order.save(update_fields=["status", "status_message", "submitted_at"])
+        _save(order, items, ["status", "status_message", "submitted_at"], on_created)
         events.append(("order.unexecuted", order, order.credit_account_id, {}))
         audit_events(actor=acting_user, events=events)
         notifications.order_submitted(order=order)
         notifications.insufficient_credit(order=order)
         return
-    cost, amount = _deliver(order=order, items=items, today=today)
     order.status = OrderStatus.COMPLETED
     order.completed_at = order.submitted_at
-    order.save(update_fields=["status", "submitted_at", "completed_at"])
+    new = order.pk is None
+    if new:
+        order.save(force_insert=True)  # the subscriptions point at it; the items come after them
+        if on_created is not None:
+            on_created(order)
+    else:
+        order.save(update_fields=["status", "submitted_at", "completed_at"])
+    cost, amount = _deliver(order=order, items=items, today=today, insert_items=new)
     events.append(("order.execute", order, order.credit_account_id, {}))
     ledger.reseller_transactions_add(
         charges=_charges(order, cost, amount),
@@ -571,9 +604,12 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     return order
 
 
-def _deliver(*, order: Order, items: list[OrderItem], today: datetime.date):
-    """Create the items' subscriptions (one statement), mark the items delivered (one statement)
-    and return what is charged now: (cost, amount)."""
+def _deliver(
+    *, order: Order, items: list[OrderItem], today: datetime.date, insert_items: bool = False
+):
+    """Create the items' subscriptions (one statement), mark the items delivered (one statement:
+    inserted so, when `insert_items`, else updated) and return what is charged now: (cost,
+    amount)."""
     subscriptions = []
     cost_now = amount_now = ZERO
     for item in items:
@@ -608,7 +644,12 @@ def _deliver(*, order: Order, items: list[OrderItem], today: datetime.date):
         )
         subscriptions.append(item.subscription)
     Subscription.objects.bulk_create(subscriptions)
-    OrderItem.objects.bulk_update(items, ["subscription", "delivery_status"])
+    if insert_items:
+        for item in items:
+            item.order = order
+        OrderItem.objects.bulk_create(items)
+    else:
+        OrderItem.objects.bulk_update(items, ["subscription", "delivery_status"])
     return cost_now, amount_now
 
 
