@@ -97,6 +97,8 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="billing@localhost")
 # Where emails link to (the order status page): the panel's public address.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The card gateway (billing.gateway): the built-in test gateway unless a real one is plugged in.
+BILLING_PAYMENT_GATEWAY = env("BILLING_PAYMENT_GATEWAY", default="billing.gateway.TestGateway")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # REST API
