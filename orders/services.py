@@ -665,20 +665,20 @@ def _charges(order: Order, cost: Decimal, amount: Decimal) -> list[ledger.Charge
 
 def _record_charges(*, order: Order, cost: Decimal, amount: Decimal, acting_user) -> None:
     """The multi-step chain's charges: the credit account's consumes the order's reservation."""
+    own, *customers = _charges(order, cost, amount)
     reservation = order.reservation
-    if cost > 0:
+    if own.amount > 0:
         ledger.reseller_transaction_record(
-            account=order.credit_account,
-            amount=cost,
-            description=f"Order {order.display_number}",
-            reference=f"order:{order.pk}",
+            account=own.account,
+            amount=own.amount,
+            description=own.description,
+            reference=own.reference,
             reservation=reservation,
             acting_user=acting_user,
         )
     elif reservation is not None:
         ledger.credit_reservation_release(reservation=reservation, acting_user=acting_user)
-    ledger.reseller_transactions_add(charges=_charges(order, ZERO, amount)[1:],
-                                     acting_user=acting_user)  # fmt: skip
+    ledger.reseller_transactions_add(charges=customers, acting_user=acting_user)
 
 
 def _refresh_parent(parent_id: int) -> None:
