@@ -3,6 +3,7 @@ read-only: they change only through orders.services (validation chain, audit).""
 
 from django.contrib import admin
 
+from billing.admin import ReadOnlyAdmin
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
@@ -53,17 +54,6 @@ class PriceListAssignmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ("buyer",)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
@@ -77,7 +67,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnly):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ("display_number", "status", "customer", "credit_account", "submitted_at",
                     "total_cost", "total_amount")  # fmt: skip
     list_filter = ("status", "order_type")
@@ -85,6 +75,6 @@ class OrderAdmin(ReadOnly):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ReadOnly):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = ("product", "account", "quantity", "status", "next_billing_date")
     list_filter = ("status", "billing_period")

@@ -2,13 +2,12 @@
 the first response and creates nothing; the same key with another body is refused; racing
 requests with one key place one order; a request that died midway is continued by its retry."""
 
-import threading
-
 import pytest
 from django.db import connections
 
 from orders import idempotency
 from orders.models import IdempotencyKey, Order, OrderItem, Subscription
+from tests.threads import run_together
 
 URL = "/api/v1/orders/"
 
@@ -174,28 +173,6 @@ def test_without_a_key_each_post_is_a_new_order(world, shop, api):
 
 
 # --- concurrency, on PostgreSQL with real threads ----------------------------------------------
-
-
-def run_together(n, work):
-    """Run work(i) in n threads released at once by a barrier; return results and errors."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,39 +1,17 @@
 """Real threads on PostgreSQL, released together by a barrier."""
 
 import datetime
-import threading
 from decimal import Decimal as D
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from billing import selectors, services
 from billing.models import CreditReservation, Document
 from tests import factories as f
+from tests.threads import run_together
 
 DAY = datetime.date(2026, 4, 1)
-
-
-def run_together(n, work):
-    """Run work(i) in n threads started at the same instant; return results and errors."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the caller
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results, errors
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from orders.models import OrderStatus
 from resellers.services import customer_set_order_approval, payment_method_create
 from tests import factories as f
 from tests.factories import orders as of
-from tests.integration.billing.test_concurrency import run_together
+from tests.threads import run_together
 
 
 @pytest.mark.django_db(transaction=True)
