@@ -33,7 +33,12 @@ class FinancialInformationForm(forms.Form):
 
     credit_terms = forms.ChoiceField(choices=Account.CreditTerms.choices)
     credit_limit = forms.DecimalField(**AMOUNT, label="Credit limit")
-    payment_terms_days = forms.IntegerField(label="Payment terms (days)", max_value=3650)
+    payment_terms_days = forms.IntegerField(
+        label="Payment terms (days)",
+        min_value=0,
+        max_value=3650,
+        error_messages={"min_value": "Payment terms cannot be negative."},
+    )
     daily_invoicing = forms.ChoiceField(
         choices=Account.DailyInvoicing.choices, label="Daily Invoicing"
     )

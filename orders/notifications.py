@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
+from billing.money import Money
 from resellers.models import Account, Contact, User
 
 
@@ -51,13 +52,21 @@ def _send(subject: str, body: str, to: str | None) -> None:
 
 
 def _customer_email(order) -> str | None:
+    """The order's billing contact, else the customer's (bill-to, primary, oldest), else whoever
+    placed it: the portal and the API reach the same person."""
     if order.billing_contact_email:
         return order.billing_contact_email
+    if order.customer_id:
+        found = confirmation_recipient(account=order.customer)
+        if found:
+            return found
     if order.placed_by_id and order.placed_by.email:
         return order.placed_by.email
-    if order.customer_id:
-        return confirmation_recipient(account=order.customer)
     return None
+
+
+def _money(amount, currency: str) -> str:
+    return str(Money(amount, currency))
 
 
 def order_submitted(*, order) -> None:
@@ -75,8 +84,8 @@ def order_submitted(*, order) -> None:
         _send(
             f"Order Confirmation: {number} from {order.customer.name}",
             f"{order.customer.name} placed order {number}.\n"
-            f"Total cost {order.total_cost} {order.currency}, "
-            f"total amount {order.total_amount} {order.currency}.\n"
+            f"Total cost {_money(order.total_cost, order.currency)}, "
+            f"total amount {_money(order.total_amount, order.currency)}.\n"
             f"Status: {order.get_status_display()}.\n",
             confirmation_recipient(account=reseller),
         )
@@ -97,9 +106,9 @@ def insufficient_credit(*, order) -> None:
     reseller = order.credit_account
     _send(
         f"Order {order.display_number} not executed: insufficient credit",
-        f"Order {order.display_number} needs {order.total_cost} {order.currency} of available "
-        "credit and was not executed. Pay off some of your debt or top up your balance, then "
-        "accept the order, or cancel it.\n",
+        f"Order {order.display_number} needs {_money(order.total_cost, order.currency)} of "
+        "available credit and was not executed. Pay off some of your debt or top up your "
+        "balance, then accept the order, or cancel it.\n",
         confirmation_recipient(account=reseller, approver=order.approved_by),
     )
 

@@ -694,9 +694,13 @@ def _refresh_parent(parent_id: int) -> None:
     elif statuses <= {OrderStatus.COMPLETED, OrderStatus.CANCELLED}:
         parent.status = OrderStatus.COMPLETED
         parent.completed_at = timezone.now()
+        cancelled = parent.sub_orders.filter(status=OrderStatus.CANCELLED)
+        parent.status_message = "Partly cancelled: " + ", ".join(
+            child.display_number for child in cancelled
+        )
     else:
         parent.status = OrderStatus.SUBMITTED
-    parent.save(update_fields=["status", "completed_at", "cancelled_at"])
+    parent.save(update_fields=["status", "completed_at", "cancelled_at", "status_message"])
 
 
 def order_resume(*, order: Order, today: datetime.date) -> Order:

@@ -262,3 +262,30 @@ def test_referral_resellers_place_no_orders(referral_reseller, product):
         of.order(placed_by=f.user(account=referral_reseller), customer=referred,
                  items=[(product, 1)])  # fmt: skip
     assert not referred.orders.exists()
+
+
+def test_a_parent_with_a_cancelled_sub_order_says_so(
+    no_approval, customer_user, product, manual_product, provider_user
+):
+    order = of.order(
+        placed_by=customer_user, customer=no_approval, items=[(product, 1), (manual_product, 1)]
+    )
+    _, manual = order.sub_orders.order_by("pk")
+    services.order_cancel(order=manual, acting_user=provider_user, reason="cannot provision")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    assert order.status_message == f"Partly cancelled: {manual.display_number}"
+
+
+def test_without_a_billing_contact_the_customer_contact_is_mailed(
+    no_approval, customer_user, product, mailoutbox, django_capture_on_commit_callbacks
+):
+    from resellers.services import contact_create
+
+    contact_create(account=no_approval, name="AP", email="ap@customer.example", is_bill_to=True)
+    customer_user.email = "person@customer.example"
+    customer_user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        of.order(placed_by=customer_user, customer=no_approval, items=[(product, 1)])
+    received = [m for m in mailoutbox if m.subject.startswith("We received your order")]
+    assert [m.to for m in received] == [["ap@customer.example"]]
