@@ -31,6 +31,7 @@ from django.utils import timezone
 from billing import services as ledger
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from billing.money import ZERO, line_total
+from billing.periods import nth_period
 from orders import notifications
 from orders.models import (
     BillingPeriod,
@@ -95,17 +96,8 @@ def _is_reseller_side(user: User | None, order: Order) -> bool:
 
 
 def _first_period_end(start: datetime.date, period: str) -> datetime.date:
-    """The exclusive end of the first billing period: the same day next month (or year), clamped
-    to the month's last day."""
-    months = 12 if period == BillingPeriod.ANNUAL else 1
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = start.day
-    while True:
-        try:
-            return datetime.date(year, month, day)
-        except ValueError:
-            day -= 1
+    """The exclusive end of the first billing period anchored on `start` (billing.periods)."""
+    return nth_period(anchor=start, billing_period=period, index=0).end
 
 
 def _billing_period(product: Product) -> str:
