@@ -428,3 +428,32 @@ class CustomerOrderApprovalView(LoginRequiredMixin, View):
             )
         messages.success(request, text)
         return redirect(back)
+
+
+class SubscriptionCancelView(LoginRequiredMixin, View):
+    """POST: cancel a subscription (its holder, its reseller, or staff: `subscription_cancel`'s
+    rule). 404 out of scope; a paid subscription runs to the end of its billed period."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        subscription = _or_404(selectors.subscription_for_action, user=request.user, pk=pk)
+        back = _next_url(request, reverse("home"))
+        try:
+            orders.subscription_cancel(
+                subscription=subscription, acting_user=request.user, today=timezone.localdate()
+            )
+        except domain.ApplicationError as exc:
+            _refuse(exc)
+            messages.error(request, exc.message)
+            return redirect(back)
+        subscription.refresh_from_db()
+        if subscription.status == "cancelled":
+            text = f"{subscription.product.name} is cancelled."
+        else:
+            text = (
+                f"{subscription.product.name} is cancelled at the end of the period already "
+                f"billed ({subscription.next_billing_date:%Y-%m-%d})."
+            )
+        messages.success(request, text)
+        return redirect(back)

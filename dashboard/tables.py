@@ -272,6 +272,12 @@ class SubscriptionTable(PanelTable):
     billing_period = tables.Column(verbose_name="Billing period")
     start_date = tables.DateColumn(verbose_name="Since", format="Y-m-d")
     next_billing_date = tables.DateColumn(verbose_name="Next billing date", format="Y-m-d")
+    actions = tables.TemplateColumn(
+        template_name="dashboard/_subscription_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
 
     class Meta(PanelTable.Meta):
         order_by = ("product",)

@@ -86,6 +86,11 @@ urlpatterns = [
     path("orders/<int:pk>/", order_views.OrderDetailView.as_view(), name="order-status"),
     path("orders/<int:pk>/accept/", order_views.OrderAcceptView.as_view(), name="order_accept"),
     path("orders/<int:pk>/cancel/", order_views.OrderCancelView.as_view(), name="order_cancel"),
+    path(
+        "subscriptions/<int:pk>/cancel/",
+        order_views.SubscriptionCancelView.as_view(),
+        name="subscription_cancel",
+    ),
     path("orders/<int:pk>/execute/", order_views.OrderExecuteView.as_view(), name="order_execute"),
     # documents, for anyone who may see them
     path("documents/<int:pk>/", views.DocumentDetailView.as_view(), name="document_detail"),

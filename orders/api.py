@@ -61,6 +61,7 @@ from orders.services import (
     order_cancel,
     order_place,
     order_submit,
+    subscription_cancel,
 )
 from resellers.api import NOT_FOUND, IdFilter
 from resellers.exceptions import PermissionDenied
@@ -452,3 +453,25 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "viewer": _viewer(self.request.user)}
+
+    @extend_schema(
+        tags=["subscriptions"],
+        request=None,
+        responses={
+            200: SubscriptionSerializer,
+            403: OpenApiResponse(description="Neither its holder, its reseller nor staff."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Already cancelled, or cancellation pending."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel through a cancellation order: a paid subscription runs to the end of the period
+        already billed (*pending cancellation*); a trial or a suspended one ends at once."""
+        subscription = self.get_object()
+        with _conflict_on_transition():
+            subscription_cancel(
+                subscription=subscription, acting_user=request.user, today=timezone.localdate()
+            )
+        subscription.refresh_from_db()
+        return Response(self.get_serializer(subscription).data)

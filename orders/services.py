@@ -779,6 +779,10 @@ SUBSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def _move(subscription: Subscription, status: str) -> None:
+    if status == subscription.status:
+        raise InvalidOrderTransition(
+            f"The subscription is already {subscription.get_status_display().lower()}."
+        )
     if status not in SUBSCRIPTION_TRANSITIONS[subscription.status]:
         raise InvalidOrderTransition(
             f"A {subscription.get_status_display().lower()} subscription cannot become "

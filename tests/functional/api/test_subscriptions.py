@@ -90,3 +90,29 @@ def test_filters_stay_in_the_tenant(world, shop, api):
     assert ids(staff.get("/api/v1/subscriptions/?billing_period=monthly")) == {
         getattr(shop, key).pk for key in SUBSCRIPTIONS
     }
+
+
+# --- cancel/ -----------------------------------------------------------------------------------
+
+CAN_CANCEL_A1 = {"staff": 200, "alpha": 200, "alpha_customer": 200, "bravo": 404,
+                 "referral": 404, "referral_customer": 404}  # fmt: skip
+
+
+@pytest.mark.parametrize(("role", "expected"), list(CAN_CANCEL_A1.items()))
+def test_who_may_cancel_a_subscription(world, shop, api, role, expected):
+    response = api(user(world, shop, role)).post(f"/api/v1/subscriptions/{shop.s_a1.pk}/cancel/")
+    shop.s_a1.refresh_from_db()
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json()["status"] == "pending_cancellation"
+        assert shop.s_a1.status == "pending_cancellation"  # runs to the end of the paid period
+    else:
+        assert shop.s_a1.status == "active"  # another tenant's: 404 and nothing changed
+
+
+def test_cancelling_twice_is_a_conflict(world, shop, api):
+    client = api(world.alpha)
+    assert client.post(f"/api/v1/subscriptions/{shop.s_a1.pk}/cancel/").status_code == 200
+    again = client.post(f"/api/v1/subscriptions/{shop.s_a1.pk}/cancel/")
+    assert again.status_code == 409
+    assert again.json()["detail"] == "The subscription is already pending cancellation."
