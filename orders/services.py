@@ -271,12 +271,13 @@ def order_place(
     expected_total_amount: Decimal | None = None,
     on_created: Callable[[Order], None] | None = None,
 ) -> Order:
-    """Create and submit an order in one go (the portal's and the API's *Submit order*): as
-    order_create then order_submit, but in one transaction, so an order that needs no approval,
+    """Create and submit an order in one go (the API's `POST orders/`): as order_create then
+    order_submit, but in one transaction, so an order that needs no approval,
     no card charge and no manual execution is placed, checked and executed atomically. Where the
     chain needs more (the card's gateway), it continues after the transaction as order_submit's
     does. `on_created(order)` runs inside the creating transaction (the API links its
-    idempotency key there)."""
+    idempotency key there). The portal keeps order_create then order_submit: its one-time
+    submission token holds a lock on the user that must not span the card gateway call."""
     with transaction.atomic():
         order, lines = _build_order(
             placed_by=placed_by,
