@@ -10,12 +10,24 @@ reseller sees its customers' details, never their figures, documents or payment 
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import renderers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from billing.document_layout import document_layout
+from billing.documents_pdf import CONTENT_TYPE, content_disposition, document_pdf
 from billing.models import Document, DocumentStatus, DocumentType
-from billing.selectors import account_financials_visible, documents_visible
+from billing.selectors import account_financials_visible, document_bill_to, documents_visible
 from billing.serializers import (
     CustomerDetailSerializer,
     DocumentSerializer,
@@ -25,6 +37,7 @@ from resellers.api import IdFilter
 from resellers.models import Account
 from resellers.selectors import customers_visible, resellers_visible
 from resellers.serializers import CustomerSerializer, ResellerSerializer
+from resellers.tenancy import is_provider_staff
 
 
 class _AccountViewSet(viewsets.ReadOnlyModelViewSet):
@@ -94,6 +107,22 @@ class CustomerViewSet(_AccountViewSet):
         return queryset
 
 
+class PdfRenderer(renderers.BaseRenderer):
+    """Lets a client ask for `Accept: application/pdf`. The PDF itself is returned as a plain
+    HttpResponse; what this renders is an error (404, 401), which it answers as JSON."""
+
+    media_type = CONTENT_TYPE
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return renderers.JSONRenderer().render(data)
+
+
 class DocumentFilter(django_filters.FilterSet):
     recipient = IdFilter(field_name="recipient_id")
     issuer = IdFilter(field_name="issuer_id")
@@ -130,3 +159,41 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return documents_visible(user=self.request.user)
+
+    @extend_schema(
+        tags=["documents"],
+        summary="The document as a PDF",
+        description=(
+            "The document's invoice sheet (parties, dates, lines with their billing periods and "
+            "tax, totals, amount paid and open) as an `application/pdf` attachment named after "
+            "its number, e.g. `INV-000012.pdf`. Scoped like the document: another tenant's id "
+            "answers 404. A draft (provider staff only) is watermarked DRAFT."
+        ),
+        # `?format=` only picks how an error is worded; the PDF is the PDF.
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The PDF."
+            ),
+            404: OpenApiResponse(description="No such document among those you may see."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="pdf",
+        renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PdfRenderer],
+    )
+    def pdf(self, request, pk=None):
+        document = self.get_object()
+        layout = document_layout(
+            document=document,
+            lines=document.lines.all(),
+            bill_to=document_bill_to(document=document),
+            provider_view=is_provider_staff(request.user),
+            as_of=timezone.localdate(),
+        )
+        response = HttpResponse(document_pdf(layout=layout), content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition(layout)
+        response["Cache-Control"] = "private, no-store"
+        return response

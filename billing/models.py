@@ -124,6 +124,13 @@ class Document(models.Model):
         related_name="documents",
     )
     reference = models.CharField(max_length=100, blank=True, db_index=True)
+    billing_key = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        help_text="What a run issued this for, e.g. billing:2026-12-01; one live document per "
+        "(recipient, key).",
+    )
     memo = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     issued_at = models.DateTimeField(null=True, blank=True)
@@ -144,6 +151,11 @@ class Document(models.Model):
                 fields=["issuer", "doc_type", "number"],
                 condition=Q(number__isnull=False),
                 name="document_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "billing_key"],
+                condition=~Q(billing_key="") & ~Q(status="cancelled"),
+                name="one_live_document_per_billing_key",
             ),
             models.CheckConstraint(
                 condition=(Q(status="draft") & Q(number__isnull=True))
@@ -361,8 +373,20 @@ class CreditReservation(models.Model):
 
 
 class ResellerTransaction(models.Model):
-    """A charge to a reseller waiting for its billing order (or a daily invoice). Until invoiced it
-    counts against available credit."""
+    """A charge waiting for its account's invoice: a reseller's billing order (or a daily
+    invoice), or a customer's invoice on its billing date. Until invoiced it counts against
+    available credit.
+
+    Charges for a subscription's period carry the subscription, the period and their kind; a
+    partial unique index allows one live charge per (subscription, account, kind, period start),
+    so no run, however often repeated or raced, charges a day twice.
+    """
+
+    class Kind(models.TextChoices):
+        ORDER = "order", "Order"
+        RECURRING = "recurring", "Recurring fee"
+        USAGE = "usage", "Usage"
+        ADJUSTMENT = "adjustment", "Adjustment"
 
     class Status(models.TextChoices):
         UNINVOICED = "uninvoiced", "Not invoiced"
@@ -380,6 +404,26 @@ class ResellerTransaction(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNINVOICED)
     reference = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ORDER)
+    subscription = models.ForeignKey(
+        "orders.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    quantity = models.DecimalField(**RATE, null=True, blank=True)
+    unit_price = models.DecimalField(**RATE, null=True, blank=True)
+    period_start_date = models.DateField(null=True, blank=True)
+    period_end_date = models.DateField(null=True, blank=True, help_text="Exclusive.")
+    charge_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When it became due: the order's date, a period's start (in advance) or end "
+        "(usage, in arrears). A billing date carries what fell due before it, and its own "
+        "subscriptions' charges up to it.",
+    )
+    tax_category = models.CharField(max_length=40, blank=True, default="")
     reservation = models.OneToOneField(
         CreditReservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -396,6 +440,11 @@ class ResellerTransaction(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="invoiced") | Q(invoice__isnull=False),
                 name="invoiced_tx_has_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription", "account", "kind", "period_start_date"],
+                condition=Q(subscription__isnull=False) & ~Q(status="cancelled"),
+                name="one_live_charge_per_subscription_period",
             ),
         ]
 
@@ -444,3 +493,143 @@ class PaymentRequestKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BillingRun(models.Model):
+    """One run of the billing-date job or the daily invoicing job for a date: what it covered,
+    what it issued, what failed and why. Chunks report in `BillingRunChunk` rows written in their
+    own transactions, so a retried chunk never counts twice; the figures here are their sums."""
+
+    class Kind(models.TextChoices):
+        BILLING = "billing", "Billing date"
+        DAILY = "daily", "Daily invoicing"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Completed with failures"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    run_date = models.DateField(db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=20, default="command")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    accounts_total = models.PositiveIntegerField(default=0)
+    accounts_invoiced = models.PositiveIntegerField(default=0)
+    invoices_issued = models.PositiveIntegerField(default=0)
+    subscriptions_billed = models.PositiveIntegerField(default=0)
+    charges_invoiced = models.PositiveIntegerField(default=0)
+    amounts = models.JSONField(default=dict, blank=True, help_text="Invoiced totals by currency.")
+    failures_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["kind", "run_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} run {self.run_date} ({self.status})"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class BillingRunChunk(models.Model):
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    accounts = models.PositiveIntegerField(default=0)
+    accounts_invoiced = models.PositiveIntegerField(default=0)
+    invoices_issued = models.PositiveIntegerField(default=0)
+    subscriptions_billed = models.PositiveIntegerField(default=0)
+    charges_invoiced = models.PositiveIntegerField(default=0)
+    amounts = models.JSONField(default=dict, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="one_report_per_chunk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.number}"
+
+
+class BillingRunFailure(models.Model):
+    """An account a run could not invoice, and why. Its charges stay uninvoiced and its cycle
+    date stays due, so running the date again retries it."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="failures")
+    account = models.ForeignKey(
+        "resellers.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    chunk = models.PositiveIntegerField(default=0)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.account_id}: {self.reason[:40]}"
+
+
+class PaymentAllocation(models.Model):
+    """Part of an unapplied payment (a top-up) set aside for one order when it is placed: the
+    order is *prepaid* (DESIGN.md "Available credit and prepaid orders"). It consumes no credit
+    (its charge is left out of available credit), the daily invoicing run invoices it and applies
+    this payment to that invoice (settled), and nothing else may use the set-aside part: automatic
+    application of the credit balance uses unallocated credit only. Released when the order is
+    cancelled or fails."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SETTLED = "settled", "Settled"
+        RELEASED = "released", "Released"
+
+    tenant_paths = ("account",)
+    tenant_level = "financial"
+
+    account = models.ForeignKey(
+        "resellers.Account", on_delete=models.PROTECT, related_name="payment_allocations"
+    )
+    payment = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="allocations")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="payment_allocations"
+    )
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    charge = models.OneToOneField(
+        ResellerTransaction,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="allocation",
+    )
+    invoice = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["payment"], condition=Q(status="active"), name="active_alloc")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_gt_0"),
+            models.UniqueConstraint(
+                fields=["order"], condition=~Q(status="released"), name="one_allocation_per_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} of {self.payment_id} for order {self.order_id}"

@@ -58,18 +58,24 @@ def nth_period(*, anchor: datetime.date, billing_period: str, index: int) -> Per
 
 
 def period_containing(*, anchor: datetime.date, billing_period: str, day: datetime.date) -> Period:
-    """The period (anchored on `anchor`) that `day` falls in; `day` must not precede the anchor."""
-    if day < anchor:
-        raise ValueError(f"{day} precedes the anchor {anchor}")
+    """The period (anchored on `anchor`) that `day` falls in; before the anchor, periods count
+    back from it (negative indexes)."""
     step = _STEP_MONTHS[billing_period]
     months = (day.year - anchor.year) * 12 + (day.month - anchor.month)
-    index = max(months // step, 0)
+    index = months // step
     period = nth_period(anchor=anchor, billing_period=billing_period, index=index)
     while day < period.start:  # clamping can put the estimate one period late
         period = nth_period(anchor=anchor, billing_period=billing_period, index=period.index - 1)
     while day >= period.end:
         period = nth_period(anchor=anchor, billing_period=billing_period, index=period.index + 1)
     return period
+
+
+def cycle_on_or_after(*, anchor: datetime.date, day: datetime.date) -> datetime.date:
+    """The first monthly cycle date (anchored on `anchor`) on or after `day`: where a subscription
+    that starts on `day` co-terms with its holder's cycle."""
+    period = period_containing(anchor=anchor, billing_period=MONTHLY, day=day)
+    return period.start if period.start == day else period.end
 
 
 def periods_between(

@@ -42,7 +42,7 @@ from billing.models import (
     ResellerTransaction,
 )
 from billing.money import ZERO
-from resellers.models import Account, User
+from resellers.models import Account, Contact, User
 from resellers.selectors import can_see_financials
 from resellers.tenancy import is_provider_staff, scope
 
@@ -59,10 +59,11 @@ class Financials:
     available_credit: Decimal
 
 
-def _sum(model, **filters):
+def _sum(model_or_queryset, **filters):
+    rows = getattr(model_or_queryset, "objects", model_or_queryset)
     return Coalesce(
         Subquery(
-            model.objects.filter(account_id=OuterRef("pk"), **filters)
+            rows.filter(account_id=OuterRef("pk"), **filters)
             .values("account_id")
             .annotate(s=Sum("amount"))
             .values("s")
@@ -78,7 +79,11 @@ def financial_figures() -> dict:
     return {
         "fig_open_debt": Coalesce(Subquery(pair.values("open_debt")), ZERO),
         "fig_credit_balance": Coalesce(Subquery(pair.values("credit_balance")), ZERO),
-        "fig_uninvoiced": _sum(ResellerTransaction, status=ResellerTransaction.Status.UNINVOICED),
+        # A prepaid order's charge consumes no credit: its payment is set aside for it.
+        "fig_uninvoiced": _sum(
+            ResellerTransaction.objects.exclude(allocation__status="active"),
+            status=ResellerTransaction.Status.UNINVOICED,
+        ),
         "fig_reserved": _sum(CreditReservation, status=CreditReservation.Status.ACTIVE),
     }
 
@@ -301,3 +306,9 @@ def documents_visible(*, user: User) -> QuerySet[Document]:
         ),
         shown_open_amount=Case(When(always_closed, then=Value(ZERO)), default=F("open_amount")),
     )
+
+
+def document_bill_to(*, document: Document) -> Contact | None:
+    """The contact an invoice is addressed to: the recipient's bill-to contact, if it has one.
+    Whoever may see the document may see its recipient's details."""
+    return Contact.objects.filter(account_id=document.recipient_id, is_bill_to=True).first()

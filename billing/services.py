@@ -30,6 +30,7 @@ from billing.models import (
     DocumentSequence,
     DocumentStatus,
     DocumentType,
+    PaymentAllocation,
     ResellerTransaction,
 )
 from billing.money import ZERO, CurrencyMismatch, line_total, round_money, to_decimal
@@ -451,20 +452,35 @@ def _apply_credit_balance(
     if not debit_list or not credit_list:
         return []
     docs = _lock_documents([*debit_list, *credit_list])
+    set_aside = allocated_amounts(credit_list)
     made = []
     credits = iter(credit_list)
     credit = docs[next(credits)]
     for debit_id in debit_list:
         debit = docs[debit_id]
         while debit.open_amount > 0:
-            while credit.open_amount == 0:
+            while credit.open_amount - set_aside.get(credit.pk, ZERO) <= 0:
                 next_id = next(credits, None)
                 if next_id is None:
                     return made
                 credit = docs[next_id]
-            amount = min(debit.open_amount, credit.open_amount)
+            free = credit.open_amount - set_aside.get(credit.pk, ZERO)
+            amount = min(debit.open_amount, free)
             made.append(_apply(credit=credit, debit=debit, amount=amount, acting_user=acting_user))
     return made
+
+
+def allocated_amounts(payment_ids: Iterable[int]) -> dict[int, Decimal]:
+    """What active allocations set aside of each payment (prepaid orders waiting for their daily
+    invoice): no other debt may use it."""
+    rows = (
+        PaymentAllocation.objects.filter(
+            payment_id__in=list(payment_ids), status=PaymentAllocation.Status.ACTIVE
+        )
+        .values("payment_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {row["payment_id"]: row["total"] for row in rows}
 
 
 @transaction.atomic
@@ -693,6 +709,7 @@ def reseller_transaction_record(
     reference: str = "",
     reservation: CreditReservation | None = None,
     acting_user: User | None = None,
+    charge_date: datetime.date | None = None,
 ) -> ResellerTransaction:
     """Record a charge waiting for the reseller's billing order. If it comes from a reserved order,
     the reservation is consumed in the same transaction, so the credit is never counted twice."""
@@ -716,7 +733,9 @@ def reseller_transaction_record(
         description=description,
         reference=reference,
         reservation=reservation,
+        charge_date=charge_date or timezone.localdate(),
     )
+    _cycles_start([tx])
     audit_record(
         actor=acting_user,
         action="reseller_transaction.record",
@@ -725,6 +744,21 @@ def reseller_transaction_record(
         details={"amount": str(amount)},
     )
     return tx
+
+
+def _cycles_start(rows: Sequence[ResellerTransaction]) -> None:
+    """A first charge anchors its account's billing cycle (one statement when anchored)."""
+    first: dict[int, datetime.date] = {}
+    for row in rows:
+        first[row.account_id] = min(row.charge_date, first.get(row.account_id, row.charge_date))
+    from billing.periods import MONTHLY, nth_period
+
+    for day in sorted(set(first.values())):
+        ids = sorted(a for a, d in first.items() if d == day)
+        Account.objects.filter(pk__in=ids, billing_anchor__isnull=True).update(
+            billing_anchor=day,
+            next_billing_date=nth_period(anchor=day, billing_period=MONTHLY, index=1).start,
+        )
 
 
 # --- card charges through the gateway ----------------------------------------------------------
@@ -798,6 +832,26 @@ class ChargeSpec:
     amount: Decimal
     description: str
     reference: str = ""
+    charge_date: datetime.date | None = None  # today when not given
+
+
+def billing_cycles_start(
+    *, account_ids: Iterable[int], day: datetime.date
+) -> dict[int, datetime.date]:
+    """Anchor the billing cycle of each account that has none on `day` (its first charge or
+    subscription) and return every given account's anchor. Its first cycle date is a month on:
+    what falls due before it waits for it (billing.runs). Only rows still unanchored are
+    written, so an anchored account's row is never locked here."""
+    from billing.periods import MONTHLY, nth_period
+
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    Account.objects.filter(pk__in=ids, billing_anchor__isnull=True).update(
+        billing_anchor=day,
+        next_billing_date=nth_period(anchor=day, billing_period=MONTHLY, index=1).start,
+    )
+    return dict(Account.objects.filter(pk__in=ids).values_list("pk", "billing_anchor"))
 
 
 @transaction.atomic(savepoint=False)
@@ -822,6 +876,7 @@ def reseller_transactions_add(
         list(
             Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk")
         )
+    today = timezone.localdate()
     rows = ResellerTransaction.objects.bulk_create(
         [
             ResellerTransaction(
@@ -830,10 +885,13 @@ def reseller_transactions_add(
                 currency=c.account.currency,
                 description=c.description,
                 reference=c.reference,
+                charge_date=c.charge_date or today,
             )
             for c in charges
         ]
     )
+    if charges:
+        _cycles_start(rows)
     audit_events(
         actor=acting_user,
         events=[
@@ -845,3 +903,101 @@ def reseller_transactions_add(
         ],
     )
     return rows
+
+
+# --- prepaid orders: payments allocated to them -------------------------------------------------
+
+
+def prepayment_source_locked(*, account: Account, amount: Decimal) -> Document | None:
+    """The oldest of the account's unapplied payments whose unallocated part covers `amount` on
+    its own (a prepaid order is covered by a single payment), or None. The caller holds the
+    account's lock (credit_available_locked), so two orders never allocate the same money."""
+    if amount <= 0:
+        return None
+    payments = list(
+        Document.objects.filter(
+            recipient_id=account.pk,
+            issuer_id=account.issuer_id,
+            doc_type=DocumentType.PAYMENT,
+            open_amount__gte=amount,
+        )
+        .live()
+        .order_by("issue_date", "pk")
+    )
+    set_aside = allocated_amounts(p.pk for p in payments)
+    for payment in payments:
+        if payment.open_amount - set_aside.get(payment.pk, ZERO) >= amount:
+            return payment
+    return None
+
+
+def prepayment_allocate(
+    *, payment: Document, order_id: int, amount: Decimal, acting_user: User | None = None
+) -> PaymentAllocation:
+    """Set `amount` of `payment` aside for an order (in the caller's transaction, under the
+    account's lock, right after prepayment_source_locked found it)."""
+    allocation = PaymentAllocation.objects.create(
+        account_id=payment.recipient_id,
+        payment=payment,
+        order_id=order_id,
+        amount=amount,
+        currency=payment.currency,
+    )
+    audit_record(
+        actor=acting_user,
+        action="payment.allocate",
+        obj=allocation,
+        account=payment.recipient,
+        details={"payment": payment.display_number, "order": order_id, "amount": str(amount)},
+    )
+    return allocation
+
+
+def prepayment_attach(*, order_id: int, charge: ResellerTransaction, charged: Decimal) -> None:
+    """The order executed: its allocation follows its charge to the daily invoice. What was set
+    aside beyond the charge (a prorated first period, a trial) goes back to the payment."""
+    allocation = (
+        PaymentAllocation.objects.select_for_update()
+        .filter(order_id=order_id, status=PaymentAllocation.Status.ACTIVE)
+        .first()
+    )
+    if allocation is None:
+        return
+    if charged <= 0:
+        _allocation_close(allocation, PaymentAllocation.Status.RELEASED)
+        return
+    allocation.charge = charge
+    allocation.amount = min(allocation.amount, charged)
+    allocation.save(update_fields=["charge", "amount"])
+
+
+def prepayment_release(*, order_id: int, acting_user: User | None = None) -> None:
+    """The order was cancelled or failed: its set-aside money is free again."""
+    for allocation in PaymentAllocation.objects.select_for_update().filter(
+        order_id=order_id, status=PaymentAllocation.Status.ACTIVE
+    ):
+        _allocation_close(allocation, PaymentAllocation.Status.RELEASED)
+        audit_record(
+            actor=acting_user, action="payment.release", obj=allocation,
+            account=allocation.account,
+        )  # fmt: skip
+
+
+def _allocation_close(allocation: PaymentAllocation, status: str, invoice=None) -> None:
+    allocation.status = status
+    allocation.closed_at = timezone.now()
+    allocation.invoice = invoice
+    allocation.save(update_fields=["status", "closed_at", "invoice"])
+
+
+def prepayment_settle(
+    *, allocation: PaymentAllocation, invoice: Document, acting_user: User | None = None
+) -> None:
+    """Apply the allocated payment to the daily invoice that carries its order (the caller holds
+    the recipient's lock), and close the allocation."""
+    docs = _lock_documents([allocation.payment_id, invoice.pk])
+    payment, debit = docs[allocation.payment_id], docs[invoice.pk]
+    amount = min(allocation.amount, payment.open_amount, debit.open_amount)
+    if amount > 0:
+        _apply(credit=payment, debit=debit, amount=amount, acting_user=acting_user)
+    _allocation_close(allocation, PaymentAllocation.Status.SETTLED, invoice=invoice)

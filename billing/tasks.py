@@ -4,12 +4,15 @@ The beat schedule that runs them is static, in code: CELERY_BEAT_SCHEDULE in
 config/settings/base.py.
 """
 
+import datetime
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from billing.selectors import balance_mismatches
+from billing.topups import auto_topup_run
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +47,50 @@ def verify_balances() -> dict:
             for m in mismatches
         ],
     }
+
+
+@shared_task(
+    name="billing.tasks.auto_topup",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+)
+def auto_topup(date: str | None = None) -> dict:
+    """Daily: automatic top-up (seed 001 §2) of every account below its threshold, for `date`
+    (ISO; today when beat sends none). One charge per account per day, so a retry or a second
+    run the same day charges nobody twice. Failures (declined card, no card) are logged and
+    listed; the run goes on."""
+    today = datetime.date.fromisoformat(date) if date else timezone.localdate()
+    result = auto_topup_run(today=today)
+    return {
+        "date": today.isoformat(),
+        "charged": [
+            {"account_id": p.recipient_id, "payment": p.display_number, "amount": str(p.total)}
+            for p in result.charged
+        ],
+        "already_done": result.already_done,
+        "failed": [
+            {"account_id": f.account_id, "account": f.account_name, "message": f.message}
+            for f in result.failed
+        ],
+    }
+
+
+@shared_task(name="billing.tasks.billing_run_chunk", acks_late=True, reject_on_worker_lost=True)
+def billing_run_chunk(run_id: int, number: int, account_ids: list[int]) -> dict | None:
+    """One chunk of a billing or daily invoicing run (billing.runs.chunk_process): its own
+    transaction; delivered twice, or again after its worker died, it bills nothing twice."""
+    from billing.runs import chunk_process
+
+    return chunk_process(run_id=run_id, number=number, account_ids=account_ids)
+
+
+@shared_task(name="billing.tasks.run_billing", autoretry_for=(OperationalError, InterfaceError))
+def run_billing(date: str | None = None, kind: str = "billing") -> int:
+    """Daily (beat): start the billing-date run (or, with kind="daily", the daily invoicing
+    run) for `date`, today when beat sends none. Beat firing twice starts two runs of one date;
+    they still issue one invoice per account and period (billing.runs)."""
+    from billing.runs import run_start
+
+    run_date = datetime.date.fromisoformat(date) if date else timezone.localdate()
+    return run_start(run_date=run_date, kind=kind, trigger="beat", inline=False).pk

@@ -17,3 +17,18 @@ ensure_venv() {
     say "pip install -e $1"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$1"
 }
+
+# ensure_pdf_libs: Debian's Pango, HarfBuzz-Subset and a font, which WeasyPrint (document PDFs)
+# loads at run time; installed only where missing. Elsewhere (no dpkg) install them by hand.
+ensure_pdf_libs() {
+    local pkgs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+    command -v dpkg >/dev/null 2>&1 || return 0
+    # shellcheck disable=SC2086
+    dpkg -s $pkgs >/dev/null 2>&1 && return 0
+    say "Installing Debian's Pango, HarfBuzz-Subset and DejaVu fonts for document PDFs"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $pkgs
+}

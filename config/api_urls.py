@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
+from billing.api_payments import PaymentViewSet
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     ContactViewSet,
@@ -19,6 +20,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("payment-methods", PaymentMethodViewSet, basename="payment-method")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("payments", PaymentViewSet, basename="payment")
 router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.contrib import messages
 
-from billing.models import Application, Document, DocumentStatus, DocumentType
-from billing.money import Money, minor_unit
+# The document sheet's wording is shared with its PDF, which the API serves too, so it lives in
+# billing (nothing imports dashboard); the panels use the same names, re-exported here.
+from billing.document_layout import DASH as DASH
+from billing.document_layout import credit_memo_closed as credit_memo_closed
+from billing.document_layout import document_status as document_status
+from billing.document_layout import money as money
+from billing.document_layout import plain_decimal as plain_decimal
+from billing.document_layout import unit_money as unit_money
+from billing.models import Application, Document
 from orders.models import Order, OrderStatus
 from orders.services import CANCELLABLE
-
-DASH = "—"
 
 # Seed 000, "Daily Invoicing": what each mode does, shown beside the dropdown.
 DAILY_INVOICING_HELP = {
@@ -35,49 +39,10 @@ DAILY_INVOICING_IMPORTANT = (
 )
 
 
-def money(amount: Decimal | None, currency: str) -> str:
-    """`1,234.50 USD`, or a dash for no amount."""
-    if amount is None:
-        return DASH
-    return str(Money(amount, currency))
-
-
-def credit_memo_closed(document: Document, *, provider_view: bool) -> bool:
-    """Seed 002: to a reseller a credit memo is always "closed"; its value lives in the credit
-    balance. Outside the provider panel (reseller and customer users alike) a credit memo reads
-    closed and shows no open amount of its own."""
-    return not provider_view and document.doc_type == DocumentType.CREDIT_MEMO
-
-
-def document_status(
-    document: Document, *, provider_view: bool, as_of: datetime.date | None = None
-) -> str:
-    """The status a user is shown: a credit memo reads closed outside the provider panel, and an
-    unpaid debit document past its due date reads "Overdue" (on `as_of`, today at the edge)."""
-    if credit_memo_closed(document, provider_view=provider_view):
-        return DocumentStatus.CLOSED.label
-    if as_of is not None and document.is_overdue(as_of=as_of):
-        return "Overdue"
-    return document.get_status_display()
-
-
 def document_open_amount(document: Document, *, provider_view: bool) -> str:
     if credit_memo_closed(document, provider_view=provider_view):
         return DASH
     return money(document.open_amount, document.currency)
-
-
-def plain_decimal(value: Decimal, *, min_places: int = 0) -> str:
-    """A quantity or unit price without padding zeros: 1.5000 -> `1.5`, or `1.50` with
-    `min_places=2`. Formatting only: nothing is rounded."""
-    whole, _, fraction = f"{value:f}".partition(".")
-    fraction = fraction.rstrip("0").ljust(min_places, "0")
-    return f"{whole}.{fraction}" if fraction else whole
-
-
-def unit_money(amount: Decimal, currency: str) -> str:
-    """A unit price with its currency, to its own digits: 12.5000 -> `12.50 USD`, 0.1234 kept."""
-    return f"{plain_decimal(amount, min_places=minor_unit(currency))} {currency}"
 
 
 # --- messages after ledger actions ------------------------------------------------------------

@@ -20,6 +20,7 @@ from billing.selectors import (
     account_financials,
     application_counterparts,
     document_applications,
+    document_bill_to,
     unpaid_documents,
 )
 from billing.selectors import documents_received as _documents_received
@@ -80,13 +81,15 @@ class AccountPage:
 
 @dataclass(frozen=True)
 class DocumentPage:
-    """A document with its lines and its applications, active and unlinked. `counterparts`:
-    the documents provider staff may link it to (None for anyone else)."""
+    """A document with its lines, its recipient's bill-to contact (if any) and its applications,
+    active and unlinked. `counterparts`: the documents provider staff may link it to (None for
+    anyone else)."""
 
     document: Document
     lines: QuerySet[DocumentLine]
     applications: QuerySet[Application]
     counterparts: QuerySet[Document] | None
+    bill_to: Contact | None = None
 
 
 @dataclass(frozen=True)
@@ -176,15 +179,18 @@ def own_customers(*, user: User, search: str = "") -> QuerySet[Account]:
 
 
 def document_page(*, user: User, pk: int) -> DocumentPage:
-    """A document the user may see at the financial level. Raises Document.DoesNotExist."""
-    document = (
-        scope(Document.objects.exclude(status="draft"), user)
-        .select_related("issuer", "recipient", "payment_method")
-        .get(pk=pk)
-    )
+    """A document the user may see at the financial level. Raises Document.DoesNotExist.
+
+    Drafts, as in the API (`billing.selectors.documents_visible`): provider staff see them;
+    everyone else sees issued documents only."""
+    documents = scope(Document.objects.all(), user)
+    if not is_provider_staff(user):
+        documents = documents.exclude(status="draft")
+    document = documents.select_related("issuer", "recipient", "payment_method").get(pk=pk)
     return DocumentPage(
         document=document,
         lines=document.lines.all(),
+        bill_to=document_bill_to(document=document),
         applications=document_applications(document=document),
         counterparts=(
             application_counterparts(document=document) if is_provider_staff(user) else None

@@ -7,9 +7,9 @@ Provider control panel (provider staff): /billing/, /billing/resellers/, /billin
 Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
 /account/customers/<pk>/.
 /account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
-Approval toggle).
-Everyone, scoped: /documents/<pk>/; provider staff only: /documents/<pk>/apply/ (POST) and
-/documents/<pk>/applications/<application_pk>/unlink/ (POST).
+Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card).
+Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
+/documents/<pk>/apply/ (POST) and /documents/<pk>/applications/<application_pk>/unlink/ (POST).
 
 Ordering (end customers, and resale resellers for themselves): /order/ (the catalogue; POST adds
 to the basket), /order/basket/ (POST: quantities, or remove), /order/review/ (POST: submit).
@@ -22,7 +22,7 @@ Provider: /billing/orders/ (orders for the distributor, and every order).
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import order_views, views
+from dashboard import order_views, topup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -66,6 +66,7 @@ urlpatterns = [
     path(
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
     ),
+    path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
     path("account/customers/", views.OwnCustomerListView.as_view(), name="own_customer_list"),
     path(
         "account/customers/<int:pk>/",
@@ -94,6 +95,7 @@ urlpatterns = [
     path("orders/<int:pk>/execute/", order_views.OrderExecuteView.as_view(), name="order_execute"),
     # documents, for anyone who may see them
     path("documents/<int:pk>/", views.DocumentDetailView.as_view(), name="document_detail"),
+    path("documents/<int:pk>/pdf/", views.DocumentPdfView.as_view(), name="document_pdf"),
     path(
         "documents/<int:pk>/apply/",
         views.ApplicationCreateView.as_view(),

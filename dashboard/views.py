@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,9 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
+from billing.document_layout import DocumentLayout, document_layout
+from billing.documents_pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
+from billing.documents_pdf import content_disposition, document_pdf
 from billing.selectors import active_applications
 from billing.services import (
     application_create,
@@ -47,7 +50,6 @@ from dashboard.presentation import (
     credit_memo_closed,
     credit_paid_message,
     document_open_amount,
-    document_status,
     payment_recorded_message,
     unlinked_sentence,
 )
@@ -439,9 +441,22 @@ class OwnCustomerDetailView(CustomerDetailView):
     provider_view = False
 
 
+def _document_layout(page: selectors.DocumentPage, *, provider_view: bool) -> DocumentLayout:
+    """The invoice sheet shared by the page and its PDF, as of today (read here, at the edge)."""
+    return document_layout(
+        document=page.document,
+        lines=page.lines,
+        bill_to=page.bill_to,
+        provider_view=provider_view,
+        as_of=timezone.localdate(),
+    )
+
+
 class DocumentDetailView(LoginRequiredMixin, TemplateView):
-    """A document, its lines and its applications (active and unlinked). Provider staff also get
-    the Apply form and an Unlink button on each active application."""
+    """A document read as an invoice (parties, bill-to contact, dates, lines with their periods
+    and tax, totals, what is paid and open), its applications (active and unlinked) and a link to
+    its PDF. Provider staff also get the Apply form and an Unlink button on each active
+    application."""
 
     template_name = "dashboard/document_detail.html"
 
@@ -454,18 +469,33 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
         document = page.document
         if apply_form is None and page.counterparts is not None and page.counterparts.exists():
             apply_form = ApplicationForm(document=document, counterparts=page.counterparts)
+        layout = _document_layout(page, provider_view=provider_view)
         return super().get_context_data(
             page=page,
             document=document,
+            layout=layout,
             provider_view=provider_view,
-            status=document_status(
-                document, provider_view=provider_view, as_of=timezone.localdate()
-            ),
+            status=layout.status,
             open_amount=document_open_amount(document, provider_view=provider_view),
             memo_closed=credit_memo_closed(document, provider_view=provider_view),
             apply_form=apply_form,
             **kwargs,
         )
+
+
+class DocumentPdfView(LoginRequiredMixin, View):
+    """GET: the document's PDF as a download (`INV-000012.pdf`), scoped like its page: another
+    tenant's document answers 404. A draft (provider staff only) prints watermarked DRAFT."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, pk: int):
+        page = _or_404(selectors.document_page, user=request.user, pk=pk)
+        layout = _document_layout(page, provider_view=is_provider_staff(request.user))
+        response = HttpResponse(document_pdf(layout=layout), content_type=PDF_CONTENT_TYPE)
+        response["Content-Disposition"] = content_disposition(layout)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ApplicationCreateView(DocumentDetailView):

@@ -327,6 +327,18 @@ class Subscription(models.Model):
     start_date = models.DateField()
     trial_end_date = models.DateField(null=True, blank=True)
     next_billing_date = models.DateField(null=True, blank=True, db_index=True)
+    billing_anchor = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Its full periods are anchored here (billing.periods): the holder's first "
+        "cycle date on or after its start, or its trial's end.",
+    )
+    billed_through = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Exclusive end of what is billed: recurring fees up to here were charged in "
+        "advance; usage, in arrears, up to here.",
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -339,6 +351,51 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} x {self.quantity} for {self.account_id}"
+
+
+class UsageRecord(models.Model):
+    """Usage of a usage-billed subscription on one day, billed in arrears by the billing run.
+
+    Reported either as a quantity (charged at the subscription's unit price, and unit cost
+    upstream) or directly as money (seed 001 §4: applications with their own billing logic): then
+    `amount` is the holder's charge and `cost` the credit account's (the amount when not given).
+    `reference` is the reporter's id for the record: reporting it again changes nothing.
+    """
+
+    tenant_paths = ("subscription__account", "subscription__credit_account")
+    tenant_level = "financial"
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="usage_records"
+    )
+    usage_date = models.DateField()
+    quantity = models.DecimalField(**RATE, null=True, blank=True)
+    amount = models.DecimalField(**MONEY, null=True, blank=True)
+    cost = models.DecimalField(**MONEY, null=True, blank=True)
+    reference = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["usage_date", "id"]
+        indexes = [models.Index(fields=["subscription", "usage_date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "reference"], name="one_usage_record_per_reference"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(quantity__isnull=False) & Q(amount__isnull=True) & Q(cost__isnull=True)
+                )
+                | (Q(quantity__isnull=True) & Q(amount__isnull=False)),
+                name="usage_quantity_or_money",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__gte=0), name="usage_quantity_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.usage_date}: {self.quantity or self.amount}"
 
 
 class IdempotencyKey(models.Model):

@@ -31,7 +31,7 @@ from django.utils import timezone
 from billing import services as ledger
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from billing.money import ZERO, line_total
-from billing.periods import nth_period
+from billing.periods import cycle_on_or_after, nth_period, prorate
 from orders import notifications
 from orders.models import (
     BillingPeriod,
@@ -95,9 +95,18 @@ def _is_reseller_side(user: User | None, order: Order) -> bool:
     return user.account_id == order.credit_account_id
 
 
-def _first_period_end(start: datetime.date, period: str) -> datetime.date:
-    """The exclusive end of the first billing period anchored on `start` (billing.periods)."""
-    return nth_period(anchor=start, billing_period=period, index=0).end
+def _may_prepay(order: Order) -> bool:
+    """Whether a payment may prepay this order (DESIGN.md "Available credit and prepaid orders"):
+    only when the credit account's daily invoicing will invoice it: mode `all`, or
+    `prepaid_only` for an order placed for one of its customers, never its own direct purchase;
+    with `disabled` nothing is prepaid. A prepaid account must prepay every order."""
+    account = order.credit_account
+    if account.credit_terms == Account.CreditTerms.PREPAID:
+        return True
+    mode = account.daily_invoicing
+    if mode == Account.DailyInvoicing.ALL:
+        return True
+    return mode == Account.DailyInvoicing.PREPAID_ONLY and order.customer_id is not None
 
 
 def _billing_period(product: Product) -> str:
@@ -387,7 +396,12 @@ def _complete_at_once(
     could ever see one."""
     parties = [order.customer] if order.customer_id else []
     available = ledger.credit_available_locked(account=order.credit_account, also_lock=parties)
-    if order.total_cost > available:
+    prepaid_by = None
+    if order.total_cost > available and _may_prepay(order):
+        prepaid_by = ledger.prepayment_source_locked(
+            account=order.credit_account, amount=order.total_cost
+        )
+    if order.total_cost > available and prepaid_by is None:
         order.status = OrderStatus.UNEXECUTED_CREDIT
         order.status_message = INSUFFICIENT_CREDIT
         _save(order, items, ["status", "status_message", "submitted_at"], on_created)
@@ -407,12 +421,18 @@ def _complete_at_once(
         order.save(update_fields=["status", "submitted_at", "completed_at"])
     cost, amount = _deliver(order=order, items=items, today=today, insert_items=new)
     events.append(("order.execute", order, order.credit_account_id, {}))
-    ledger.reseller_transactions_add(
-        charges=_charges(order, cost, amount),
+    rows = ledger.reseller_transactions_add(
+        charges=_charges(order, cost, amount, today),
         acting_user=acting_user,
         locked=True,
         also_audit=events,
     )
+    if prepaid_by is not None and cost > 0:
+        own = next(r for r in rows if r.account_id == order.credit_account_id)
+        ledger.prepayment_allocate(
+            payment=prepaid_by, order_id=order.pk, amount=cost, acting_user=acting_user
+        )
+        ledger.prepayment_attach(order_id=order.pk, charge=own, charged=cost)
     notifications.order_submitted(order=order)
     notifications.order_completed(order=order)
 
@@ -463,12 +483,17 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
                     acting_user=acting_user,
                 )
         except ledger.InsufficientCredit:
-            order.status = OrderStatus.UNEXECUTED_CREDIT
-            # No figures here: the customer sees this order too, never its reseller's credit.
-            order.status_message = INSUFFICIENT_CREDIT
-            order.save(update_fields=["status", "status_message"])
-            notifications.insufficient_credit(order=order)
-            return order
+            prepaid_by = _prepay(order=order, acting_user=acting_user)
+            if prepaid_by == "payment":
+                return _continue_prepaid(order=order, acting_user=acting_user, today=today)
+            if prepaid_by is None:
+                order.status = OrderStatus.UNEXECUTED_CREDIT
+                # No figures here: the customer sees this order too, never its reseller's credit.
+                order.status_message = INSUFFICIENT_CREDIT
+                order.save(update_fields=["status", "status_message"])
+                notifications.insufficient_credit(order=order)
+                return order
+            # prepaid_by == "card": the charge made for it in step 3 pays for it.
         order.save(update_fields=["reservation"])
 
         # 2. Auto-executed-product check.
@@ -487,6 +512,35 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
         # 4. Execution.
         _execute(order=order, acting_user=acting_user, today=today)
     return Order.objects.get(pk=(parent or order).pk)
+
+
+def _prepay(*, order: Order, acting_user: User | None) -> str | None:
+    """The credit check failed: may a single payment cover the order instead (inside step 1's
+    transaction, under the credit account's lock)? "card" when the credit account pays by card
+    (step 3's charge will), "payment" when part of an unapplied payment (a top-up) was just
+    allocated to it, None when neither: then it needs credit. Only where its daily invoicing will
+    invoice it (_may_prepay), and not for manually executed products."""
+    if not _may_prepay(order):
+        return None
+    if not all(item.product.auto_executed for item in order.items.select_related("product")):
+        return None
+    method = default_payment_method(account=order.credit_account)
+    if method is not None and method.kind == PaymentMethod.Kind.CARD:
+        return "card"
+    ledger.credit_available_locked(account=order.credit_account)  # the lock, before looking
+    payment = ledger.prepayment_source_locked(account=order.credit_account, amount=order.total_cost)
+    if payment is None:
+        return None
+    ledger.prepayment_allocate(
+        payment=payment, order_id=order.pk, amount=order.total_cost, acting_user=acting_user
+    )
+    return "payment"
+
+
+def _continue_prepaid(*, order: Order, acting_user: User | None, today: datetime.date) -> Order:
+    """A prepaid order needs no reservation, card or distributor: it executes at once (within
+    step 1's transaction, whose locks still hold)."""
+    return _execute(order=order, acting_user=acting_user, today=today)
 
 
 def _split(*, order: Order, items: list[OrderItem], acting_user: User | None) -> Order:
@@ -586,7 +640,9 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     now = timezone.now()
     items = list(order.items.select_related("product"))
     cost_now, amount_now = _deliver(order=order, items=items, today=today)
-    _record_charges(order=order, cost=cost_now, amount=amount_now, acting_user=acting_user)
+    _record_charges(
+        order=order, cost=cost_now, amount=amount_now, acting_user=acting_user, today=today
+    )
     order.status = OrderStatus.COMPLETED
     order.completed_at = now
     order.save(update_fields=["status", "completed_at"])
@@ -602,24 +658,54 @@ def _deliver(
 ):
     """Create the items' subscriptions (one statement), mark the items delivered (one statement:
     inserted so, when `insert_items`, else updated) and return what is charged now: (cost,
-    amount)."""
+    amount).
+
+    Subscriptions co-term with their holder's billing cycle (billing.periods): one that starts on
+    a cycle date is charged its first whole period now; one that starts between cycle dates is
+    charged the days up to the next one, prorated by the one rule, and renews with the account
+    from there. Trials start charging at their end, usage is billed in arrears (billing.runs)."""
+    holder_id = order.customer_id or order.credit_account_id
+    cycle_anchor = ledger.billing_cycles_start(account_ids=[holder_id], day=today)[holder_id]
     subscriptions = []
     cost_now = amount_now = ZERO
     for item in items:
         product = item.product
         item.delivery_status = DeliveryStatus.DELIVERED
-        if _charged_now(item):
-            cost_now += item.total_cost
-            amount_now += item.total_amount
         if product.billing_type == Product.BillingType.ONE_TIME:
+            if _charged_now(item):
+                cost_now += item.total_cost
+                amount_now += item.total_amount
             continue
         period = _billing_period(product)
         trial_end = (
             today + datetime.timedelta(days=product.trial_days) if product.trial_days else None
         )
-        in_arrears = product.billing_type == Product.BillingType.USAGE
+        starts = trial_end or today
+        anchor = cycle_on_or_after(anchor=cycle_anchor, day=starts)
+        if trial_end:  # the run starts charging it at the trial's end
+            billed_through = next_date = trial_end
+        elif product.billing_type == Product.BillingType.USAGE:  # in arrears, from today
+            billed_through, next_date = today, anchor
+            if anchor == today:
+                next_date = nth_period(anchor=anchor, billing_period=period, index=0).end
+        elif anchor == today:
+            first = nth_period(anchor=anchor, billing_period=period, index=0)
+            billed_through = next_date = first.end
+            cost_now += item.total_cost
+            amount_now += item.total_amount
+        else:  # mid-cycle start: the days up to the holder's next cycle date
+            stub = nth_period(anchor=anchor, billing_period=period, index=-1)
+            billed_through = next_date = anchor
+            cost_now += prorate(
+                period_amount=item.total_cost, period=stub, from_date=today, to_date=anchor,
+                currency=order.currency,
+            )  # fmt: skip
+            amount_now += prorate(
+                period_amount=item.total_amount, period=stub, from_date=today, to_date=anchor,
+                currency=order.currency,
+            )  # fmt: skip
         item.subscription = Subscription(
-            account_id=order.customer_id or order.credit_account_id,
+            account_id=holder_id,
             credit_account_id=order.credit_account_id,
             product=product,
             order=order,
@@ -631,9 +717,9 @@ def _deliver(
             currency=order.currency,
             start_date=today,
             trial_end_date=trial_end,
-            next_billing_date=(trial_end or today)
-            if trial_end or in_arrears
-            else _first_period_end(today, period),
+            billing_anchor=anchor,
+            billed_through=billed_through,
+            next_billing_date=next_date,
         )
         subscriptions.append(item.subscription)
     Subscription.objects.bulk_create(subscriptions)
@@ -646,32 +732,56 @@ def _deliver(
     return cost_now, amount_now
 
 
-def _charges(order: Order, cost: Decimal, amount: Decimal) -> list[ledger.ChargeSpec]:
+def _charges(
+    order: Order, cost: Decimal, amount: Decimal, today: datetime.date
+) -> list[ledger.ChargeSpec]:
     """What an executed order leaves to invoice: the credit account's charge at cost and, for a
     resale customer, its charge from the reseller at the customer's amount."""
     label, ref = f"Order {order.display_number}", f"order:{order.pk}"
-    charges = [ledger.ChargeSpec(order.credit_account, cost, label, ref)]
+    charges = [ledger.ChargeSpec(order.credit_account, cost, label, ref, today)]
     if order.customer_id and order.customer_id != order.credit_account_id:
-        charges.append(ledger.ChargeSpec(order.customer, amount, label, ref))
+        charges.append(ledger.ChargeSpec(order.customer, amount, label, ref, today))
     return charges
 
 
-def _record_charges(*, order: Order, cost: Decimal, amount: Decimal, acting_user) -> None:
+def _record_charges(
+    *, order: Order, cost: Decimal, amount: Decimal, acting_user, today: datetime.date
+) -> None:
     """The multi-step chain's charges: the credit account's consumes the order's reservation."""
-    own, *customers = _charges(order, cost, amount)
+    own, *customers = _charges(order, cost, amount, today)
     reservation = order.reservation
     if own.amount > 0:
-        ledger.reseller_transaction_record(
+        charge = ledger.reseller_transaction_record(
             account=own.account,
             amount=own.amount,
             description=own.description,
             reference=own.reference,
             reservation=reservation,
             acting_user=acting_user,
+            charge_date=today,
         )
-    elif reservation is not None:
-        ledger.credit_reservation_release(reservation=reservation, acting_user=acting_user)
+        if order.payment_id is not None and _may_prepay(order):  # paid by its card charge
+            _allocate_card_charge(order=order, amount=own.amount, acting_user=acting_user)
+        ledger.prepayment_attach(order_id=order.pk, charge=charge, charged=own.amount)
+    else:
+        ledger.prepayment_release(order_id=order.pk, acting_user=acting_user)
+        if reservation is not None:
+            ledger.credit_reservation_release(reservation=reservation, acting_user=acting_user)
     ledger.reseller_transactions_add(charges=customers, acting_user=acting_user)
+
+
+def _allocate_card_charge(*, order: Order, amount: Decimal, acting_user) -> None:
+    """A card charge made for an order prepays it: the payment is set aside for the order's
+    charge, which the daily invoicing run then invoices and settles with it."""
+    from billing.models import PaymentAllocation
+
+    if PaymentAllocation.objects.filter(order_id=order.pk).exclude(status="released").exists():
+        return
+    payment = order.payment
+    if payment is not None and payment.open_amount >= amount > 0:
+        ledger.prepayment_allocate(
+            payment=payment, order_id=order.pk, amount=amount, acting_user=acting_user
+        )
 
 
 def _refresh_parent(parent_id: int) -> None:
@@ -743,6 +853,7 @@ def order_cancel(*, order: Order, acting_user: User | None, reason: str = "") ->
     _require_status(order, CANCELLABLE, "cancelled")
     if order.reservation is not None:
         ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
+    ledger.prepayment_release(order_id=order.pk, acting_user=acting_user)
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = timezone.now()
     order.status_message = reason

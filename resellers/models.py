@@ -106,6 +106,18 @@ class Account(models.Model):
         max_length=12, choices=DailyInvoicing.choices, default=DailyInvoicing.PREPAID_ONLY
     )
     credit_hold = models.BooleanField(default=False)
+    billing_anchor = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The account's billing cycle is anchored here (monthly, billing.periods): set "
+        "on its first charge or subscription; its subscriptions co-term to it.",
+    )
+    next_billing_date = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The next cycle date on which the billing run invoices what waits for it.",
+    )
     order_approval_required = models.BooleanField(
         default=True,
         help_text="An end customer's orders wait for its reseller's approval (seed 004). Locked "

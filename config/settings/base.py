@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served locally, not from a CDN
     "resellers",
     "billing",
+    "billing.taxes",
     "orders",
     "dashboard",
 ]
@@ -100,6 +101,26 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # The card gateway (billing.gateway): the built-in test gateway unless a real one is plugged in.
 BILLING_PAYMENT_GATEWAY = env("BILLING_PAYMENT_GATEWAY", default="billing.gateway.TestGateway")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# External tax engines (billing.taxes): each is off ("not installed") until its URL is set.
+# Credentials of other engine accounts (TaxEngineAccount.settings_key) come as one JSON object,
+# e.g. TAX_ENGINE_CREDENTIALS='{"reseller7": {"account_id": "...", "license_key": "..."}}'.
+TAX_ENGINE_TIMEOUT_SECONDS = env.float("TAX_ENGINE_TIMEOUT_SECONDS", default=10.0)
+TAX_ENGINES = {}
+if env("TAX_AVATAX_URL", default=""):
+    TAX_ENGINES["avatax"] = {
+        "url": env("TAX_AVATAX_URL"),
+        "account_id": env("TAX_AVATAX_ACCOUNT_ID", default=""),
+        "license_key": env("TAX_AVATAX_LICENSE_KEY", default=""),
+        "company_code": env("TAX_AVATAX_COMPANY_CODE", default="DEFAULT"),
+    }
+if env("TAX_VERTEX_URL", default=""):
+    TAX_ENGINES["vertex"] = {
+        "url": env("TAX_VERTEX_URL"),
+        "client_id": env("TAX_VERTEX_CLIENT_ID", default=""),
+        "client_secret": env("TAX_VERTEX_CLIENT_SECRET", default=""),
+        "company_code": env("TAX_VERTEX_COMPANY_CODE", default=""),
+    }
+TAX_ENGINE_CREDENTIALS = env.json("TAX_ENGINE_CREDENTIALS", default={})
 
 # REST API
 REST_FRAMEWORK = {
@@ -159,9 +180,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.verify_balances",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The day's runs, for today (billing.runs): daily invoicing first, so the transactions it
+    # invoices never reach a billing order issued the same day.
+    "daily-invoicing": {
+        "task": "billing.tasks.run_billing",
+        "schedule": crontab(hour=0, minute=30),
+        "kwargs": {"kind": "daily"},
+    },
+    "billing-date-run": {
+        "task": "billing.tasks.run_billing",
+        "schedule": crontab(hour=1, minute=0),
+    },
     "resume-stalled-orders": {
         "task": "orders.tasks.resume_stalled_orders",
         "schedule": crontab(minute="*/10"),
+    },
+    "auto-topup-daily": {
+        "task": "billing.tasks.auto_topup",
+        "schedule": crontab(hour=6, minute=0),
     },
 }
 

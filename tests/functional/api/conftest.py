@@ -81,7 +81,11 @@ def world(provider, provider_user, reseller_a, reseller_b, referral_reseller):
 
     ledger.credit_reserve(account=w.a, amount=Decimal("100.00"), reference="order:1")
     ledger.reseller_transaction_record(
-        account=w.a, amount=Decimal("50.00"), description="Alpha purchase", reference="order:0"
+        account=w.a,
+        amount=Decimal("50.00"),
+        description="Alpha purchase",
+        reference="order:0",
+        charge_date=JAN10,  # anchors Alpha's billing cycle on the 10th
     )
     return w
 

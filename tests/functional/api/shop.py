@@ -25,9 +25,11 @@ Orders (cost / amount):
 - b1_done: Bravo Customer, 3 x Office Suite, completed (33.00 / 45.00).
 - b1_manual: Bravo for Bravo Customer, 1 x Server Setup, submitted to distributor
   (250.00 / 300.00; 250.00 reserved).
-- r1_order: Referral Customer, 1 x Office Suite; its own prepaid terms have no credit (it owes
-  70.00): unexecuted due to insufficient credit (12.00 / 12.00).
-Afterwards: Alpha available 500 - 10 - 10 = 480.00; Bravo 600 - 33 - 250 = 317.00.
+- r1_order: Referral Customer, 1 x Office Suite, paid in cash; its own prepaid terms have no
+  credit (it owes 70.00) and no payment prepays it: unexecuted due to insufficient credit
+  (12.00 / 12.00).
+Afterwards: Alpha available 500 - 10 (its own order) = 490.00, since a1_done, paid by Alpha's
+card charge, is prepaid (it uses no credit); Bravo 600 - 33 - 250 = 317.00.
 Subscriptions: s_a1, s_a (Alpha's own), s_b1, and s_r1 (made directly: Referral Customer holds
 Office Suite from before).
 """
@@ -92,7 +94,11 @@ def build_shop(w) -> SimpleNamespace:
     s.a_own = order(placed_by=w.alpha, reseller=w.a, items=[(s.office, 1)])
     s.b1_done = order(placed_by=s.bravo_customer, customer=w.b1, items=[(s.office, 3)])
     s.b1_manual = order(placed_by=w.bravo, customer=w.b1, items=[(s.setup, 1)])
+    # Paying by card, its order would be prepaid by the card charge: it pays in cash for this one.
+    card = w.r1.payment_methods.get(is_default=True)
+    accounts.payment_method_set_default(payment_method=fa.cash(w.r1))
     s.r1_order = order(placed_by=s.referral_customer, customer=w.r1, items=[(s.office, 1)])
+    accounts.payment_method_set_default(payment_method=card)
 
     s.s_a1 = Subscription.objects.get(order=s.a1_done)
     s.s_a = Subscription.objects.get(order=s.a_own)

@@ -76,7 +76,9 @@ def test_the_reseller_approves_and_the_order_completes(world, shop, api):
     )
     charge = Document.objects.get(pk=order.payment_id)  # Alpha pays by card
     assert (charge.recipient, charge.total) == (world.a, D("20.00"))
-    assert account_financials(account=world.a).available_credit == D("460.00")  # 480 - 20
+    # Its customer's order, paid by the card charge made for it, is prepaid: no credit used.
+    assert account_financials(account=world.a).available_credit == D("490.00")
+    assert order.payment_allocations.get().status == "active"  # until the daily invoice
 
 
 def test_approving_twice_answers_409_and_changes_nothing(world, shop, api):

@@ -140,11 +140,12 @@ def test_balances_are_the_hand_computed_ones():
     c1 = User.objects.get(username="customer1").account
 
     # Provider -> reseller1: invoices 1,200 (500 paid by card) and 800 (100 of a 150 credit memo);
-    # the card charge of 54.00 for the approved order adds to the credit balance, and the order's
-    # cost waits uninvoiced. Orders pending approval reserve nothing.
+    # the card charge of 54.00 for the approved order adds to the credit balance and prepays the
+    # order, whose cost waits for the daily invoice without using credit. Orders pending approval
+    # reserve nothing.
     fig = account_financials(account=r1)
     assert (fig.open_debt, fig.credit_balance, fig.balance) == (D("1400.00"), D(104), D(-1296))
-    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(54), D(0), D("3546.00"))
+    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(0), D(0), D("3600.00"))
     # Provider -> reseller2: 300 paid in full, 345 open, a 100 top-up unapplied. Orders: 55 + 144
     # executed (uninvoiced), 270 + 270 reserved for the distributor's manual execution.
     fig = account_financials(account=r2)

@@ -45,8 +45,18 @@ def test_the_period_containing_a_day_across_the_turn_of_the_year():
     assert (p.start, p.end, p.index) == (d(2026, 12, 15), d(2027, 1, 15), 2)
     edge = period_containing(anchor=d(2026, 10, 15), billing_period="monthly", day=d(2027, 1, 15))
     assert edge.start == d(2027, 1, 15)  # the end is exclusive
-    with pytest.raises(ValueError):
-        period_containing(anchor=d(2026, 10, 15), billing_period="monthly", day=d(2026, 10, 14))
+    before = period_containing(anchor=d(2026, 10, 15), billing_period="monthly", day=d(2026, 10, 1))
+    assert (before.start, before.end, before.index) == (d(2026, 9, 15), d(2026, 10, 15), -1)
+
+
+def test_a_subscription_co_terms_with_its_holders_cycle():
+    from billing.periods import cycle_on_or_after
+
+    anchor = d(2026, 1, 31)
+    assert cycle_on_or_after(anchor=anchor, day=d(2026, 1, 31)) == d(2026, 1, 31)
+    assert cycle_on_or_after(anchor=anchor, day=d(2026, 2, 10)) == d(2026, 2, 28)
+    assert cycle_on_or_after(anchor=anchor, day=d(2026, 3, 1)) == d(2026, 3, 31)
+    assert cycle_on_or_after(anchor=anchor, day=d(2025, 12, 20)) == d(2025, 12, 31)
 
 
 def test_periods_between_lists_every_overlapping_period():

@@ -1,0 +1,230 @@
+"""REST API `payments/`: the payment documents you may see, and top-ups (POST).
+
+Reads go through `billing.topups.payments_visible` (`documents_visible`, so tenant-scoped: another
+tenant's id answers 404). A POST is one top-up (`billing.topups.topup_pay`): a card of the account
+charged through the payment gateway and booked as a payment document, reference "Top-up".
+
+Errors: bad input answers 400 naming the field (`amount`, `payment_method`, `account`,
+`Idempotency-Key`); a payment method that is not one of the account's own answers exactly like an
+id that does not exist, so nothing about other tenants leaks. A declined card answers 400 on
+`payment_method`; a failing or silent gateway 503 (nothing recorded; after a timeout, retry with
+the same Idempotency-Key, which the body repeats). An Idempotency-Key reused with another amount
+or method answers 422.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.response import Response
+
+from billing.models import Document, DocumentStatus
+from billing.serializers import DocumentSerializer
+from billing.topups import (
+    MAX_KEY_LENGTH,
+    TopupGatewayError,
+    TopupKeyReused,
+    payments_visible,
+    topup_by_key,
+    topup_pay,
+)
+from resellers.api import NOT_FOUND, IdFilter
+from resellers.exceptions import ApplicationError
+from resellers.models import Account, User
+from resellers.selectors import payment_methods_visible, resellers_visible
+from resellers.tenancy import is_provider_staff
+
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+NO_SUCH_METHOD = "Choose one of the account's payment methods."
+
+
+class PaymentSerializer(DocumentSerializer):
+    """A payment document, with the payment method it came from and whether it is a top-up."""
+
+    payment_method = serializers.IntegerField(
+        source="payment_method_id", read_only=True, allow_null=True
+    )
+    is_topup = serializers.BooleanField(
+        read_only=True, help_text="Paid in as a top-up (reference 'Top-up')."
+    )
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [*DocumentSerializer.Meta.fields, "payment_method", "is_topup"]
+        read_only_fields = fields
+
+
+class TopupCreateSerializer(serializers.Serializer):
+    payment_method = serializers.IntegerField(
+        min_value=1, help_text="One of the account's cards (see payment-methods/)."
+    )
+    amount = serializers.DecimalField(
+        max_digits=19,
+        decimal_places=None,
+        help_text='More than zero, with at most the currency\'s decimals, e.g. "300.00".',
+    )
+    account = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Provider staff: the reseller to top up. Others top up their own account "
+        "and may leave it out.",
+    )
+
+
+class PaymentFilter(django_filters.FilterSet):
+    recipient = IdFilter(field_name="recipient_id")
+    status = django_filters.ChoiceFilter(field_name="shown_status", choices=DocumentStatus.choices)
+    is_topup = django_filters.BooleanFilter(field_name="is_topup")
+    issued_from = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
+    issued_to = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
+
+    class Meta:
+        model = Document
+        fields = ["recipient", "status", "is_topup", "issued_from", "issued_to"]
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request cannot be processed."
+    default_code = "unprocessable"
+
+
+KEY_PARAMETER = OpenApiParameter(
+    name=KEY_HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=f"1 to {MAX_KEY_LENGTH} printable characters, new for each new top-up, scoped "
+    "to the account. A retry with the same key and body returns the same payment (200, header "
+    "`Idempotent-Replayed: true`) and charges nothing; after a gateway timeout it completes the "
+    "top-up without charging twice.",
+)
+
+
+def _topup_account(user: User, account_id: int | None) -> Account:
+    """Whose top-up: staff name a reseller; everyone else tops up its own account."""
+    if is_provider_staff(user):
+        if account_id is None:
+            raise ApplicationError("Name the reseller to top up.", field="account")
+        account = resellers_visible(user=user).filter(pk=account_id).first()
+        if account is None:
+            raise ApplicationError("No such reseller.", field="account")
+        return account
+    if account_id is not None and account_id != user.account_id:
+        raise ApplicationError("You can top up only your own account.", field="account")
+    return user.account
+
+
+def _key(request) -> str | None:
+    value = request.headers.get(KEY_HEADER)
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_KEY_LENGTH or not value.isprintable():
+        raise ApplicationError(
+            f"{KEY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.", field=KEY_HEADER
+        )
+    return value
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["payments"]),
+    retrieve=extend_schema(tags=["payments"], responses={200: PaymentSerializer, 404: NOT_FOUND}),
+)
+class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Payments (credit documents) of the accounts whose finances you may see, top-ups included
+    (`is_topup`). POST tops up an account by card."""
+
+    queryset = Document.objects.none()
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    search_fields = ["reference", "recipient__name"]
+    ordering_fields = ["issue_date", "total", "id"]
+
+    def get_queryset(self):
+        return payments_visible(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return TopupCreateSerializer
+        return PaymentSerializer
+
+    @extend_schema(
+        tags=["payments"],
+        request=TopupCreateSerializer,
+        parameters=[KEY_PARAMETER],
+        responses={
+            201: OpenApiResponse(PaymentSerializer, description="Charged and booked."),
+            200: OpenApiResponse(
+                PaymentSerializer,
+                description="A replay of an Idempotency-Key already booked: the same payment, "
+                "nothing charged (`Idempotent-Replayed: true`).",
+            ),
+            400: OpenApiResponse(
+                description="Bad input, naming the field: `amount` (zero, negative, too many "
+                "decimals), `payment_method` (not one of the account's cards, no active token, "
+                "an offline method, or the card was declined), `account`, `Idempotency-Key`."
+            ),
+            403: OpenApiResponse(description="You may not top up that account."),
+            422: OpenApiResponse(
+                description="This Idempotency-Key was already used with another amount or card."
+            ),
+            503: OpenApiResponse(
+                description="The payment gateway failed or did not answer; nothing was recorded. "
+                "The body repeats the `idempotency_key` to retry with."
+            ),
+        },
+    )
+    def create(self, request):
+        """Top up an account: charge one of its cards through the payment gateway and book the
+        money as a payment document (a credit document; reference "Top-up"). The balance rises
+        by the amount. A prepaid account's open documents are paid from it at once, oldest due
+        first; a net-terms account keeps it as credit balance.
+
+        Only cards are charged online: cash, deposit and bank transfer are paid offline and
+        recorded by provider staff. Provider staff may top up any reseller (`account`)."""
+        serializer = TopupCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = _topup_account(request.user, data.get("account"))
+        method = (
+            payment_methods_visible(user=request.user)
+            .filter(account_id=account.pk, pk=data["payment_method"])
+            .first()
+        )
+        if method is None:
+            raise ApplicationError(NO_SUCH_METHOD, field="payment_method")
+        key = _key(request)
+        replayed = (
+            key is not None and topup_by_key(account=account, idempotency_key=key) is not None
+        )
+        key = key or uuid.uuid4().hex
+        try:
+            payment = topup_pay(
+                account=account,
+                payment_method=method,
+                amount=data["amount"],
+                idempotency_key=key,
+                acting_user=request.user,
+                today=timezone.localdate(),
+            )
+        except TopupKeyReused as exc:
+            raise Unprocessable(exc.message) from exc
+        except TopupGatewayError as exc:
+            return Response(
+                {"detail": exc.message, "idempotency_key": key},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        body = PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data
+        if replayed:
+            return Response(body, status=status.HTTP_200_OK, headers={REPLAYED_HEADER: "true"})
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,122 @@
+"""The daily invoicing run (seed 000; DESIGN.md "Subscriptions and billing runs").
+
+Once a day, for run date D, each reseller is invoiced for its waiting order charges dated on or
+before D, as its Daily Invoicing mode says:
+
+- every prepaid order's charge (one with an active PaymentAllocation: an order fully covered by
+  one payment). Under `prepaid_only` these are only its customers' orders, since its own direct
+  purchases cannot be prepaid then (orders.services._may_prepay); under `all` both. A prepaid
+  order accepted under a mode that was later changed is still invoiced here: its payment waits
+  for it.
+- under `all`, also every other order charge of the reseller and of its customers.
+- `disabled`: nothing else.
+
+Renewals and usage (charges of kind recurring/usage) are never invoiced daily: they wait for
+the billing order. One live daily invoice per (reseller, D) (key "daily:D"); each prepaid
+order's payment is applied to it for the allocated amount, and the allocation closes. The
+charges a daily invoice carries are marked invoiced, so no billing order carries them again.
+It runs in the same chunks, transactions, records and idempotency as the billing-date run.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db.models import Q
+
+from billing import services as ledger
+from billing.models import (
+    BillingRun,
+    Document,
+    PaymentAllocation,
+    ResellerTransaction,
+)
+from billing.runs import (
+    APPLIERS,
+    PLANNERS,
+    ChunkPlan,
+    PlannedInvoice,
+    _account_rows,
+    _keys_taken,
+    _tax,
+    apply_billing_plan,
+)
+from billing.runs import _waiting_charges as waiting_charges
+from resellers.models import Account, User
+
+ORDER = ResellerTransaction.Kind.ORDER
+UNINVOICED = ResellerTransaction.Status.UNINVOICED
+
+
+def _qualifying(run_date: datetime.date) -> Q:
+    prepaid = Q(allocation__status=PaymentAllocation.Status.ACTIVE)
+    everything = Q(account__daily_invoicing=Account.DailyInvoicing.ALL)
+    return Q(status=UNINVOICED, kind=ORDER, charge_date__lte=run_date) & (prepaid | everything)
+
+
+def due_reseller_ids(*, run_date: datetime.date) -> list[int]:
+    """Accounts with order charges the daily run for `run_date` invoices, by issuer then id."""
+    ids = set(
+        ResellerTransaction.objects.filter(_qualifying(run_date))
+        .values_list("account_id", flat=True)
+        .distinct()
+    )
+    return list(
+        Account.objects.filter(pk__in=ids).order_by("issuer_id", "pk").values_list("pk", flat=True)
+    )
+
+
+def plan_daily_chunk(
+    *, account_ids: Sequence[int], run_date: datetime.date, lock: bool
+) -> ChunkPlan:
+    plan = ChunkPlan(run_date=run_date, key=f"daily:{run_date.isoformat()}", account_ids=[])
+    accounts = _account_rows(account_ids, lock)
+    plan.account_ids = list(accounts)
+    wanted = set(
+        ResellerTransaction.objects.filter(
+            _qualifying(run_date), account_id__in=list(accounts)
+        ).values_list("pk", flat=True)
+    )
+    taken = _keys_taken(list(accounts), plan.key)  # invoiced for D already: the rest waits
+    for account_id, charges in waiting_charges(list(accounts), prepaid=True).items():
+        account = accounts[account_id]
+        mine = [c for c in charges if c.pk in wanted]
+        if not mine or account_id in taken or account["issuer_id"] is None:
+            continue
+        prepaid = account["credit_terms"] == Account.CreditTerms.PREPAID
+        plan.invoices.append(
+            PlannedInvoice(
+                account_id=account_id,
+                account_name=account["name"],
+                issuer_id=account["issuer_id"],
+                currency=account["currency"],
+                issue_date=run_date,
+                due_date=run_date
+                + datetime.timedelta(days=0 if prepaid else account["payment_terms_days"]),
+                charges=mine,
+                prepaid=prepaid,
+            )
+        )
+    _tax(plan)
+    return plan
+
+
+def apply_daily_plan(plan: ChunkPlan, *, acting_user: User | None = None) -> dict:
+    """The billing run's writes, then each prepaid order's payment applied to its invoice."""
+    figures = apply_billing_plan(plan, acting_user=acting_user)
+    charge_ids = {c.pk: inv for inv in plan.invoices for c in inv.charges}
+    allocations = PaymentAllocation.objects.select_related("payment").filter(
+        charge_id__in=list(charge_ids), status=PaymentAllocation.Status.ACTIVE
+    )
+    invoices = {
+        d.pk: d for d in Document.objects.filter(pk__in=[i.document_id for i in plan.invoices])
+    }
+    for allocation in allocations.order_by("pk"):
+        invoice = invoices[charge_ids[allocation.charge_id].document_id]
+        ledger.prepayment_settle(allocation=allocation, invoice=invoice, acting_user=acting_user)
+    return figures
+
+
+PLANNERS[BillingRun.Kind.DAILY] = plan_daily_chunk
+APPLIERS[BillingRun.Kind.DAILY] = apply_daily_plan

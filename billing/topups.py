@@ -1,0 +1,332 @@
+"""Top-ups: an account pays money in ahead of what it owes, by card through the payment gateway
+(DESIGN.md "Available credit and prepaid orders"; seed 000, seed 001 §2).
+
+A top-up is a payment document (a credit document) from the account to its upstream issuer,
+charged with `billing.services.card_charge`, marked `reference="Top-up"`, and its gateway charge's
+idempotency key starts with `topup:`. It raises the balance by exactly its amount. What happens to
+the money then is the ledger's ordinary rule (`document_issue` / `payment_record`):
+
+- a prepaid account's credit balance is applied automatically to its open debt, oldest due first,
+  so a top-up first pays what is open and only the rest stays as credit balance;
+- a net-terms account's top-up stays unapplied: its credit balance rises by the amount and its
+  available credit does not change until the reseller pays documents with it (seed 002) or it is
+  allocated to a prepaid order.
+
+Rules decided here:
+- Only a card with an active token can be charged online. Cash, deposit and bank transfer methods
+  are paid offline; provider staff record that money as a payment (PaymentRecordView).
+- Top-ups are paid to the provider: resellers (resale and referral) and the customers the
+  provider bills itself (direct and referral customers). A resale reseller's customer pays its
+  reseller, who takes no card payments through this gateway: no online top-up for it.
+- Who may top up: the account's own users; provider staff for any reseller; the system (no
+  acting user) for automatic top-up.
+- The caller's idempotency key is scoped to the account: the gateway and GatewayCharge key is
+  `topup:<account id>:<key>`. A key already booked returns its payment without calling the
+  gateway; the same key with another amount or payment method is refused (TopupKeyReused).
+- A decline or a gateway failure writes nothing. After a timeout the charge may have gone
+  through at the gateway: retrying with the same key books it once and never charges twice.
+
+Not one transaction on purpose (see `card_charge`): no row lock is held while the gateway answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
+from billing.models import Document, DocumentType, GatewayCharge
+from billing.money import round_money, to_decimal
+from billing.selectors import documents_visible, financial_figures, financials_from
+from billing.services import card_charge
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import Account, PaymentMethod, User
+
+logger = logging.getLogger(__name__)
+
+TOPUP_REFERENCE = "Top-up"
+KEY_PREFIX = "topup:"
+MAX_KEY_LENGTH = 80  # "topup:<id>:<key>" fits GatewayCharge.idempotency_key (120)
+MAX_INTEGER_DIGITS = 17  # a DecimalField(max_digits=19, decimal_places=2) column
+
+OFFLINE_MESSAGE = (
+    "Only a credit card can be charged online. Pay by bank transfer, cash or deposit offline; "
+    "provider staff then record it as a payment."
+)
+DECLINED_MESSAGE = "The card was declined. Nothing was charged or recorded; try another card."
+GATEWAY_FAILED_MESSAGE = (
+    "The payment gateway returned an error. Nothing was charged or recorded; try again later."
+)
+TIMEOUT_MESSAGE = (
+    "The payment gateway did not answer in time, so the charge may or may not have gone through. "
+    "Nothing was recorded yet. Send the same top-up again (same key) to complete it: the card is "
+    "never charged twice."
+)
+
+
+class TopupError(ApplicationError):
+    """A top-up was refused. Nothing was written."""
+
+
+class TopupDeclined(TopupError):
+    """The gateway refused the card."""
+
+
+class TopupGatewayError(TopupError):
+    """The gateway failed or did not answer (`timed_out`). Retry with the same key."""
+
+    def __init__(self, message: str, *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+class TopupKeyReused(TopupError):
+    """The idempotency key was already used for a top-up with another amount or method."""
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def topup_key(*, account: Account, idempotency_key: str) -> str:
+    """The gateway and GatewayCharge key of a top-up: the caller's key, scoped to the account."""
+    return f"{KEY_PREFIX}{account.pk}:{idempotency_key}"
+
+
+def topup_by_key(*, account: Account, idempotency_key: str) -> GatewayCharge | None:
+    """The booked charge of the top-up made with this key, if any."""
+    return (
+        GatewayCharge.objects.filter(
+            idempotency_key=topup_key(account=account, idempotency_key=idempotency_key)
+        )
+        .select_related("payment", "payment_method")
+        .first()
+    )
+
+
+def payments_visible(*, user: User) -> QuerySet[Document]:
+    """Payment documents `user` may see (`documents_visible`: tenant-scoped), each annotated with
+    `is_topup`: whether it was paid in as a top-up."""
+    topup = GatewayCharge.objects.filter(
+        payment_id=OuterRef("pk"), idempotency_key__startswith=KEY_PREFIX
+    )
+    return (
+        documents_visible(user=user)
+        .filter(doc_type=DocumentType.PAYMENT)
+        .select_related("payment_method")
+        .annotate(is_topup=Exists(topup))
+    )
+
+
+def topup_refusal(*, user: User | None, account: Account) -> ApplicationError | None:
+    """Why `user` may not top up `account`, or None when it may (user None: the system, for
+    automatic top-up). Top-ups are paid to the provider: resellers of either model and the
+    customers it bills itself (direct and referral). A resale reseller's customer pays its
+    reseller, who takes no card payments through this gateway, so it cannot top up online."""
+    if account.is_provider or account.issuer_id is None:
+        return TopupError("The provider has no one to top up.", field="account")
+    if not account.issuer.is_provider:
+        return TopupError(
+            "Customers of a reseller pay their reseller; online top-up is for accounts the "
+            "provider bills.",
+            field="account",
+        )
+    if user is None or user.account_id == account.pk:
+        return None
+    if user.is_provider_staff and account.is_reseller:
+        return None
+    return PermissionDenied("You can top up only your own account.")
+
+
+def topup_allowed(*, user: User | None, account: Account) -> bool:
+    return topup_refusal(user=user, account=account) is None
+
+
+# --- writes ------------------------------------------------------------------------------------
+
+
+def _amount(value, currency: str) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise TopupError("Enter an amount, e.g. 300.00.", field="amount") from exc
+    if not amount.is_finite():
+        raise TopupError("Enter an amount, e.g. 300.00.", field="amount")
+    if amount <= 0:
+        raise TopupError("A top-up must be more than zero.", field="amount")
+    if round_money(amount, currency) != amount:
+        raise TopupError(f"The amount has more decimals than {currency} has.", field="amount")
+    if amount.adjusted() >= MAX_INTEGER_DIGITS:
+        raise TopupError("The amount is too large.", field="amount")
+    return round_money(amount, currency)  # "300" is charged and stored as 300.00
+
+
+def _check_key(idempotency_key: str) -> None:
+    if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
+        raise TopupError(
+            f"An idempotency key is 1 to {MAX_KEY_LENGTH} characters.", field="idempotency_key"
+        )
+
+
+def _check_method(*, payment_method: PaymentMethod, account: Account, today: datetime.date):
+    if payment_method.account_id != account.pk:
+        raise TopupError("Choose one of the account's payment methods.", field="payment_method")
+    if payment_method.kind != PaymentMethod.Kind.CARD:
+        raise TopupError(OFFLINE_MESSAGE, field="payment_method")
+    if not payment_method.token_is_active(today):
+        raise TopupError(
+            "This card cannot be charged: it is inactive, expired or has no token. Add a new "
+            "card or choose another.",
+            field="payment_method",
+        )
+
+
+def topup_pay(
+    *,
+    account: Account,
+    payment_method: PaymentMethod,
+    amount: Decimal | str,
+    idempotency_key: str,
+    acting_user: User | None,
+    today: datetime.date,
+) -> Document:
+    """Charge `amount` to `payment_method` (a card of `account`) and book it as a top-up: an issued
+    payment document from `account` to its issuer, reference "Top-up".
+
+    The same `idempotency_key` books one top-up however often it is sent (a double click, a
+    retried request, a retry after a timeout). Raises PermissionDenied (not the account's user,
+    nor staff for a reseller), TopupError naming the field (`amount`, `payment_method`,
+    `account`, `idempotency_key`), TopupKeyReused, TopupDeclined (on `payment_method`) or
+    TopupGatewayError; none of them writes anything.
+    """
+    refusal = topup_refusal(user=acting_user, account=account)
+    if refusal is not None:
+        raise refusal
+    _check_key(idempotency_key)
+    amount = _amount(amount, account.currency)
+    booked = topup_by_key(account=account, idempotency_key=idempotency_key)
+    if booked is not None:
+        if (booked.payment_method_id, booked.amount) != (payment_method.pk, amount):
+            raise TopupKeyReused(
+                "This idempotency key was already used for another top-up (another amount or "
+                "payment method). Use a new key for a new top-up."
+            )
+        return booked.payment
+    if account.status != Account.Status.ACTIVE:
+        raise TopupError("A closed account cannot be topped up.", field="account")
+    _check_method(payment_method=payment_method, account=account, today=today)
+    try:
+        payment = card_charge(
+            payment_method=payment_method,
+            amount=amount,
+            idempotency_key=topup_key(account=account, idempotency_key=idempotency_key),
+            charge_date=today,
+            acting_user=acting_user,
+            reference=TOPUP_REFERENCE,
+        )
+    except CardDeclined as exc:
+        raise TopupDeclined(DECLINED_MESSAGE, field="payment_method") from exc
+    except GatewayTimeout as exc:
+        raise TopupGatewayError(TIMEOUT_MESSAGE, timed_out=True) from exc
+    except GatewayError as exc:
+        if "different charge" in exc.message:  # the gateway saw this key with another charge
+            raise TopupKeyReused(
+                "This idempotency key was already sent to the gateway with another amount or "
+                "card. Use a new key for a new top-up."
+            ) from exc
+        raise TopupGatewayError(GATEWAY_FAILED_MESSAGE) from exc
+    logger.info(
+        "top-up %s of %s %s for account %s",
+        payment.display_number,
+        payment.total,
+        payment.currency,
+        account.pk,
+    )
+    return payment
+
+
+# --- automatic top-up (seed 001 §2) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AutoTopupFailure:
+    account_id: int
+    account_name: str
+    message: str
+
+
+@dataclass
+class AutoTopupResult:
+    """What one run did: top-ups made now, accounts already topped up today (a second run the
+    same day charges nothing), and accounts that could not be topped up, with why."""
+
+    charged: list[Document] = field(default_factory=list)
+    already_done: list[int] = field(default_factory=list)
+    failed: list[AutoTopupFailure] = field(default_factory=list)
+
+
+def auto_topup_key(*, today: datetime.date) -> str:
+    """One key per account (topup_key scopes it) per day: running twice a day charges once."""
+    return f"auto:{today.isoformat()}"
+
+
+def auto_topup_candidates() -> QuerySet[Account]:
+    """Active accounts with automatic top-up on, annotated with their figures."""
+    return (
+        Account.objects.filter(auto_topup_enabled=True, status=Account.Status.ACTIVE)
+        .exclude(kind=Account.Kind.PROVIDER)
+        .select_related("issuer", "auto_topup_payment_method")
+        .annotate(**financial_figures())
+        .order_by("pk")
+    )
+
+
+def _auto_method(account: Account) -> PaymentMethod | None:
+    if account.auto_topup_payment_method is not None:
+        return account.auto_topup_payment_method
+    return PaymentMethod.objects.filter(account=account, is_default=True).first()
+
+
+def auto_topup_run(*, today: datetime.date) -> AutoTopupResult:
+    """Top up every account with automatic top-up on whose balance (credit balance - open debt)
+    is below its threshold: charge its configured amount to its top-up payment method (the
+    default one when none is chosen). One charge per account per day (`auto_topup_key`);
+    an account that fails (no card, declined, gateway error) is listed and the run goes on."""
+    result = AutoTopupResult()
+    for account in auto_topup_candidates():
+        row = {name: getattr(account, name) for name in ("credit_limit", "credit_terms")}
+        row.update({name: getattr(account, name) for name in financial_figures()})
+        balance = financials_from(row, currency=account.currency).balance
+        key = auto_topup_key(today=today)
+        if topup_by_key(account=account, idempotency_key=key) is not None:
+            result.already_done.append(account.pk)
+            continue
+        threshold = account.auto_topup_threshold
+        if threshold is None or balance >= threshold:
+            continue
+        method, amount = _auto_method(account), account.auto_topup_amount
+        if method is None or amount is None:
+            result.failed.append(
+                AutoTopupFailure(
+                    account.pk, account.name, "No top-up amount or payment method is set."
+                )
+            )
+            continue
+        try:
+            payment = topup_pay(
+                account=account,
+                payment_method=method,
+                amount=amount,
+                idempotency_key=key,
+                acting_user=None,
+                today=today,
+            )
+        except ApplicationError as exc:
+            logger.warning("automatic top-up of account %s failed: %s", account.pk, exc.message)
+            result.failed.append(AutoTopupFailure(account.pk, account.name, exc.message))
+            continue
+        result.charged.append(payment)
+    return result

@@ -1,0 +1,157 @@
+"""Top up from the panel: /account/topup/ (GET the form, POST pay). A reseller, or a customer the
+provider bills directly, charges one of its own cards through the payment gateway
+(`billing.topups.topup_pay`); the money is booked as a payment document, reference "Top-up".
+
+Thin, like dashboard/views.py: the form validates input, one service call, its ApplicationError
+goes back on the field it names with nothing written. Each rendered form carries a one-time
+submission token, the top-up's idempotency key, so a double click or a resubmitted page charges
+and records once. After a decline the token is renewed (nothing was charged; the next attempt is
+a new request); after a gateway failure or timeout it is kept, so submitting again completes the
+same top-up without charging twice. Provider staff top up a reseller through the API
+(`POST /api/v1/payments/` with `account`), not here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.generic import FormView
+
+from billing.selectors import account_financials, active_applications
+from billing.topups import (
+    TopupDeclined,
+    TopupGatewayError,
+    TopupKeyReused,
+    topup_allowed,
+    topup_pay,
+)
+from dashboard.forms import MONEY_INPUT
+from dashboard.presentation import money
+from resellers import exceptions as domain
+from resellers.models import Account, PaymentMethod
+from resellers.selectors import account_visible, payment_methods_visible
+from resellers.tenancy import is_provider_staff
+
+
+class TopupForm(forms.Form):
+    """Which of the account's cards to charge, and how much."""
+
+    payment_method = forms.ModelChoiceField(
+        queryset=PaymentMethod.objects.none(),
+        empty_label=None,
+        label="Card",
+        error_messages={
+            "required": "Choose a card.",
+            "invalid_choice": "Choose one of your cards.",
+        },
+    )
+    amount = forms.DecimalField(
+        **MONEY_INPUT,
+        label="Amount",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "300.00"}),
+        error_messages={"required": "Enter an amount.", "invalid": "Enter an amount, e.g. 300.00."},
+    )
+    # One token per rendered form: a double click or a resubmitted page charges once.
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, cards, currency: str, **kwargs):
+        """`cards`: the account's own active cards, the only valid choices."""
+        super().__init__(*args, **kwargs)
+        self.fields["payment_method"].queryset = cards
+        self.fields["amount"].label = f"Amount ({currency})"
+
+    @staticmethod
+    def initial_for(cards) -> dict:
+        first = cards.first()
+        return {"submission_key": uuid.uuid4().hex, "payment_method": first and first.pk}
+
+    def renew_key(self) -> None:
+        """A fresh token for the form shown again after a decline."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("submission_key")] = uuid.uuid4().hex
+
+
+def topup_message(payment, account: Account) -> str:
+    """What the top-up did: the payment, what was applied at once (prepaid), the new figures."""
+    fin = account_financials(account=account)
+    text = (
+        f"Top-up {payment.display_number} of {money(payment.total, payment.currency)} "
+        f"charged to {payment.payment_method}."
+    )
+    applied = active_applications(document=payment).aggregate(s=Sum("amount"))["s"]
+    if applied:
+        text += f" {money(applied, payment.currency)} of it paid your open documents."
+    return (
+        f"{text} Your credit balance is now {money(fin.credit_balance, fin.currency)}; "
+        f"balance {money(fin.balance, fin.currency)}."
+    )
+
+
+class TopupView(LoginRequiredMixin, FormView):
+    template_name = "dashboard/topup.html"
+    form_class = TopupForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            if is_provider_staff(request.user):
+                return redirect("billing")
+            try:
+                self.account = account_visible(user=request.user, pk=request.user.account_id)
+            except ObjectDoesNotExist as exc:
+                raise Http404("Not found.") from exc
+            if not topup_allowed(user=request.user, account=self.account):
+                raise Http404("Not found.")
+            methods = payment_methods_visible(user=request.user).filter(
+                account_id=self.account.pk, is_active=True
+            )
+            self.cards = methods.filter(kind=PaymentMethod.Kind.CARD)
+            self.offline = methods.exclude(kind=PaymentMethod.Kind.CARD)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return TopupForm.initial_for(self.cards)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "cards": self.cards, "currency": self.account.currency}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            account=self.account,
+            financials=account_financials(account=self.account),
+            has_cards=self.cards.exists(),
+            offline_methods=list(self.offline),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            payment = topup_pay(
+                account=self.account,
+                payment_method=data["payment_method"],
+                amount=data["amount"],
+                idempotency_key=f"panel:{data['submission_key']}",
+                acting_user=self.request.user,
+                today=timezone.localdate(),
+            )
+        except domain.PermissionDenied as exc:
+            raise Http404("Not found.") from exc
+        except domain.ApplicationError as exc:
+            if isinstance(exc, TopupDeclined | TopupKeyReused):
+                form.renew_key()  # nothing was charged with it: the next submit is a new top-up
+            field = exc.field if exc.field in form.fields else None
+            if isinstance(exc, TopupGatewayError):
+                field = None
+            form.add_error(field, exc.message)
+            return self.form_invalid(form)
+        messages.success(self.request, topup_message(payment, self.account))
+        return redirect(reverse("account"))

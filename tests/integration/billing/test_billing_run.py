@@ -1,0 +1,175 @@
+"""The billing-date run (billing.runs) through its public entry points: rating, invoicing,
+idempotency, dry runs, and what the command prints."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billing import runs
+from billing.models import BillingRun, Document, DocumentLine, ResellerTransaction
+from orders.models import Subscription
+from tests.factories import billing as bf
+from tests.factories.billing import d
+
+pytestmark = pytest.mark.django_db
+
+
+def invoices(account):
+    return list(Document.objects.filter(recipient=account, doc_type="invoice").order_by("pk"))
+
+
+def lines(document):
+    return [
+        (ln.description, ln.period_start_date, ln.period_end_date, ln.amount)
+        for ln in document.lines.order_by("position")
+    ]
+
+
+def test_a_customer_is_invoiced_in_advance_and_its_reseller_on_its_cycle_date():
+    w = bf.world()
+    bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+
+    first = runs.run_start(run_date=d("2026-01-01"), inline=True)
+    [order_invoice] = invoices(w.customer)  # the first period, charged by the order
+    assert order_invoice.total == D("30.00") and order_invoice.issuer == w.reseller
+    assert invoices(w.reseller) == []  # the reseller's cycle date is a month on
+    assert (first.status, first.invoices_issued) == ("completed", 1)
+
+    feb = runs.run_start(run_date=d("2026-02-01"), inline=True)
+    renewal = invoices(w.customer)[1]
+    assert lines(renewal) == [("Cloud Suite", d("2026-02-01"), d("2026-03-01"), D("30.00"))]
+    assert renewal.due_date == d("2026-03-03")  # net 30
+    [billing_order] = invoices(w.reseller)
+    # The order's cost, which fell due before the cycle date; February's cost waits for March.
+    [(description, *_)] = lines(billing_order)
+    assert description.startswith("Order SO-")
+    assert billing_order.total == D("20.00") and billing_order.issuer == w.provider
+    assert (feb.invoices_issued, feb.subscriptions_billed, feb.amounts) == (
+        2,
+        1,
+        {"USD": "50.00"},
+    )
+    waiting = ResellerTransaction.objects.get(account=w.reseller, status="uninvoiced")
+    assert (waiting.amount, waiting.period_start_date) == (D("20.00"), d("2026-02-01"))
+
+    sub = Subscription.objects.get(account=w.customer)
+    assert (sub.billed_through, sub.next_billing_date) == (d("2026-03-01"), d("2026-03-01"))
+
+
+def test_running_a_date_twice_issues_nothing_twice():
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+    before = Document.objects.count(), DocumentLine.objects.count()
+
+    again = runs.run_start(run_date=d("2026-02-01"), inline=True)
+
+    assert (Document.objects.count(), DocumentLine.objects.count()) == before
+    assert (again.invoices_issued, again.status) == (0, "completed")
+
+
+def test_a_missed_date_catches_up_one_line_per_period():
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+
+    runs.run_start(run_date=d("2026-04-15"), inline=True)  # nothing ran in Feb, Mar, Apr
+
+    catch_up = invoices(w.customer)[-1]
+    assert [(ln[1], ln[3]) for ln in lines(catch_up)] == [
+        (d("2026-02-01"), D("15.00")),
+        (d("2026-03-01"), D("15.00")),
+        (d("2026-04-01"), D("15.00")),
+    ]
+
+
+def test_a_mid_cycle_start_is_prorated_to_the_holders_cycle_date():
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))  # anchors C's cycle on the 1st
+    sub = bf.subscribe(w, quantity=3, today=d("2026-01-21"))  # 11 of January's 31 days
+
+    assert (sub.billing_anchor, sub.billed_through) == (d("2026-02-01"), d("2026-02-01"))
+    stub = ResellerTransaction.objects.filter(account=w.customer).order_by("pk").last()
+    assert stub.amount == D("15.97")  # 45.00 x 11 / 31 = 15.967..., half-up once
+
+
+def test_a_pending_cancellation_closes_on_its_date_instead_of_renewing():
+    from orders.services import subscription_cancel
+
+    w = bf.world()
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    subscription_cancel(subscription=sub, acting_user=w.reseller_user, today=d("2026-01-15"))
+
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+
+    sub.refresh_from_db()
+    assert sub.status == "cancelled"
+    assert not ResellerTransaction.objects.filter(subscription=sub).exists()
+
+
+def test_usage_is_billed_in_arrears_as_a_quantity_or_as_money():
+    from orders.models import UsageRecord
+
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))
+    storage = bf.subscribe(w, product=w.usage, today=d("2026-01-01"))
+    UsageRecord.objects.create(
+        subscription=storage, usage_date=d("2026-01-05"), quantity=D("100"), reference="a"
+    )
+    UsageRecord.objects.create(
+        subscription=storage, usage_date=d("2026-01-20"), amount=D("25.00"), reference="b"
+    )
+    UsageRecord.objects.create(  # February's: next month
+        subscription=storage, usage_date=d("2026-02-01"), quantity=D("7"), reference="c"
+    )
+
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+
+    feb = invoices(w.customer)[-1]
+    assert ("Storage GB: usage", d("2026-01-01"), d("2026-02-01"), D("40.00")) in lines(feb)
+    cost = ResellerTransaction.objects.get(account=w.reseller, kind="usage")
+    assert cost.amount == D("35.00")  # 100 x 0.10 + 25.00 reported as money
+
+
+def test_a_dry_run_writes_nothing_and_agrees_line_for_line_with_the_run(capsys):
+    w = bf.world()
+    bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+    bf.subscribe(w, product=w.annual, today=d("2026-01-01"), for_reseller=True)
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+    models = (Document, ResellerTransaction, BillingRun)
+    counts = [m.objects.count() for m in models]
+
+    plans = runs.run_preview(run_date=d("2026-02-01"))
+    call_command("run_billing", "--date", "2026-02-01", "--dry-run")
+    printed = capsys.readouterr().out
+
+    assert [m.objects.count() for m in models] == counts
+    assert "nothing written" in printed and "Customer C" in printed
+    planned = sorted(line for plan in plans for line in plan.lines())
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+    issued = sorted(
+        (
+            ln.document.recipient_id,
+            ln.description,
+            ln.period_start_date,
+            ln.period_end_date,
+            ln.amount,
+        )
+        for ln in DocumentLine.objects.filter(document__issue_date=d("2026-02-01"))
+    )
+    assert planned == issued and len(issued) == 3
+
+
+def test_the_command_refuses_a_bad_date_and_writes_nothing():
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("run_billing", "--date", "01/02/2026")
+    assert not BillingRun.objects.exists()
+
+
+def test_the_command_bills_and_reports(capsys):
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))
+    call_command("run_billing", "--date", "2026-02-01", "--inline")
+    out = capsys.readouterr().out
+    assert "completed" in out and "2 invoices issued" in out

@@ -1,0 +1,187 @@
+"""Bill for Subscriptions on Hold (seed 001 §3, "More Flexible Issuing of Invoices to Suspended
+Customer or Reseller Accounts"): both scenarios, word for word, with the setting on and off.
+
+Dates: the cycle is anchored on 1 January 2026; period A starts 1 February, B 1 March, C 1 April,
+D 1 May; the customer (or reseller) pays A and is reactivated on 10 May.
+"""
+
+from decimal import Decimal as D
+
+import pytest
+
+from billing import runs
+from billing import services as ledger
+from billing.models import Document, ResellerTransaction
+from orders.services import subscription_resume, subscription_suspend
+from resellers.models import Account
+from tests.factories import billing as bf
+from tests.factories.billing import d
+
+pytestmark = pytest.mark.django_db
+
+A, B, C, DD = d("2026-02-01"), d("2026-03-01"), d("2026-04-01"), d("2026-05-01")
+REACTIVATED = d("2026-05-10")
+
+
+def invoices(account, since=None):
+    found = Document.objects.filter(recipient=account, doc_type="invoice").order_by("pk")
+    if since:
+        found = found.filter(issue_date__gte=since)
+    return list(found)
+
+
+def periods(document):
+    return [(ln.period_start_date, ln.amount) for ln in document.lines.order_by("position")]
+
+
+def charges(account):
+    return sorted(
+        (t.description, t.period_start_date, t.amount)
+        for t in ResellerTransaction.objects.filter(account=account)
+    )
+
+
+def fails_to_pay_and_is_suspended(w, subscription, holder):
+    """ "fails to pay for a new billing period (period A). The respective service subscription is
+    suspended. The ... account is put on credit hold." """
+    runs.run_start(run_date=A, inline=True)
+    subscription_suspend(subscription=subscription, acting_user=w.staff, reason="A unpaid")
+    Account.objects.filter(pk=holder.pk).update(credit_hold=True)
+
+
+def pays_for_a_and_is_reactivated(w, subscription, holder):
+    """ "eventually pays for billing period A. The service is activated." """
+    [invoice_a] = [i for i in invoices(holder) if i.issue_date == A]
+    ledger.payment_record(
+        recipient=holder,
+        amount=invoice_a.total,
+        received_date=REACTIVATED,
+        acting_user=w.staff,
+        apply_to=[invoice_a],
+    )
+    invoice_a.refresh_from_db()
+    assert invoice_a.status == "paid"
+    Account.objects.filter(pk=holder.pk).update(credit_hold=False)
+    subscription_resume(subscription=subscription, acting_user=w.staff)
+    runs.account_bill_now(account=holder, today=REACTIVATED, acting_user=w.staff)
+
+
+@pytest.mark.parametrize("on_hold", [True, False], ids=["setting on", "setting off"])
+def test_scenario_1_a_customers_subscription_is_suspended(on_hold):
+    w = bf.world(on_hold=on_hold)
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+    fails_to_pay_and_is_suspended(w, sub, w.customer)
+
+    # "The customer does not pay for the service for three more billing periods, B, C, D. The
+    # service remains suspended. The customer's account remains on credit hold."
+    for billing_date in (B, C, DD):
+        runs.run_start(run_date=billing_date, inline=True)
+    during = invoices(w.customer, since=B)
+    if on_hold:
+        # "for each billing period, the system issues its own invoice charging the customer
+        # separately for billing periods B, C, and D on each respective billing date."
+        assert [(i.issue_date, periods(i)) for i in during] == [
+            (B, [(B, D("15.00"))]),
+            (C, [(C, D("15.00"))]),
+            (DD, [(DD, D("15.00"))]),
+        ]
+    else:
+        assert during == []  # nothing while suspended
+
+    pays_for_a_and_is_reactivated(w, sub, w.customer)
+
+    after = invoices(w.customer, since=REACTIVATED)
+    if on_hold:
+        assert after == []  # every period was already invoiced on its own date
+    else:
+        # "The system issues an invoice, charging the customer for billing periods B, C, and D."
+        [catch_up] = after
+        assert periods(catch_up) == [(B, D("15.00")), (C, D("15.00")), (DD, D("15.00"))]
+        assert catch_up.total == D("45.00")
+    # "The new setting does not affect the charge calculation logic."
+    assert charges(w.customer) == [
+        ("Cloud Suite", A, D("15.00")),
+        ("Cloud Suite", B, D("15.00")),
+        ("Cloud Suite", C, D("15.00")),
+        ("Cloud Suite", DD, D("15.00")),
+        *[c for c in charges(w.customer) if c[1] is None],
+    ]
+
+
+@pytest.mark.parametrize("on_hold", [True, False], ids=["setting on", "setting off"])
+def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
+    w = bf.world(on_hold=on_hold)
+    own = bf.subscribe(w, today=d("2026-01-01"), for_reseller=True)  # 10.00 a month, at cost
+    bf.subscribe(w, quantity=2, today=d("2026-01-01"))  # the customer's: 20.00 at cost
+    fails_to_pay_and_is_suspended(w, own, w.reseller)
+    [order_a] = invoices(w.reseller)
+    assert periods(order_a)[0] == (A, D("10.00"))
+
+    # "The reseller does not pay for the service for three more billing periods, B, C, D. The
+    # service remains suspended. The reseller's customers continue using their services."
+    for billing_date in (B, C, DD):
+        runs.run_start(run_date=billing_date, inline=True)
+    during = invoices(w.reseller, since=B)
+    if on_hold:
+        # "for each of the billing periods B, C, and D, the system issues its own invoice to the
+        # reseller on each respective billing date. Each such invoice includes the charges for
+        # the reseller's subscription and for the services the reseller's customers consumed
+        # during the respective billing period."
+        assert [(i.issue_date, periods(i)) for i in during] == [
+            (B, [(B, D("10.00")), (A, D("20.00"))]),
+            (C, [(C, D("10.00")), (B, D("20.00"))]),
+            (DD, [(DD, D("10.00")), (C, D("20.00"))]),
+        ]
+    else:
+        # "The system does not issue invoices for these periods to the reseller."
+        assert during == []
+    # "The reseller's customers continue using their services": they are invoiced throughout.
+    assert [i.issue_date for i in invoices(w.customer, since=B)] == [B, C, DD]
+
+    pays_for_a_and_is_reactivated(w, own, w.reseller)
+
+    after = invoices(w.reseller, since=REACTIVATED)
+    if on_hold:
+        assert after == []  # D's consumption is billed on the next cycle date, 1 June
+    else:
+        # "a consolidated invoice to the reseller, charging the reseller for the reseller's
+        # subscription and for the services the reseller's customers consumed during periods B,
+        # C, and D."
+        [consolidated] = after
+        assert periods(consolidated) == [
+            (B, D("10.00")),
+            (C, D("10.00")),
+            (DD, D("10.00")),
+            (A, D("20.00")),
+            (B, D("20.00")),
+            (C, D("20.00")),
+            (DD, D("20.00")),
+        ]
+    # The charges are the same either way.
+    assert [c for c in charges(w.reseller) if c[1] is not None] == sorted(
+        [("Cloud Suite", p, D("10.00")) for p in (A, B, C, DD)]
+        + [("Cloud Suite for Customer C", p, D("20.00")) for p in (A, B, C, DD)]
+    )
+
+
+def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
+    """Kill Bill issue #2306: pausing and resuming a subscription several times within one
+    period billed some days twice. Here suspension never re-rates a billed period."""
+    w = bf.world(on_hold=False)
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    runs.run_start(run_date=A, inline=True)
+    for day in ("2026-02-05", "2026-02-12", "2026-02-20"):
+        subscription_suspend(subscription=sub, acting_user=w.staff)
+        subscription_resume(subscription=sub, acting_user=w.staff)
+        runs.account_bill_now(account=w.customer, today=d(day), acting_user=w.staff)
+        runs.run_start(run_date=d(day), inline=True)
+    runs.run_start(run_date=B, inline=True)
+    runs.run_start(run_date=B, inline=True)
+
+    assert charges(w.customer)[:2] == [
+        ("Cloud Suite", A, D("15.00")),
+        ("Cloud Suite", B, D("15.00")),
+    ]
+    billed = [p for i in invoices(w.customer) for p in periods(i) if p[0] is not None]
+    assert billed == [(A, D("15.00")), (B, D("15.00"))]

@@ -1,0 +1,136 @@
+"""Billing runs against real concurrency and a real worker process: two runs of one date at the
+same moment, and a worker killed in the middle of a run."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from billing import runs
+from billing.models import BillingRun, BillingRunChunk, Document
+from config.celery import app as celery_app
+from resellers.models import Account
+from tests.factories import billing as bf
+from tests.factories.billing import d
+from tests.threads import run_together
+
+JAN, FEB = d("2026-01-01"), d("2026-02-01")
+
+
+def invoices_per_account(date) -> Counter:
+    return Counter(
+        Document.objects.filter(doc_type="invoice", issue_date=date).values_list(
+            "recipient_id", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_date_at_the_same_moment_issue_one_invoice_per_account():
+    resellers = bf.resellers_with_subscriptions(12, today=JAN)
+
+    results, errors = run_together(
+        2, lambda i: runs.run_start(run_date=FEB, inline=True, chunk_size=3, trigger=f"race {i}")
+    )
+
+    assert errors == []
+    assert invoices_per_account(FEB) == {r.pk: 1 for r in resellers}
+    assert sum(run.invoices_issued for run in results) == 12  # between them, once each
+    numbers = sorted(
+        Document.objects.filter(doc_type="invoice", issue_date=FEB).values_list("number", flat=True)
+    )
+    assert numbers == list(range(numbers[0], numbers[0] + 12))  # gap-free, no duplicates
+
+
+def _start_worker(queue: str) -> subprocess.Popen:
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "-Q",
+            queue,
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for(predicate, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_midway_then_a_second_run_leaves_exactly_one_invoice_each():
+    resellers = bf.resellers_with_subscriptions(20, today=JAN)
+    ids = sorted(r.pk for r in resellers)
+    blocker_id = ids[12]  # in the fourth chunk of five
+    queue = f"tests.kill.{uuid.uuid4().hex[:10]}"
+    saved = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    worker = _start_worker(queue)
+    blocker = connections.create_connection("default")
+    try:
+        # Another transaction holds one account's row: the worker's fourth chunk waits on it,
+        # mid-transaction, after three chunks committed. Then the worker is killed (SIGKILL).
+        with blocker.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "SELECT id FROM resellers_account WHERE id = %s FOR UPDATE", [blocker_id]
+            )
+            first = runs.run_start(run_date=FEB, inline=False, chunk_size=4)
+            _wait_for(
+                lambda: BillingRunChunk.objects.filter(run=first).count() == 3,
+                what="three chunks to commit",
+            )
+            time.sleep(0.5)  # the fourth chunk is now waiting on the lock, inside its transaction
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+            cursor.execute("ROLLBACK")
+    finally:
+        blocker.close()
+        celery_app.conf.task_default_queue = saved
+        if worker.poll() is None:
+            worker.kill()
+    first.refresh_from_db()
+    assert (first.status, first.chunks_done, first.invoices_issued) == ("running", 3, 0)
+    assert len(invoices_per_account(FEB)) == 12  # three chunks of four were billed
+
+    second = runs.run_start(run_date=FEB, inline=True, chunk_size=4)
+
+    assert invoices_per_account(FEB) == {pk: 1 for pk in ids}
+    assert (second.status, second.invoices_issued, second.accounts_total) == ("completed", 8, 8)
+    assert not Account.objects.filter(pk__in=ids, next_billing_date__lte=FEB).exists()
+    assert BillingRun.objects.count() == 2
