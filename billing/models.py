@@ -443,7 +443,9 @@ class ResellerTransaction(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["subscription", "account", "kind", "period_start_date"],
-                condition=Q(subscription__isnull=False) & ~Q(status="cancelled"),
+                condition=Q(subscription__isnull=False)
+                & ~Q(status="cancelled")
+                & ~Q(kind="adjustment"),
                 name="one_live_charge_per_subscription_period",
             ),
         ]

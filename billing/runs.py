@@ -158,7 +158,8 @@ class ChunkPlan:
     key: str
     account_ids: list[int]
     new_charges: list[Charge] = field(default_factory=list)
-    subscription_updates: list[tuple] = field(default_factory=list)  # (pk, through, next, status)
+    # (pk, billed_through, next_billing_date, status, quantity)
+    subscription_updates: list[tuple] = field(default_factory=list)
     invoices: list[PlannedInvoice] = field(default_factory=list)
     cycle_updates: list[tuple[int, datetime.date]] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
@@ -267,6 +268,7 @@ def _subscription_rows(account_ids, run_date, lock: bool) -> list[dict]:
             "unit_cost",
             "unit_price",
             "quantity",
+            "renewal_quantity",
             "currency",
             "start_date",
             "billing_anchor",
@@ -348,7 +350,13 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     """The charges of one due subscription and its update (pk, billed_through, next, status)."""
     status = sub["status"]
     if status == SubscriptionStatus.PENDING_CANCELLATION:
-        return [], (sub["pk"], sub["billed_through"], None, SubscriptionStatus.CANCELLED)
+        return [], (
+            sub["pk"],
+            sub["billed_through"],
+            None,
+            SubscriptionStatus.CANCELLED,
+            sub["quantity"],
+        )
     if status == SubscriptionStatus.SUSPENDED and not holder["on_hold"]:
         return [], ()  # nothing while suspended: the catch-up comes once it is reactivated
     if status == SubscriptionStatus.TRIAL:
@@ -368,7 +376,7 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
         return [], ()
     buys_itself = sub["account_id"] == sub["credit_account_id"]
     holder_unit = sub["unit_cost"] if buys_itself else sub["unit_price"]
-    quantity = Decimal(sub["quantity"])
+    quantity = Decimal(sub["renewal_quantity"] or sub["quantity"])
     currency = sub["currency"]
     charges: list[Charge] = []
 
@@ -442,7 +450,7 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     else:
         next_date = period_containing(anchor=anchor, billing_period=period_kind, day=billed_through)
         next_date = next_date.end
-    return charges, (sub["pk"], billed_through, next_date, status)
+    return charges, (sub["pk"], billed_through, next_date, status, int(quantity))
 
 
 def _keys_taken(account_ids, key: str) -> set[int]:
@@ -604,9 +612,19 @@ def apply_billing_plan(plan: ChunkPlan, *, acting_user: User | None = None) -> d
     _values_update(
         sub_table,
         "id",
-        [("billed_through", "date"), ("next_billing_date", "date"), ("status", "varchar")],
+        [
+            ("billed_through", "date"),
+            ("next_billing_date", "date"),
+            ("status", "varchar"),
+            ("quantity", "integer"),
+        ],
         plan.subscription_updates,
     )
+    renewed = [u[0] for u in plan.subscription_updates if u[4] is not None]
+    if renewed:  # a decrease took effect with this renewal
+        Subscription.objects.filter(pk__in=renewed, renewal_quantity__isnull=False).update(
+            renewal_quantity=None
+        )
     cancelled = [u[0] for u in plan.subscription_updates if u[3] == SubscriptionStatus.CANCELLED]
     if cancelled:
         Subscription.objects.filter(pk__in=cancelled, cancelled_at__isnull=True).update(

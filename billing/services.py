@@ -833,6 +833,13 @@ class ChargeSpec:
     description: str
     reference: str = ""
     charge_date: datetime.date | None = None  # today when not given
+    kind: str = ResellerTransaction.Kind.ORDER
+    subscription_id: int | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    tax_category: str = ""
 
 
 def billing_cycles_start(
@@ -886,6 +893,13 @@ def reseller_transactions_add(
                 description=c.description,
                 reference=c.reference,
                 charge_date=c.charge_date or today,
+                kind=c.kind,
+                subscription_id=c.subscription_id,
+                quantity=c.quantity,
+                unit_price=c.unit_price,
+                period_start_date=c.period_start,
+                period_end_date=c.period_end,
+                tax_category=c.tax_category,
             )
             for c in charges
         ]

@@ -327,6 +327,11 @@ class Subscription(models.Model):
     start_date = models.DateField()
     trial_end_date = models.DateField(null=True, blank=True)
     next_billing_date = models.DateField(null=True, blank=True, db_index=True)
+    renewal_quantity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A decrease waits for the next billing date: the quantity billed from then on.",
+    )
     billing_anchor = models.DateField(
         null=True,
         blank=True,

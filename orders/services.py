@@ -20,6 +20,7 @@ idempotency key is the order's, so a retry after a timeout never charges twice.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ from django.utils import timezone
 from billing import services as ledger
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from billing.money import ZERO, line_total
-from billing.periods import cycle_on_or_after, nth_period, prorate
-from orders import notifications
+from billing.periods import cycle_on_or_after, nth_period, period_containing, prorate
+from orders import notifications, signals
 from orders.models import (
     BillingPeriod,
     DeliveryStatus,
@@ -988,10 +989,157 @@ def subscription_resume(*, subscription: Subscription, acting_user: User | None)
             raise PermissionDenied("You cannot change this subscription.")
     elif acting_user is not None and not acting_user.is_provider_staff:
         raise PermissionDenied("Only the provider reactivates suspended subscriptions.")
+    was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
     _move(subscription, SubscriptionStatus.ACTIVE)
     subscription.save(update_fields=["status"])
     audit_record(
         actor=acting_user, action="subscription.resume", obj=subscription,
         account=subscription.account,
     )  # fmt: skip
+    if was_suspended:
+        transaction.on_commit(
+            lambda: signals.subscription_resumed.send(
+                sender=Subscription, subscription=subscription, acting_user=acting_user
+            )
+        )
     return subscription
+
+
+@transaction.atomic
+def subscription_change_quantity(
+    *, subscription: Subscription, quantity: int, acting_user: User | None, today: datetime.date
+) -> Order:
+    """Change a subscription's quantity through a change order (DESIGN.md "Orders").
+
+    An increase takes effect today: the added units are charged at once for the rest of the
+    period already billed, prorated by days (billing.periods), to the holder at its price and to
+    its reseller at cost, and the reseller's available credit must cover the cost (checked under
+    its lock). A decrease takes effect on the next billing date, when the smaller quantity renews:
+    days already billed are not refunded, as cloud programmes do (a correcting order is the way to
+    refund). Trials and usage subscriptions change at once, with nothing to charge."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if not _may_manage(acting_user, subscription):
+        raise PermissionDenied("You cannot change this subscription.")
+    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL):
+        raise InvalidOrderTransition(
+            f"A {subscription.get_status_display().lower()} subscription cannot change quantity."
+        )
+    current = subscription.renewal_quantity or subscription.quantity
+    if quantity == current:
+        raise ApplicationError(f"The quantity is already {quantity}.", field="quantity")
+    product = subscription.product
+    delta = quantity - subscription.quantity
+    holder = subscription.account
+    credit_account = subscription.credit_account
+    now = timezone.now()
+    order = Order(
+        order_type=OrderType.CHANGE,
+        status=OrderStatus.COMPLETED,
+        credit_account=credit_account,
+        customer=holder if holder.is_customer else None,
+        currency=subscription.currency,
+        placed_by=acting_user if acting_user is not None and acting_user.pk else None,
+        submitted_at=now,
+        completed_at=now,
+    )
+    charges: list[ledger.ChargeSpec] = []
+    paid_now = (
+        delta > 0
+        and subscription.status == SubscriptionStatus.ACTIVE
+        and product.billing_type != Product.BillingType.USAGE
+        and subscription.billed_through is not None
+        and subscription.billed_through > today
+    )
+    if paid_now:
+        anchor = subscription.billing_anchor or subscription.start_date
+        period = period_containing(
+            anchor=anchor, billing_period=subscription.billing_period, day=today
+        )
+        if subscription.billed_through != period.end:  # a stub before the anchor
+            period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+        days = f"prorated: {(subscription.billed_through - today).days} of {period.days} days"
+        buys_itself = holder.pk == credit_account.pk
+
+        def part(unit: Decimal) -> Decimal:
+            full = line_total(quantity=Decimal(delta), unit_price=unit, currency=order.currency)
+            return prorate(
+                period_amount=full, period=period, from_date=today,
+                to_date=subscription.billed_through, currency=order.currency,
+            )  # fmt: skip
+
+        order.total_cost = part(subscription.unit_cost)
+        order.total_amount = order.total_cost if buys_itself else part(subscription.unit_price)
+        parties = [] if buys_itself else [holder]
+        available = ledger.credit_available_locked(account=credit_account, also_lock=parties)
+        if order.total_cost > available:
+            raise ledger.InsufficientCredit(INSUFFICIENT_CREDIT, field="quantity")
+        label = f"{product.name} +{delta} ({days})"
+        common = {
+            "kind": "adjustment",
+            "subscription_id": subscription.pk,
+            "quantity": Decimal(delta),
+            "period_start": today,
+            "period_end": subscription.billed_through,
+            "charge_date": today,
+            "tax_category": product.tax_category,
+        }
+        charges.append(
+            ledger.ChargeSpec(
+                credit_account,
+                order.total_cost,
+                label if buys_itself else f"{label} for {holder.name}",
+                "",
+                unit_price=subscription.unit_cost,
+                **common,
+            )
+        )
+        if not buys_itself:
+            charges.append(
+                ledger.ChargeSpec(
+                    holder,
+                    order.total_amount,
+                    label,
+                    "",
+                    unit_price=subscription.unit_price,
+                    **common,
+                )
+            )
+    order.save()
+    OrderItem.objects.create(
+        order=order,
+        product=product,
+        quantity=abs(delta) or 1,
+        unit_cost=subscription.unit_cost,
+        unit_price=subscription.unit_price,
+        total_cost=order.total_cost,
+        total_amount=order.total_amount,
+        delivery_status=DeliveryStatus.DELIVERED,
+        subscription=subscription,
+    )
+    if (
+        delta > 0
+        or subscription.status == SubscriptionStatus.TRIAL
+        or (product.billing_type == Product.BillingType.USAGE)
+    ):
+        subscription.quantity, subscription.renewal_quantity = quantity, None
+    else:
+        subscription.renewal_quantity = quantity
+    subscription.save(update_fields=["quantity", "renewal_quantity"])
+    reference = f"order:{order.pk}"
+    charges = [dataclasses.replace(c, reference=reference) for c in charges]
+    ledger.reseller_transactions_add(
+        charges=charges,
+        acting_user=acting_user,
+        locked=True,
+        also_audit=[
+            (
+                "subscription.change_quantity",
+                subscription,
+                holder.pk,
+                {"from": current, "to": quantity, "order": order.pk, "on": str(today)},
+            )
+        ],
+    )
+    return order

@@ -87,7 +87,7 @@ class TaxEngineAccount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["owner", "label"], name="tax_engine_account_label"),
             models.CheckConstraint(
-                condition=Q(engine__in=[m.value for m in EXTERNAL_METHODS]),
+                condition=Q(engine__in=sorted(m.value for m in EXTERNAL_METHODS)),
                 name="tax_engine_account_external",
             ),
         ]

@@ -185,3 +185,24 @@ def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
     ]
     billed = [p for i in invoices(w.customer) for p in periods(i) if p[0] is not None]
     assert billed == [(A, D("15.00")), (B, D("15.00"))]
+
+
+def test_reactivating_bills_the_catch_up_at_once(django_capture_on_commit_callbacks):
+    """The resume itself (panel, API or job) bills the catch-up when its transaction commits."""
+    import time_machine
+
+    w = bf.world(on_hold=False)
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    fails_to_pay_and_is_suspended(w, sub, w.customer)
+    for billing_date in (B, C, DD):
+        runs.run_start(run_date=billing_date, inline=True)
+
+    with (
+        time_machine.travel(REACTIVATED, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        subscription_resume(subscription=sub, acting_user=w.staff)
+
+    [catch_up] = invoices(w.customer, since=REACTIVATED)
+    assert periods(catch_up) == [(B, D("15.00")), (C, D("15.00")), (DD, D("15.00"))]
+    assert catch_up.billing_key == f"billing:{REACTIVATED}"
