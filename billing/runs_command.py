@@ -52,6 +52,9 @@ class RunCommand(BaseCommand):
                 inline=inline,
                 progress=lambda done, total: self._tick(bar, done, total),
             )
+        except RunError as exc:
+            raise CommandError(exc.message, returncode=2) from None
+        else:
             if not inline and not options["no_wait"]:
                 run = self._follow(run, bar, options["timeout"])
         finally:

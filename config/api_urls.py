@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
 from billing.api_payments import PaymentViewSet
+from billing.api_runs import BillingRunViewSet
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     ContactViewSet,
@@ -24,6 +25,7 @@ router.register("payments", PaymentViewSet, basename="payment")
 router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

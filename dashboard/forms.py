@@ -323,3 +323,7 @@ class OrderApprovalForm(forms.Form):
 
     def required_value(self) -> bool:
         return self.cleaned_data["required"] == "on"
+
+
+class SubscriptionSuspendForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False, strip=True)

@@ -29,6 +29,7 @@ from dashboard.forms import (
     BasketUpdateForm,
     OrderApprovalForm,
     OrderReviewForm,
+    SubscriptionSuspendForm,
 )
 from dashboard.presentation import (
     order_actions,
@@ -457,3 +458,51 @@ class SubscriptionCancelView(LoginRequiredMixin, View):
             )
         messages.success(request, text)
         return redirect(back)
+
+
+class SubscriptionStatusView(LoginRequiredMixin, View):
+    """POST: suspend or resume a subscription, from the provider's pages of an account. 404 out
+    of scope; who may is the service's rule (provider staff: anyone else gets 403); a transition
+    the subscription's status does not allow becomes a message, nothing changed."""
+
+    http_method_names = ["post"]
+
+    def act(self, request, subscription) -> str:
+        """Call the service; return the success message."""
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        subscription = _or_404(selectors.subscription_for_action, user=request.user, pk=pk)
+        back = _next_url(request, reverse("home"))
+        try:
+            text = self.act(request, subscription)
+        except domain.ApplicationError as exc:
+            _refuse(exc)
+            messages.error(request, exc.message)
+            return redirect(back)
+        messages.success(request, text)
+        return redirect(back)
+
+
+class SubscriptionSuspendView(SubscriptionStatusView):
+    """Suspend (credit hold, seed 001 §3), with an optional reason kept in the audit log."""
+
+    def act(self, request, subscription) -> str:
+        form = SubscriptionSuspendForm(request.POST)
+        if not form.is_valid():
+            raise domain.ApplicationError("Keep the reason to 300 characters.", field="reason")
+        orders.subscription_suspend(
+            subscription=subscription,
+            acting_user=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        return f"{subscription.product.name} for {subscription.account.name} is suspended."
+
+
+class SubscriptionResumeView(SubscriptionStatusView):
+    """Reactivate a suspended subscription; the periods it missed while not billed on hold are
+    billed at once (orders.signals.subscription_resumed -> billing.receivers)."""
+
+    def act(self, request, subscription) -> str:
+        orders.subscription_resume(subscription=subscription, acting_user=request.user)
+        return f"{subscription.product.name} for {subscription.account.name} is active again."

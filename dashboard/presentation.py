@@ -200,3 +200,44 @@ def order_actions(order: Order, *, account_id: int | None, provider_staff: bool)
     if account_id == order.customer_id and status == OrderStatus.PENDING_APPROVAL:
         return frozenset({"cancel"})
     return frozenset()
+
+
+# --- billing runs -----------------------------------------------------------------------------
+
+
+def run_duration(duration) -> str:
+    """`0.4 s`, `12 s`, `3 min 5 s`, `1 h 2 min`; a dash while it runs."""
+    if duration is None:
+        return DASH
+    seconds = duration.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def run_amounts(amounts: dict) -> str:
+    """A run's invoiced totals by currency, in currency order: `30.00 EUR; 1,520.00 USD`."""
+    if not amounts:
+        return DASH
+    return "; ".join(money(Decimal(amounts[currency]), currency) for currency in sorted(amounts))
+
+
+def run_status(run, *, stalled: bool) -> str:
+    """`Completed`, `Completed with failures`, `Running (2 of 5 chunks)`, or, for a run whose
+    chunks stopped reporting (billing.run_reports.run_stalled), `Stalled / interrupted`."""
+    if stalled:
+        return f"Stalled / interrupted ({run.chunks_done} of {run.chunks_total} chunks)"
+    if run.status == "running":
+        return f"Running ({run.chunks_done} of {run.chunks_total} chunks)"
+    return run.get_status_display()
+
+
+def run_status_tone(run, *, stalled: bool) -> str:
+    if stalled or run.status == "failed":
+        return "warn"
+    return "ok" if run.status == "completed" else "muted"

@@ -8,12 +8,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from billing.run_reports import run_stalled
 from dashboard.presentation import (
     document_open_amount,
     document_status,
     money,
     order_status,
     order_status_tone,
+    run_amounts,
+    run_duration,
+    run_status,
+    run_status_tone,
     unit_money,
 )
 
@@ -337,3 +342,116 @@ PRICE_UNIT = {
     "recurring_annual": " / year",
     "usage": " / unit used",
 }
+
+
+# --- billing runs -----------------------------------------------------------------------------
+
+
+def _account_url(account) -> str | None:
+    """The provider panel's page of a run's account: its reseller or customer page."""
+    if account is None:
+        return None
+    if account.kind == "reseller":
+        return reverse("reseller_detail", args=[account.pk])
+    if account.kind == "customer":
+        return reverse("customer_detail", args=[account.pk])
+    return None
+
+
+class BillingRunTable(PanelTable):
+    """The provider's billing runs, newest first. `now` (the view's clock) says which running
+    runs have stalled."""
+
+    id = tables.Column(
+        verbose_name="Run",
+        linkify=lambda record: reverse("billing_run_detail", args=[record.pk]),
+    )
+    kind = tables.Column(verbose_name="Kind")
+    run_date = tables.DateColumn(verbose_name="Date", format="Y-m-d")
+    status = tables.Column(verbose_name="Status")
+    trigger = tables.Column(verbose_name="Trigger")
+    started_by = tables.Column(verbose_name="Started by", order_by=("started_by__username",))
+    started_at = tables.DateTimeColumn(verbose_name="Started", format="Y-m-d H:i:s")
+    finished_at = tables.DateTimeColumn(verbose_name="Finished", format="Y-m-d H:i:s")
+    duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
+    accounts_total = tables.Column(verbose_name="Accounts due", attrs=NUM)
+    accounts_invoiced = tables.Column(verbose_name="Accounts invoiced", attrs=NUM)
+    invoices_issued = tables.Column(verbose_name="Invoices", attrs=NUM)
+    subscriptions_billed = tables.Column(verbose_name="Subscriptions billed", attrs=NUM)
+    amounts = tables.Column(verbose_name="Amounts", empty_values=(), orderable=False, attrs=NUM)
+    failures_count = tables.Column(verbose_name="Failures", attrs=NUM)
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-started_at",)
+        empty_text = "No billing runs yet."
+        row_attrs = {"data-run": lambda record: record.pk}
+
+    def __init__(self, *args, now, **kwargs):
+        self.now = now
+        super().__init__(*args, **kwargs)
+
+    def render_id(self, value):
+        return f"#{value}"
+
+    def render_status(self, record):
+        stalled = run_stalled(record, now=self.now)
+        return format_html(
+            '<span class="badge {}" data-field="run_status">{}</span>',
+            run_status_tone(record, stalled=stalled),
+            run_status(record, stalled=stalled),
+        )
+
+    def render_started_by(self, value):
+        return value.get_username()
+
+    def render_duration(self, record):
+        return run_duration(record.duration)
+
+    def render_amounts(self, record):
+        return run_amounts(record.amounts)
+
+    def render_failures_count(self, value, record):
+        if record.status == "running":
+            return "—"
+        return format_html('<span class="badge warn">{}</span>', value) if value else "0"
+
+
+class BillingRunChunkTable(PanelTable):
+    number = tables.Column(verbose_name="Chunk", attrs=NUM)
+    accounts = tables.Column(verbose_name="Accounts", attrs=NUM)
+    accounts_invoiced = tables.Column(verbose_name="Accounts invoiced", attrs=NUM)
+    invoices_issued = tables.Column(verbose_name="Invoices", attrs=NUM)
+    subscriptions_billed = tables.Column(verbose_name="Subscriptions billed", attrs=NUM)
+    amounts = tables.Column(verbose_name="Amounts", empty_values=(), attrs=NUM)
+    failures = tables.Column(verbose_name="Failures", attrs=NUM)
+    finished_at = tables.DateTimeColumn(verbose_name="Reported", format="Y-m-d H:i:s")
+
+    class Meta(PanelTable.Meta):
+        orderable = False
+        empty_text = "No chunk has reported yet."
+
+    def render_amounts(self, record):
+        return run_amounts(record.amounts)
+
+
+class BillingRunFailureTable(PanelTable):
+    """What a run could not invoice, and why: its account (a link to its page), or the whole
+    chunk when the chunk failed."""
+
+    account = tables.Column(verbose_name="Account", empty_values=(), linkify=False)
+    chunk = tables.Column(verbose_name="Chunk", attrs=NUM)
+    reason = tables.Column(verbose_name="Reason")
+
+    class Meta(PanelTable.Meta):
+        orderable = False
+        empty_text = "No failures."
+        row_attrs = {"data-failure-account": lambda record: record.account_id or ""}
+
+    def render_account(self, record):
+        account = record.account
+        if account is None:
+            return f"The whole chunk {record.chunk}"
+        url = _account_url(account)
+        if url is None:
+            return account.name
+        return format_html('<a href="{}">{}</a>', url, account.name)

@@ -17,12 +17,13 @@ Orders, scoped: /orders/ (a customer's or a reseller's list; provider staff go t
 /billing/orders/), /orders/<pk>/ (`order-status`, linked from the emails), and POST
 /orders/<pk>/accept/, /orders/<pk>/cancel/, /orders/<pk>/execute/ (provider staff).
 Provider: /billing/orders/ (orders for the distributor, and every order).
+Provider: /billing/runs/ (billing runs; POST starts one, or a dry run) and /billing/runs/<pk>/.
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import order_views, topup_views, views
+from dashboard import order_views, run_views, topup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -53,6 +54,12 @@ urlpatterns = [
     ),
     path(
         "billing/orders/", order_views.DistributorOrderListView.as_view(), name="distributor_orders"
+    ),
+    path("billing/runs/", run_views.BillingRunListView.as_view(), name="billing_runs"),
+    path(
+        "billing/runs/<int:pk>/",
+        run_views.BillingRunDetailView.as_view(),
+        name="billing_run_detail",
     ),
     path("billing/customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
@@ -91,6 +98,16 @@ urlpatterns = [
         "subscriptions/<int:pk>/cancel/",
         order_views.SubscriptionCancelView.as_view(),
         name="subscription_cancel",
+    ),
+    path(
+        "subscriptions/<int:pk>/suspend/",
+        order_views.SubscriptionSuspendView.as_view(),
+        name="subscription_suspend",
+    ),
+    path(
+        "subscriptions/<int:pk>/resume/",
+        order_views.SubscriptionResumeView.as_view(),
+        name="subscription_resume",
     ),
     path("orders/<int:pk>/execute/", order_views.OrderExecuteView.as_view(), name="order_execute"),
     # documents, for anyone who may see them

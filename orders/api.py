@@ -43,6 +43,7 @@ from orders.selectors import (
     price_quote,
     products_visible,
     subscriptions_visible,
+    usage_records_visible,
 )
 from orders.serializers import (
     OrderCancelSerializer,
@@ -52,6 +53,9 @@ from orders.serializers import (
     ProductPrices,
     ProductSerializer,
     SubscriptionSerializer,
+    SubscriptionSuspendSerializer,
+    UsageRecordInputSerializer,
+    UsageRecordSerializer,
     Viewer,
 )
 from orders.services import (
@@ -62,7 +66,10 @@ from orders.services import (
     order_place,
     order_submit,
     subscription_cancel,
+    subscription_resume,
+    subscription_suspend,
 )
+from orders.usage import UsageReferenceConflict, usage_record
 from resellers.api import NOT_FOUND, IdFilter
 from resellers.exceptions import PermissionDenied
 from resellers.models import Account, User
@@ -451,8 +458,21 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return subscriptions_visible(user=self.request.user)
 
+    def get_serializer_class(self):
+        """The input's shape for the browsable API's forms; answers are subscriptions (usage
+        records for usage/)."""
+        if self.action == "suspend":
+            return SubscriptionSuspendSerializer
+        if self.action == "usage":
+            return UsageRecordInputSerializer
+        return SubscriptionSerializer
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "viewer": _viewer(self.request.user)}
+
+    def _body(self, subscription: Subscription) -> dict:
+        subscription.refresh_from_db()
+        return SubscriptionSerializer(subscription, context=self.get_serializer_context()).data
 
     @extend_schema(
         tags=["subscriptions"],
@@ -473,5 +493,114 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
             subscription_cancel(
                 subscription=subscription, acting_user=request.user, today=timezone.localdate()
             )
-        subscription.refresh_from_db()
-        return Response(self.get_serializer(subscription).data)
+        return Response(self._body(subscription))
+
+    @extend_schema(
+        tags=["subscriptions"],
+        request=SubscriptionSuspendSerializer,
+        responses={
+            200: SubscriptionSerializer,
+            400: OpenApiResponse(description="A reason over 300 characters."),
+            403: OpenApiResponse(description="Only provider staff suspend subscriptions."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Already suspended, or cancelled."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """Suspend a subscription (credit hold, seed 001 §3): provider staff only. While it is
+        suspended, its holder's customer class decides whether it is still billed on its billing
+        dates (*Bill for Subscriptions on Hold*) or caught up once it is resumed."""
+        subscription = self.get_object()
+        serializer = SubscriptionSuspendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _conflict_on_transition():
+            subscription_suspend(
+                subscription=subscription,
+                acting_user=request.user,
+                reason=serializer.validated_data["reason"],
+            )
+        return Response(self._body(subscription))
+
+    @extend_schema(
+        tags=["subscriptions"],
+        request=None,
+        responses={
+            200: SubscriptionSerializer,
+            403: OpenApiResponse(
+                description="A suspended subscription is resumed by provider staff only; a "
+                "pending cancellation is withdrawn by its holder, its reseller or staff."
+            ),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Already active, or cancelled."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Reactivate a suspended subscription (provider staff), or withdraw a pending
+        cancellation. Periods a suspended subscription missed while its holder's class does not
+        bill subscriptions on hold are billed as one catch-up invoice once it is active again."""
+        subscription = self.get_object()
+        with _conflict_on_transition():
+            subscription_resume(subscription=subscription, acting_user=request.user)
+        return Response(self._body(subscription))
+
+    @extend_schema(
+        methods=["GET"],
+        tags=["subscriptions"],
+        request=None,
+        responses={200: UsageRecordSerializer(many=True), 404: NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        tags=["subscriptions"],
+        request=UsageRecordInputSerializer,
+        responses={
+            200: OpenApiResponse(
+                UsageRecordSerializer,
+                description="This reference was reported before with the same body: the stored "
+                "record; nothing changed.",
+            ),
+            201: OpenApiResponse(UsageRecordSerializer, description="Recorded."),
+            400: OpenApiResponse(
+                description="Bad input, naming the field: both or neither of `quantity` and "
+                "`amount`, a `cost` without an amount, a negative value, more than 2 decimals "
+                "in money; a `usage_date` before the start, in the future, in the trial or "
+                "already billed; a `subscription` that is not billed by usage or is cancelled."
+            ),
+            403: OpenApiResponse(description="Only provider staff report usage."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                description="This reference was reported before with a different body."
+            ),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def usage(self, request, pk=None):
+        """GET: the usage reported for the subscription, by day. POST: report one day's usage of
+        a usage-billed subscription (provider staff, standing for the platform or application
+        that measures it), as a `quantity` rated at the subscription's prices or directly as
+        money (`amount`, optional `cost`: seed 001 §4), billed in arrears by the billing run.
+        `reference` is your id for the record: retrying with it is safe."""
+        subscription = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            records = usage_records_visible(user=request.user, subscription=subscription)
+            page = self.paginate_queryset(records)
+            data = UsageRecordSerializer(page, many=True, context=context).data
+            return self.get_paginated_response(data)
+        serializer = UsageRecordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            record, created = usage_record(
+                subscription=subscription,
+                acting_user=request.user,
+                today=timezone.localdate(),
+                **serializer.validated_data,
+            )
+        except UsageReferenceConflict as exc:
+            raise Conflict(exc.message) from exc
+        return Response(
+            UsageRecordSerializer(record, context=context).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

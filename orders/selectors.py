@@ -19,6 +19,7 @@ from orders.models import (
     PriceListItem,
     Product,
     Subscription,
+    UsageRecord,
 )
 from resellers.models import Account, User
 from resellers.tenancy import is_provider_staff, scope
@@ -185,3 +186,11 @@ def orders_for_distributor() -> QuerySet[Order]:
 
 def subscriptions_visible(*, user: User) -> QuerySet[Subscription]:
     return scope(Subscription.objects.select_related("product", "account"), user)
+
+
+def usage_records_visible(*, user: User, subscription: Subscription) -> QuerySet[UsageRecord]:
+    """The usage reported for `subscription`, as far as `user` may see it (scoped like the
+    subscription: its holder and the holder's resale reseller; never a referral reseller)."""
+    return scope(UsageRecord.objects.filter(subscription_id=subscription.pk), user).order_by(
+        "usage_date", "id"
+    )

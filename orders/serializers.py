@@ -27,6 +27,7 @@ from orders.models import (
     OrderStatus,
     Product,
     Subscription,
+    UsageRecord,
 )
 from resellers.serializers import AccountRefSerializer
 
@@ -344,6 +345,79 @@ class SubscriptionSerializer(_HidesCost, serializers.ModelSerializer):
             "trial_end_date",
             "next_billing_date",
             "cancelled_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SubscriptionSuspendSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why it is suspended (kept in the audit log), e.g. a credit hold.",
+    )
+
+
+# --- usage -------------------------------------------------------------------------------------
+
+
+class UsageRecordInputSerializer(serializers.Serializer):
+    """One day's usage: a `quantity`, or money (`amount`, and optionally `cost`). Which of them,
+    and whether the day may still be reported, is orders.usage's rule."""
+
+    usage_date = serializers.DateField(help_text="The day used (YYYY-MM-DD).")
+    quantity = serializers.DecimalField(
+        **RATE,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Units used, rated at the subscription's prices. Not with `amount`.",
+    )
+    amount = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The holder's charge in the subscription's currency, for applications that "
+        "rate usage themselves (seed 001 §4). Not with `quantity`.",
+    )
+    cost = serializers.DecimalField(
+        **MONEY,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With `amount`: what the credit account pays upstream (default: the amount).",
+    )
+    reference = serializers.CharField(
+        max_length=120,
+        help_text="Your id for this record. Reporting it again with the same body returns the "
+        "stored record (200); with another body it is refused (409).",
+    )
+
+
+class UsageRecordSerializer(_HidesCost, serializers.ModelSerializer):
+    """One day's reported usage: a quantity, or money (amount, and the cost upstream)."""
+
+    quantity = _rate(allow_null=True)
+    amount = _money(allow_null=True)
+    cost = _money(allow_null=True, help_text="What the credit account pays. Null to end customers.")
+    cost_fields = ("cost",)
+
+    class Meta:
+        model = UsageRecord
+        fields = [
+            "id",
+            "subscription",
+            "usage_date",
+            "quantity",
+            "amount",
+            "cost",
+            "reference",
             "created_at",
         ]
         read_only_fields = fields

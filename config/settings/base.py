@@ -156,6 +156,8 @@ SPECTACULAR_SETTINGS = {
         "DailyInvoicingEnum": "resellers.models.Account.DailyInvoicing",
         "OrderStatusEnum": "orders.models.OrderStatus",
         "SubscriptionStatusEnum": "orders.models.SubscriptionStatus",
+        "BillingRunKindEnum": "billing.models.BillingRun.Kind",
+        "BillingRunStatusEnum": "billing.models.BillingRun.Status",
     },
 }
 

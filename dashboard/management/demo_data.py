@@ -26,7 +26,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from billing import services as ledger
-from billing.models import Application, Document, DocumentStatus, DocumentType
+from billing.models import Application, BillingRun, Document, DocumentStatus, DocumentType
+from billing.runs import run_start
 from orders import services as ordering
 from orders.models import (
     Catalogue,
@@ -344,7 +345,19 @@ class _Seeder:
         self._orders_reseller1(products, r1)
         self._orders_reseller2(products, r2)
         self._orders_reseller4(products, r4)
+        self._runs()
         return self.report
+
+    def _runs(self) -> None:
+        """Tonight's two runs, once: daily invoicing settles the prepaid orders with their
+        payments, then the billing-date run invoices the customers' first periods."""
+        if BillingRun.objects.exists():
+            return
+        for kind in (BillingRun.Kind.DAILY, BillingRun.Kind.BILLING):
+            run = run_start(
+                run_date=self.today, kind=kind, trigger="demo", acting_user=self.staff, inline=True
+            )
+            self.report.note(f"{run.get_kind_display()} run for {self.today}")
 
     def _reseller1(self, provider: Account) -> Account:
         """Resale, net 30, limit 5,000, pays by card (its default method), automatic top-up."""

@@ -25,6 +25,8 @@ STABLE_PATHS = [
     "/api/v1/orders/{id}/cancel/",
     "/api/v1/subscriptions/",
     "/api/v1/subscriptions/{id}/",
+    "/api/v1/billing-runs/",
+    "/api/v1/billing-runs/{id}/",
 ]
 
 

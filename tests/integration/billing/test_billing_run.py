@@ -173,3 +173,38 @@ def test_the_command_bills_and_reports(capsys):
     call_command("run_billing", "--date", "2026-02-01", "--inline")
     out = capsys.readouterr().out
     assert "completed" in out and "2 invoices issued" in out
+
+
+def test_a_prepaid_customers_credit_pays_its_run_invoice_at_once():
+    from billing import services as ledger
+    from resellers.models import Account
+
+    w = bf.world(customer_terms=Account.CreditTerms.PREPAID)
+    bf.subscribe(w, today=d("2026-01-01"))
+    # its first period is an uninvoiced charge until the run; a payment arrives meanwhile
+    payment = ledger.payment_record(
+        recipient=w.customer, amount=D("100.00"), received_date=d("2026-01-01"), acting_user=None
+    )
+
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+
+    [invoice] = invoices(w.customer)
+    payment.refresh_from_db()
+    assert (invoice.status, invoice.open_amount, payment.open_amount) == (
+        "paid",
+        D("0.00"),
+        D("85.00"),
+    )
+
+
+def test_a_run_for_a_future_date_is_refused_but_a_dry_run_may_look_ahead(capsys):
+    import datetime
+
+    from django.utils import timezone
+
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    with pytest.raises(CommandError, match="in the future"):
+        call_command("run_billing", "--date", tomorrow, "--inline")
+    call_command("run_billing", "--date", tomorrow, "--dry-run")
+    assert "nothing written" in capsys.readouterr().out
+    assert not BillingRun.objects.exists()

@@ -140,11 +140,13 @@ def test_balances_are_the_hand_computed_ones():
     c1 = User.objects.get(username="customer1").account
 
     # Provider -> reseller1: invoices 1,200 (500 paid by card) and 800 (100 of a 150 credit memo);
-    # the card charge of 54.00 for the approved order adds to the credit balance and prepays the
-    # order, whose cost waits for the daily invoice without using credit. Orders pending approval
+    # the card charge of 54.00 for the approved order prepays it: the night's daily invoice of
+    # 54.00 is issued and settled with it (paid), so it uses no credit. Orders pending approval
     # reserve nothing.
     fig = account_financials(account=r1)
-    assert (fig.open_debt, fig.credit_balance, fig.balance) == (D("1400.00"), D(104), D(-1296))
+    assert (fig.open_debt, fig.credit_balance, fig.balance) == (D("1400.00"), D(50), D(-1350))
+    [daily] = Document.objects.filter(recipient=r1, billing_key=f"daily:{TODAY}")
+    assert (daily.total, daily.status) == (D("54.00"), "paid")
     assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(0), D(0), D("3600.00"))
     # Provider -> reseller2: 300 paid in full, 345 open, a 100 top-up unapplied. Orders: 55 + 144
     # executed (uninvoiced), 270 + 270 reserved for the distributor's manual execution.
@@ -153,9 +155,12 @@ def test_balances_are_the_hand_computed_ones():
     assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(199), D(540), D(916))
     # Proseware's approved order stopped at its expired token: nothing reserved or spent.
     assert account_financials(account=_account("reseller4")).available_credit == D("3000.00")
-    # reseller1 -> customer1: 250 + 8% tax = 270, 100 paid.
+    # reseller1 -> customer1: 250 + 8% tax = 270, 100 paid; and tonight's billing-date run
+    # invoices its order's first period in advance, 62.50.
     fig = account_financials(account=c1)
-    assert (fig.open_debt, fig.credit_balance) == (D("170.00"), D("0"))
+    assert (fig.open_debt, fig.credit_balance) == (D("232.50"), D("0"))
+    [first_period] = Document.objects.filter(recipient=c1, billing_key=f"billing:{TODAY}")
+    assert first_period.total == D("62.50")
 
     overdue = Document.objects.filter(recipient=r1).overdue(as_of=TODAY)
     assert [d.open_amount for d in overdue] == [D("700.00")]

@@ -1,0 +1,161 @@
+"""What the panel and the API read and accept for billing runs (the runs themselves are
+`billing.runs`): the runs a user may see and one run with its chunks and failures, whether a run
+stalled, a dry run's report with the accounts named, and which dates a person may start a run for.
+
+Runs are the provider's: `billing.runs.runs_visible` gives provider staff every run and anybody
+else none. The clock stays at the edge: callers pass `now` and `today`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Max, Prefetch, QuerySet
+
+from billing.models import BillingRun, BillingRunFailure
+from billing.money import ZERO
+from billing.runs import CHUNK_SIZE, PlannedInvoice, RunError, run_preview, runs_visible
+from resellers.models import Account, User
+
+# A running run none of whose chunks reported for this long is shown as stalled (a worker died
+# and its chunk was not redelivered, or the workers are down): running the date again bills what
+# is left, and nothing twice.
+STALLED_AFTER = datetime.timedelta(hours=1)
+
+
+def billing_runs_list(
+    *,
+    user: User,
+    kind: str = "",
+    run_date: datetime.date | None = None,
+    status: str = "",
+) -> QuerySet[BillingRun]:
+    """The runs `user` may see, newest first, with `last_activity` (when a chunk last reported,
+    for `run_stalled`) and who started them."""
+    runs = (
+        runs_visible(user)
+        .select_related("started_by")
+        .annotate(last_activity=Max("chunks__finished_at"))
+        .order_by("-started_at", "-id")
+    )
+    if kind:
+        runs = runs.filter(kind=kind)
+    if run_date is not None:
+        runs = runs.filter(run_date=run_date)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
+
+
+def billing_run_get(*, user: User, pk: int) -> BillingRun:
+    """One run with its chunks and its failures (each with its account). Raises
+    BillingRun.DoesNotExist for a run `user` may not see."""
+    failures = BillingRunFailure.objects.select_related("account").order_by("chunk", "id")
+    return (
+        billing_runs_list(user=user)
+        .prefetch_related("chunks", Prefetch("failures", queryset=failures))
+        .get(pk=pk)
+    )
+
+
+def run_stalled(run: BillingRun, *, now: datetime.datetime) -> bool:
+    """Still running, chunks left, and no chunk has reported for `STALLED_AFTER`. Reads
+    `last_activity` where the selector annotated it."""
+    if run.status != BillingRun.Status.RUNNING or run.chunks_done >= run.chunks_total:
+        return False
+    last = getattr(run, "last_activity", None) or run.started_at
+    return now - max(last, run.started_at) > STALLED_AFTER
+
+
+def run_date_check(run_date: datetime.date, *, today: datetime.date) -> None:
+    """A run a person starts is for today or a past date (one that was missed, or a retry): a run
+    for a future date would bill the periods up to it in advance. A dry run may look ahead."""
+    if run_date > today:
+        raise RunError(
+            f"{run_date.isoformat()} is in the future: runs bill up to their date, so start one "
+            f"for today ({today.isoformat()}) or an earlier date. A dry run may look ahead.",
+            field="run_date",
+        )
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    description: str
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    quantity: Decimal | None
+    amount: Decimal
+    tax: Decimal
+
+
+def preview_lines(invoice: PlannedInvoice) -> list[PreviewLine]:
+    """A planned invoice's lines, each with its tax (zero where the tax step found none)."""
+    taxes = invoice.tax or [ZERO] * len(invoice.charges)
+    return [
+        PreviewLine(
+            description=charge.description,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            quantity=charge.quantity,
+            amount=charge.amount,
+            tax=tax,
+        )
+        for charge, tax in zip(invoice.charges, taxes, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class PreviewFailure:
+    account_id: int | None
+    account_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunPreview:
+    """A dry run: the invoices a run would issue, with their lines, and the accounts it would
+    fail. Nothing was written."""
+
+    kind: str
+    run_date: datetime.date
+    accounts_due: int
+    invoices: list[PlannedInvoice]
+    failures: list[PreviewFailure]
+    held: int
+
+    @property
+    def lines(self) -> int:
+        return sum(len(invoice.charges) for invoice in self.invoices)
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for invoice in self.invoices:
+            totals[invoice.currency] = totals.get(invoice.currency, ZERO) + invoice.total
+        return dict(sorted(totals.items()))
+
+
+def billing_run_preview(
+    *, kind: str, run_date: datetime.date, chunk_size: int = CHUNK_SIZE
+) -> RunPreview:
+    """`billing.runs.run_preview`, with the failing accounts named. Raises RunError (`kind`)."""
+    plans = run_preview(run_date=run_date, kind=kind, chunk_size=chunk_size)
+    failures = [failure for plan in plans for failure in plan.failures]
+    names = dict(
+        Account.objects.filter(pk__in=[a for a, _ in failures if a is not None]).values_list(
+            "pk", "name"
+        )
+    )
+    return RunPreview(
+        kind=kind,
+        run_date=run_date,
+        accounts_due=sum(len(plan.account_ids) for plan in plans),
+        invoices=[invoice for plan in plans for invoice in plan.invoices],
+        failures=[
+            PreviewFailure(account_id=a, account_name=names.get(a, ""), reason=reason)
+            for a, reason in failures
+        ],
+        held=sum(len(plan.held) for plan in plans),
+    )
