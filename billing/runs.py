@@ -350,14 +350,11 @@ def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Ch
 def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
     """The charges of one due subscription and its update (pk, billed_through, next, status)."""
     status = sub["status"]
-    if status == SubscriptionStatus.PENDING_CANCELLATION:
-        return [], (
-            sub["pk"],
-            sub["billed_through"],
-            None,
-            SubscriptionStatus.CANCELLED,
-            sub["quantity"],
-        )
+    in_advance = sub["billing_type"] != Product.BillingType.USAGE
+    closing = status == SubscriptionStatus.PENDING_CANCELLATION
+    closed = (sub["pk"], sub["billed_through"], None, SubscriptionStatus.CANCELLED, sub["quantity"])
+    if closing and in_advance:
+        return [], closed  # its last period was billed in advance: it ends here
     if status == SubscriptionStatus.SUSPENDED and not holder["on_hold"]:
         return [], ()  # nothing while suspended: the catch-up comes once it is reactivated
     if status == SubscriptionStatus.TRIAL:
@@ -365,7 +362,6 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     through = sub["billed_through"] or sub["next_billing_date"]
     anchor = sub["billing_anchor"] or sub["start_date"]
     period_kind = sub["billing_period"]
-    in_advance = sub["billing_type"] != Product.BillingType.USAGE
     parts = _periods(
         anchor=anchor,
         billing_period=period_kind,
@@ -374,7 +370,7 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
         in_advance=in_advance,
     )
     if not parts:
-        return [], ()
+        return [], closed if closing else ()
     buys_itself = sub["account_id"] == sub["credit_account_id"]
     holder_unit = sub["unit_cost"] if buys_itself else sub["unit_price"]
     quantity = Decimal(sub["renewal_quantity"] or sub["quantity"])
@@ -451,6 +447,9 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     else:
         next_date = period_containing(anchor=anchor, billing_period=period_kind, day=billed_through)
         next_date = next_date.end
+    if closing:  # usage, in arrears: its last period's usage is billed, then it ends
+        return charges, (sub["pk"], billed_through, None, SubscriptionStatus.CANCELLED,
+                         int(quantity))  # fmt: skip
     return charges, (sub["pk"], billed_through, next_date, status, int(quantity))
 
 

@@ -52,6 +52,7 @@ from orders.serializers import (
     PriceView,
     ProductPrices,
     ProductSerializer,
+    SubscriptionQuantitySerializer,
     SubscriptionSerializer,
     SubscriptionSuspendSerializer,
     UsageRecordInputSerializer,
@@ -66,6 +67,7 @@ from orders.services import (
     order_place,
     order_submit,
     subscription_cancel,
+    subscription_change_quantity,
     subscription_resume,
     subscription_suspend,
 )
@@ -463,6 +465,8 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
         records for usage/)."""
         if self.action == "suspend":
             return SubscriptionSuspendSerializer
+        if self.action == "change_quantity":
+            return SubscriptionQuantitySerializer
         if self.action == "usage":
             return UsageRecordInputSerializer
         return SubscriptionSerializer
@@ -543,6 +547,37 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
         subscription = self.get_object()
         with _conflict_on_transition():
             subscription_resume(subscription=subscription, acting_user=request.user)
+        return Response(self._body(subscription))
+
+    @extend_schema(
+        tags=["subscriptions"],
+        request=SubscriptionQuantitySerializer,
+        responses={
+            200: SubscriptionSerializer,
+            400: OpenApiResponse(
+                description="A quantity under 1 or unchanged, or not enough available credit "
+                "for an increase (field `quantity`)."
+            ),
+            403: OpenApiResponse(description="Not the holder, its reseller or provider staff."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="Suspended, pending cancellation or cancelled."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="change-quantity")
+    def change_quantity(self, request, pk=None):
+        """Change the quantity through a change order: an increase is charged at once for the
+        rest of the period already billed, prorated by days, and needs the reseller's available
+        credit; a decrease takes effect on the next billing date (`renewal_quantity`)."""
+        subscription = self.get_object()
+        serializer = SubscriptionQuantitySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with _conflict_on_transition():
+            subscription_change_quantity(
+                subscription=subscription,
+                quantity=serializer.validated_data["quantity"],
+                acting_user=request.user,
+                today=timezone.localdate(),
+            )
         return Response(self._body(subscription))
 
     @extend_schema(

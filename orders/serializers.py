@@ -344,6 +344,8 @@ class SubscriptionSerializer(_HidesCost, serializers.ModelSerializer):
             "start_date",
             "trial_end_date",
             "next_billing_date",
+            "billed_through",
+            "renewal_quantity",
             "cancelled_at",
             "created_at",
         ]
@@ -421,3 +423,11 @@ class UsageRecordSerializer(_HidesCost, serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class SubscriptionQuantitySerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=1,
+        help_text="The new quantity. An increase is charged now for the rest of the billed "
+        "period, prorated by days; a decrease takes effect on the next billing date.",
+    )

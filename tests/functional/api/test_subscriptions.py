@@ -49,6 +49,8 @@ def test_the_reseller_sees_cost_and_price(world, shop, api):
         "start_date": "2026-02-10",
         "trial_end_date": None,
         "next_billing_date": "2026-03-10",
+        "billed_through": "2026-03-10",  # its first month, charged in advance
+        "renewal_quantity": None,
         "cancelled_at": None,
         "created_at": "2026-02-10T10:00:00Z",
     }

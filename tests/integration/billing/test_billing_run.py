@@ -208,3 +208,23 @@ def test_a_run_for_a_future_date_is_refused_but_a_dry_run_may_look_ahead(capsys)
     call_command("run_billing", "--date", tomorrow, "--dry-run")
     assert "nothing written" in capsys.readouterr().out
     assert not BillingRun.objects.exists()
+
+
+def test_a_cancelled_usage_subscription_bills_its_last_periods_usage_then_closes():
+    from orders.models import UsageRecord
+    from orders.services import subscription_cancel
+
+    w = bf.world()
+    bf.subscribe(w, today=d("2026-01-01"))
+    storage = bf.subscribe(w, product=w.usage, today=d("2026-01-01"))
+    UsageRecord.objects.create(
+        subscription=storage, usage_date=d("2026-01-20"), quantity=D("10"), reference="x"
+    )
+    subscription_cancel(subscription=storage, acting_user=w.reseller_user, today=d("2026-01-25"))
+
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+
+    storage.refresh_from_db()
+    assert storage.status == "cancelled"
+    usage = ResellerTransaction.objects.get(account=w.customer, kind="usage")
+    assert (usage.amount, usage.period_end_date) == (D("1.50"), d("2026-02-01"))
