@@ -52,6 +52,7 @@ from orders.serializers import (
     PriceView,
     ProductPrices,
     ProductSerializer,
+    SubscriptionCancelSerializer,
     SubscriptionQuantitySerializer,
     SubscriptionSerializer,
     SubscriptionSuspendSerializer,
@@ -465,6 +466,8 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
         records for usage/)."""
         if self.action == "suspend":
             return SubscriptionSuspendSerializer
+        if self.action == "cancel":
+            return SubscriptionCancelSerializer
         if self.action == "change_quantity":
             return SubscriptionQuantitySerializer
         if self.action == "usage":
@@ -480,10 +483,13 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         tags=["subscriptions"],
-        request=None,
+        request=SubscriptionCancelSerializer,
         responses={
             200: SubscriptionSerializer,
-            403: OpenApiResponse(description="Neither its holder, its reseller nor staff."),
+            403: OpenApiResponse(
+                description="Neither its holder, its reseller nor staff; or `immediately` by "
+                "anyone but provider staff."
+            ),
             404: NOT_FOUND,
             409: OpenApiResponse(description="Already cancelled, or cancellation pending."),
         },
@@ -491,11 +497,18 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancel through a cancellation order: a paid subscription runs to the end of the period
-        already billed (*pending cancellation*); a trial or a suspended one ends at once."""
+        already billed (*pending cancellation*); a trial or a suspended one ends at once. With
+        `immediately` (provider staff), a paid one ends today and the unused days already billed
+        are credited back, prorated by days (credit memos)."""
         subscription = self.get_object()
+        serializer = SubscriptionCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         with _conflict_on_transition():
             subscription_cancel(
-                subscription=subscription, acting_user=request.user, today=timezone.localdate()
+                subscription=subscription,
+                acting_user=request.user,
+                today=timezone.localdate(),
+                immediately=serializer.validated_data["immediately"],
             )
         return Response(self._body(subscription))
 

@@ -431,3 +431,12 @@ class SubscriptionQuantitySerializer(serializers.Serializer):
         help_text="The new quantity. An increase is charged now for the rest of the billed "
         "period, prorated by days; a decrease takes effect on the next billing date.",
     )
+
+
+class SubscriptionCancelSerializer(serializers.Serializer):
+    immediately = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Provider staff: end it today and credit the unused days already billed, "
+        "prorated by days. Otherwise it runs to the end of the period already billed.",
+    )

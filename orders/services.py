@@ -912,22 +912,51 @@ def _may_manage(user: User | None, subscription: Subscription) -> bool:
 
 @transaction.atomic
 def subscription_cancel(
-    *, subscription: Subscription, acting_user: User | None, today: datetime.date
+    *,
+    subscription: Subscription,
+    acting_user: User | None,
+    today: datetime.date,
+    immediately: bool = False,
 ) -> Order:
     """Cancel through a cancellation order. A trial ends at once (nothing was charged); a paid
     subscription runs to the end of the period already billed: *Pending cancellation* until its
-    next billing date, when the billing run closes it instead of billing it."""
+    next billing date, when the billing run closes it instead of billing it.
+
+    `immediately` (provider staff only) ends a paid subscription today and gives back the unused
+    days of the period already billed, prorated by the one rule (billing.periods): a credit memo
+    to the holder at its price and, for a resale customer's subscription, one to its reseller at
+    cost."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if not _may_manage(acting_user, subscription):
         raise PermissionDenied("You cannot cancel this subscription.")
-    ends_now = subscription.status in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
-    _move(
-        subscription,
-        SubscriptionStatus.CANCELLED if ends_now else SubscriptionStatus.PENDING_CANCELLATION,
-    )
+    if immediately and acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider cancels at once with a refund of unused days.")
+    was = subscription.status
+    ends_now = immediately or was in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
+    if immediately and was != SubscriptionStatus.CANCELLED:
+        subscription.status = SubscriptionStatus.CANCELLED
+    else:
+        _move(
+            subscription,
+            SubscriptionStatus.CANCELLED if ends_now else SubscriptionStatus.PENDING_CANCELLATION,
+        )
     if ends_now:
         subscription.cancelled_at = timezone.now()
-    subscription.save(update_fields=["status", "cancelled_at"])
+    refund = (
+        immediately
+        and was in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING_CANCELLATION)
+        and subscription.product.billing_type != Product.BillingType.USAGE
+        and subscription.billed_through is not None
+        and subscription.billed_through > today
+    )
+    if refund:
+        _refund_unused_days(subscription=subscription, today=today, acting_user=acting_user)
+        subscription.billed_through = today
+    if ends_now:
+        subscription.next_billing_date = None
+    subscription.save(
+        update_fields=["status", "cancelled_at", "billed_through", "next_billing_date"]
+    )
     now = timezone.now()
     order = Order.objects.create(
         order_type=OrderType.CANCELLATION,
@@ -958,6 +987,51 @@ def subscription_cancel(
         details={"status": subscription.status, "order": order.pk, "on": str(today)},
     )
     return order
+
+
+def _refund_unused_days(
+    *, subscription: Subscription, today: datetime.date, acting_user: User | None
+) -> None:
+    """Credit memos for the days from `today` to the end of the period already billed."""
+    anchor = subscription.billing_anchor or subscription.start_date
+    period = period_containing(anchor=anchor, billing_period=subscription.billing_period, day=today)
+    if subscription.billed_through != period.end:  # the stub before the anchor
+        period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+    end = subscription.billed_through
+    holder, credit_account = subscription.account, subscription.credit_account
+    parties = [
+        (holder, subscription.unit_price if holder != credit_account else subscription.unit_cost)
+    ]
+    if holder != credit_account:
+        parties.append((credit_account, subscription.unit_cost))
+    days = f"{(end - today).days} of {period.days} days"
+    for recipient, unit in parties:
+        full = line_total(
+            quantity=Decimal(subscription.quantity), unit_price=unit, currency=subscription.currency
+        )
+        amount = prorate(
+            period_amount=full, period=period, from_date=today, to_date=end,
+            currency=subscription.currency,
+        )  # fmt: skip
+        if amount <= 0:
+            continue
+        memo = ledger.document_create(
+            doc_type="credit_memo",
+            issuer=recipient.issuer,
+            recipient=recipient,
+            lines=[
+                ledger.LineSpec(
+                    description=f"{subscription.product.name} x {subscription.quantity}: unused "
+                    f"days refunded ({days})",
+                    unit_price=amount,
+                    period_start_date=today,
+                    period_end_date=end,
+                )
+            ],
+            acting_user=acting_user,
+            reference=f"subscription:{subscription.pk}:cancel",
+        )
+        ledger.document_issue(document=memo, issue_date=today, acting_user=acting_user)
 
 
 @transaction.atomic

@@ -88,3 +88,43 @@ def test_another_tenant_cannot_change_it():
         subscription_change_quantity(
             subscription=sub, quantity=2, acting_user=stranger, today=d("2026-01-02")
         )
+
+
+def test_an_immediate_cancellation_credits_the_unused_days_prorated():
+    from orders.services import subscription_cancel
+
+    w = bf.world()
+    sub = bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+
+    subscription_cancel(
+        subscription=sub, acting_user=w.staff, today=d("2026-01-22"), immediately=True
+    )
+
+    sub.refresh_from_db()
+    assert (sub.status, sub.billed_through, sub.next_billing_date) == (
+        "cancelled",
+        d("2026-01-22"),
+        None,
+    )
+    memos = {m.recipient_id: m for m in Document.objects.filter(doc_type="credit_memo")}
+    # 10 unused days of January's 31: 30.00 x 10/31 = 9.68 to the customer, 20.00 x 10/31 = 6.45
+    # at cost to the reseller.
+    assert memos[w.customer.pk].total == D("9.68")
+    assert memos[w.reseller.pk].total == D("6.45")
+    line = memos[w.customer.pk].lines.get()
+    assert (line.period_start_date, line.period_end_date) == (d("2026-01-22"), d("2026-02-01"))
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+    assert not ResellerTransaction.objects.filter(subscription=sub, kind="recurring").exists()
+
+
+def test_only_the_provider_cancels_at_once_with_a_refund():
+    from orders.services import subscription_cancel
+    from resellers.exceptions import PermissionDenied
+
+    w = bf.world()
+    sub = bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+    with pytest.raises(PermissionDenied):
+        subscription_cancel(
+            subscription=sub, acting_user=w.reseller_user, today=d("2026-01-22"), immediately=True
+        )
+    assert not Document.objects.filter(doc_type="credit_memo").exists()
