@@ -134,3 +134,61 @@ def test_a_worker_killed_midway_then_a_second_run_leaves_exactly_one_invoice_eac
     assert (second.status, second.invoices_issued, second.accounts_total) == ("completed", 8, 8)
     assert not Account.objects.filter(pk__in=ids, next_billing_date__lte=FEB).exists()
     assert BillingRun.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_daily_runs_at_once_issue_and_settle_each_prepaid_order_once():
+    from decimal import Decimal as D
+
+    from billing.models import PaymentAllocation
+    from billing.topups import topup_pay
+    from resellers.models import Account
+    from tests import factories as f
+    from tests.factories import orders as of
+    from tests.factories.api import cash
+
+    today = d("2026-03-10")
+    product = of.ProductFactory(list_price=D("100.00"))
+    of.default_catalogue(product)
+    payments = []
+    for n in range(4):  # resellers at their limit, each with a customer's order prepaid
+        reseller = f.reseller(credit_limit=D("0.00"), name=f"Prepaid {n}")
+        cash(reseller, default=True)
+        user = f.user(account=reseller)
+        customer = f.customer(parent=reseller)
+        from resellers.services import customer_set_order_approval
+
+        customer_set_order_approval(customer=customer, required=False, acting_user=user)
+        payments.append(
+            topup_pay(
+                account=reseller,
+                payment_method=f.card(reseller),
+                amount="150.00",
+                idempotency_key=f"t{n}",
+                acting_user=user,
+                today=today,
+            )
+        )
+        order = of.order(placed_by=user, customer=customer, items=[(product, 1)], today=today)
+        assert order.status == "completed"
+    assert PaymentAllocation.objects.filter(status="active").count() == 4
+
+    results, errors = run_together(
+        2, lambda i: runs.run_start(run_date=today, kind="daily", inline=True, chunk_size=1)
+    )
+
+    assert errors == []
+    assert sum(run.invoices_issued for run in results) == 4
+    dailies = Document.objects.filter(billing_key=f"daily:{today}")
+    assert Counter(dailies.values_list("recipient_id", flat=True)) == {
+        p.recipient_id: 1 for p in payments
+    }
+    assert {(doc.status, doc.open_amount) for doc in dailies} == {("paid", D("0.00"))}
+    for payment in payments:
+        payment.refresh_from_db()
+        assert payment.open_amount == D("50.00")  # 100 applied once, not twice
+    assert (
+        not Account.objects.filter(pk__in=[p.recipient_id for p in payments])
+        .filter(reseller_transactions__status="uninvoiced")
+        .exists()
+    )
