@@ -5,7 +5,7 @@ the run's wall time and the workers' peak memory, for each size N x M, then bill
 again (nothing left to do: it must be fast) and checks the result.
 
     .venv/bin/python bench/billing_run.py                         # 10,000 and 100,000 subscriptions
-    .venv/bin/python bench/billing_run.py --sizes 10000 --profile # + one chunk profiled (rolled back)
+    .venv/bin/python bench/billing_run.py --sizes 10000 --profile  # + two chunks profiled
     .venv/bin/python bench/billing_run.py --sizes 100000 --workers 2 --chunk-size 250 --keep
 
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/cb_bench_billing: dropped, created and
@@ -45,6 +45,7 @@ statements counted and timed at the driver, then again under cProfile. A script,
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import re
@@ -210,10 +211,8 @@ def generate(*, customers: int, per_account: int, per_reseller: int) -> dict:
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
+        with contextlib.suppress(OSError):
             found += [int(x) for x in task.read_text().split()]
-        except OSError:
-            pass
     return found
 
 
@@ -322,9 +321,7 @@ class Workers:
         raise RuntimeError(f"workers not ready after {timeout:.0f} s: see {self.log_dir}")
 
     def tree_cpu(self) -> float:
-        return sum(
-            proc_cpu(pid) for p in self.procs for pid in [p.pid, *children(p.pid)]
-        )
+        return sum(proc_cpu(pid) for p in self.procs for pid in [p.pid, *children(p.pid)])
 
     def sample(self) -> None:
         self.peak_tree = [0] * self.count
@@ -480,9 +477,7 @@ def verify(*, due: list[int], run, second) -> list[str]:
     if mismatches:
         problems.append(f"{len(mismatches)} balance mismatches, e.g. {mismatches[0]}")
     if second.invoices_issued or second.status != BillingRun.Status.COMPLETED:
-        problems.append(
-            f"second run: {second.status}, {second.invoices_issued} invoices issued"
-        )
+        problems.append(f"second run: {second.status}, {second.invoices_issued} invoices issued")
     return problems
 
 
@@ -493,8 +488,8 @@ def shape(sql: str) -> str:
     """A statement's shape: literals and long value lists folded, truncated."""
     sql = re.sub(r"'[^']*'", "?", sql)
     sql = re.sub(r"\b\d+(\.\d+)?\b", "?", sql)
-    sql = re.sub(r"(\(\s*(%s|\?)(\s*,\s*(%s|\?))*\s*\))(\s*,\s*\(\s*(%s|\?)(\s*,\s*(%s|\?))*\s*\))+",
-                 r"\1, ...", sql)  # fmt: skip
+    row = r"\(\s*(?:%s|\?)(?:\s*,\s*(?:%s|\?))*\s*\)"
+    sql = re.sub(rf"({row})(?:\s*,\s*{row})+", r"\1, ...", sql)
     sql = re.sub(r"IN \((\?|%s)(, (\?|%s))*\)", "IN (...)", sql)
     sql = re.sub(r"\s+", " ", sql)
     return sql[:150]
@@ -608,7 +603,7 @@ def profile_chunks(chunks: list[list[int]]) -> None:
 def one_size(args, size: int, log_root: Path) -> dict:
     from django.db import connections
 
-    from billing.runs import chunked, due_account_ids
+    from billing.runs import CHUNK_WEIGHT, account_weights, chunked, due_account_ids
 
     customers = max(1, size // args.per_account)
     connections.close_all()
@@ -622,12 +617,13 @@ def one_size(args, size: int, log_root: Path) -> dict:
     )
     setup_s = time.perf_counter() - t0
     due = due_account_ids(run_date=RUN_DATE)
-    chunks = chunked(due, args.chunk_size)
+    chunks = chunked(due, args.chunk_size, account_weights(run_date=RUN_DATE))
     print(
         f"\n== {counts['subscriptions']} subscriptions: 1 provider, {counts['resellers']} resale "
         f"resellers x {args.per_reseller} customers, {counts['customers']} customers x "
         f"{args.per_account} subscriptions ({counts['suspended']} suspended, billed on hold); "
-        f"{len(due)} accounts due, {len(chunks)} chunks of {args.chunk_size}; "
+        f"{len(due)} accounts due, {len(chunks)} chunks (at most {args.chunk_size} accounts or "
+        f"{CHUNK_WEIGHT} charges each); "
         f"data in {setup_s:.1f} s",
         flush=True,
     )

@@ -36,11 +36,11 @@ from billing.runs import (
     APPLIERS,
     PLANNERS,
     ChunkPlan,
-    PlannedInvoice,
     _account_rows,
     _keys_taken,
     _tax,
     apply_billing_plan,
+    planned_invoice,
 )
 from billing.runs import _waiting_charges as waiting_charges
 from resellers.models import Account, User
@@ -84,20 +84,7 @@ def plan_daily_chunk(
         mine = [c for c in charges if c.pk in wanted]
         if not mine or account_id in taken or account["issuer_id"] is None:
             continue
-        prepaid = account["credit_terms"] == Account.CreditTerms.PREPAID
-        plan.invoices.append(
-            PlannedInvoice(
-                account_id=account_id,
-                account_name=account["name"],
-                issuer_id=account["issuer_id"],
-                currency=account["currency"],
-                issue_date=run_date,
-                due_date=run_date
-                + datetime.timedelta(days=0 if prepaid else account["payment_terms_days"]),
-                charges=mine,
-                prepaid=prepaid,
-            )
-        )
+        plan.invoices.append(planned_invoice(account, mine, run_date))
     _tax(plan)
     return plan
 

@@ -48,7 +48,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from billing import services as ledger
@@ -197,8 +197,48 @@ def due_account_ids(*, run_date: datetime.date) -> list[int]:
     )
 
 
-def chunked(ids: Sequence[int], size: int) -> list[list[int]]:
-    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+CHUNK_WEIGHT = 5000  # charges and subscriptions a chunk may carry, roughly its lines
+
+
+def chunked(
+    ids: Sequence[int], size: int, weights: dict[int, int] | None = None, limit=CHUNK_WEIGHT
+) -> list[list[int]]:
+    """Consecutive chunks of at most `size` accounts and, with `weights`, at most `limit` weight
+    (an account heavier than that goes alone): a reseller whose billing order carries thousands
+    of its customers' charges does not share its chunk, so chunks stay even in time and memory."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    load = 0
+    for account_id in ids:
+        weight = weights.get(account_id, 1) if weights else 1
+        if current and (len(current) >= size or (weights and load + weight > limit)):
+            chunks.append(current)
+            current, load = [], 0
+        current.append(account_id)
+        load += weight
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def account_weights(*, run_date: datetime.date) -> dict[int, int]:
+    """Per account: its waiting charges plus twice its due subscriptions (two queries)."""
+    weights: dict[int, int] = defaultdict(int)
+    charges = (
+        ResellerTransaction.objects.filter(status=UNINVOICED)
+        .values("account_id")
+        .annotate(n=Count("id"))
+    )
+    for row in charges:
+        weights[row["account_id"]] += row["n"]
+    subs = (
+        Subscription.objects.filter(next_billing_date__lte=run_date, status__in=BILLABLE)
+        .values("account_id")
+        .annotate(n=Count("id"))
+    )
+    for row in subs:
+        weights[row["account_id"]] += 2 * row["n"]
+    return weights
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -234,7 +274,11 @@ def _periods(
 def _account_rows(account_ids: Sequence[int], lock: bool) -> dict[int, dict]:
     rows = Account.objects.filter(pk__in=account_ids).order_by("pk")
     if lock:
-        rows = rows.select_for_update(of=("self",))
+        # NO KEY UPDATE: it still serialises runs and ledger writers on the account, but not the
+        # foreign-key checks of other chunks' documents that name it as their issuer (with FOR
+        # UPDATE, a chunk holding a reseller's row and one numbering its customers' invoices
+        # deadlocked: the bench found it).
+        rows = rows.select_for_update(of=("self",), no_key=True)
     return {
         row["pk"]: row
         for row in rows.values(
@@ -258,7 +302,7 @@ def _subscription_rows(account_ids, run_date, lock: bool) -> list[dict]:
         account_id__in=account_ids, next_billing_date__lte=run_date, status__in=BILLABLE
     ).order_by("account_id", "pk")
     if lock:
-        rows = rows.select_for_update(of=("self",))
+        rows = rows.select_for_update(of=("self",), no_key=True)
     return list(
         rows.values(
             "pk",
@@ -453,6 +497,23 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     return charges, (sub["pk"], billed_through, next_date, status, int(quantity))
 
 
+def planned_invoice(account: dict, charges: list[Charge], run_date) -> PlannedInvoice:
+    """An invoice of `charges` to `account` (a row of _account_rows) dated `run_date`: due after
+    its payment terms, on the day for a prepaid account."""
+    prepaid = account["credit_terms"] == Account.CreditTerms.PREPAID
+    terms = 0 if prepaid else account["payment_terms_days"]
+    return PlannedInvoice(
+        account_id=account["pk"],
+        account_name=account["name"],
+        issuer_id=account["issuer_id"],
+        currency=account["currency"],
+        issue_date=run_date,
+        due_date=run_date + datetime.timedelta(days=terms),
+        charges=charges,
+        prepaid=prepaid,
+    )
+
+
 def _keys_taken(account_ids, key: str) -> set[int]:
     return set(
         Document.objects.filter(recipient_id__in=account_ids, billing_key=key)
@@ -509,20 +570,7 @@ def plan_billing_chunk(
             invoice_now = False
         if invoice_now and charges and account["issuer_id"] is not None:
             charges.sort(key=lambda c: (not c.own, c.period_start or c.charge_date or run_date))
-            prepaid = account["credit_terms"] == Account.CreditTerms.PREPAID
-            plan.invoices.append(
-                PlannedInvoice(
-                    account_id=account_id,
-                    account_name=account["name"],
-                    issuer_id=account["issuer_id"],
-                    currency=account["currency"],
-                    issue_date=run_date,
-                    due_date=run_date
-                    + datetime.timedelta(days=0 if prepaid else account["payment_terms_days"]),
-                    charges=charges,
-                    prepaid=prepaid,
-                )
-            )
+            plan.invoices.append(planned_invoice(account, charges, run_date))
         if cycle_due:
             anchor = account["billing_anchor"] or account["next_billing_date"]
             plan.cycle_updates.append((account_id, _next_cycle_after(anchor, run_date)))
@@ -581,19 +629,20 @@ def _tax(plan: ChunkPlan) -> None:
 
 
 def _values_update(table: str, key: str, columns: Sequence[tuple[str, str]], rows: list[tuple]):
-    """UPDATE table SET col = v.col ... FROM (VALUES ...) v WHERE table.key = v.key: one statement
-    for many rows on PostgreSQL (typed by `columns`: (name, sql type)); one per row elsewhere."""
+    """UPDATE table SET col = v.col ... FROM unnest(ids, col values ...) v WHERE table.key = v.id:
+    one statement with one array per column on PostgreSQL, however many rows (typed by
+    `columns`: (name, sql type)); one statement per row elsewhere (SQLite, the demo)."""
     if not rows:
         return
     names = [name for name, _ in columns]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sets = ", ".join(f"{n} = v.{n}::{t}" for n, t in columns)
-            values = ", ".join(["(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"] * len(rows))
+            arrays = ", ".join(["%s::bigint[]"] + [f"%s::{t}[]" for _, t in columns])
+            sets = ", ".join(f"{n} = v.{n}" for n in names)
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v(id, {', '.join(names)}) "  # noqa: S608
-                f"WHERE {table}.{key} = v.id::bigint",
-                [value for row in rows for value in row],
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(names)}) "  # noqa: S608
+                f"WHERE {table}.{key} = v.id",
+                [list(column) for column in zip(*rows, strict=True)],
             )
         else:
             sets = ", ".join(f"{n} = %s" for n in names)
@@ -917,7 +966,7 @@ def run_start(
     if account_ids is not None:
         wanted = set(account_ids)
         due = [a for a in due if a in wanted]
-    chunks = chunked(due, chunk_size)
+    chunks = chunked(due, chunk_size, account_weights(run_date=run_date))
     run = BillingRun.objects.create(
         kind=kind,
         run_date=run_date,
@@ -957,7 +1006,7 @@ def run_preview(
     due = _due(kind, run_date)
     plans = []
     with transaction.atomic():
-        for ids in chunked(due, chunk_size):
+        for ids in chunked(due, chunk_size, account_weights(run_date=run_date)):
             plans.append(PLANNERS[kind](account_ids=ids, run_date=run_date, lock=False))
         transaction.set_rollback(True)  # belt and braces: planning writes nothing anyway
     return plans

@@ -11,25 +11,14 @@ from billing.models import Document, ResellerTransaction
 from tests.factories import billing as bf
 from tests.factories import taxes as t
 from tests.factories.billing import d
-from tests.integration.taxes.fake_engines import FakeAvaTax
 
 pytestmark = pytest.mark.django_db
 FEB = d("2026-02-01")
 
 
 @pytest.fixture
-def avatax(settings):
-    with FakeAvaTax() as fake:
-        settings.TAX_ENGINES = {
-            "avatax": {
-                "url": fake.url,
-                "account_id": fake.account_id,
-                "license_key": fake.license_key,
-                "company_code": "DEFAULT",
-            }
-        }
-        settings.TAX_ENGINE_TIMEOUT_SECONDS = 2
-        yield fake
+def avatax(avatax_installed):
+    return avatax_installed
 
 
 def test_the_built_in_engine_taxes_each_line_of_a_run_invoice():

@@ -10,26 +10,14 @@ from billing.taxes.engines import TaxEngineError
 from billing.taxes.services import TaxCalculator, tax_calculate
 from tests import factories as f
 from tests.factories import taxes as t
-from tests.integration.taxes.fake_engines import FakeAvaTax, FakeVertex
+from tests.integration.taxes.fake_engines import FakeVertex
 
 DAY = datetime.date(2026, 3, 1)
 
 
 @pytest.fixture
-def avatax(settings):
-    with FakeAvaTax() as fake:
-        settings.TAX_ENGINES = {
-            **(settings.TAX_ENGINES or {}),
-            "avatax": {
-                "url": fake.url,
-                "account_id": fake.account_id,
-                "license_key": fake.license_key,
-                "company_code": "DEFAULT",
-            },
-        }
-        settings.TAX_ENGINE_TIMEOUT_SECONDS = 2
-        yield fake
-    assert not fake.errors, fake.errors
+def avatax(avatax_installed):
+    return avatax_installed
 
 
 @pytest.fixture

@@ -107,3 +107,13 @@ def test_a_split_period_prorates_back_to_its_amount(anchor, offset, cut, amount,
                      currency="USD")  # fmt: skip
     assert abs(first + second - amount) <= D("0.01")  # each part rounded once, half-up
     assert period.start <= anchor + datetime.timedelta(days=offset) < period.end
+
+
+def test_chunks_are_cut_by_accounts_and_by_weight():
+    from billing.runs import chunked
+
+    ids = [1, 2, 3, 4, 5, 6, 7]
+    assert chunked(ids, 3) == [[1, 2, 3], [4, 5, 6], [7]]
+    weights = {1: 10, 2: 4000, 3: 2000, 4: 9000, 5: 1, 6: 1, 7: 1}
+    # 2 + 3 would pass 5000; 4 alone is heavier than the limit and goes alone.
+    assert chunked(ids, 250, weights, limit=5000) == [[1, 2], [3], [4], [5, 6, 7]]
