@@ -50,7 +50,7 @@ UNINVOICED = ResellerTransaction.Status.UNINVOICED
 
 
 def _qualifying(run_date: datetime.date) -> Q:
-    prepaid = Q(allocation__status=PaymentAllocation.Status.ACTIVE)
+    prepaid = Q(prepaid_by__status=PaymentAllocation.Status.ACTIVE)
     everything = Q(account__daily_invoicing=Account.DailyInvoicing.ALL)
     return Q(status=UNINVOICED, kind=ORDER, charge_date__lte=run_date) & (prepaid | everything)
 
@@ -89,18 +89,22 @@ def plan_daily_chunk(
     return plan
 
 
-def apply_daily_plan(plan: ChunkPlan, *, acting_user: User | None = None) -> dict:
-    """The billing run's writes, then each prepaid order's payment applied to its invoice."""
-    figures = apply_billing_plan(plan, acting_user=acting_user)
-    charge_ids = {c.pk: inv for inv in plan.invoices for c in inv.charges}
-    allocations = PaymentAllocation.objects.select_related("payment").filter(
-        charge_id__in=list(charge_ids), status=PaymentAllocation.Status.ACTIVE
-    )
-    invoices = {
-        d.pk: d for d in Document.objects.filter(pk__in=[i.document_id for i in plan.invoices])
-    }
+def apply_daily_plan(
+    plan: ChunkPlan, *, acting_user: User | None = None, run_id: int | None = None
+) -> dict:
+    """The billing run's writes, then each prepaid order's payment applied to the invoice that
+    carries its charges."""
+    figures = apply_billing_plan(plan, acting_user=acting_user, run_id=run_id)
+    invoice_of = {c.pk: inv.document_id for inv in plan.invoices for c in inv.charges}
+    prepaid = dict(
+        ResellerTransaction.objects.filter(
+            pk__in=list(invoice_of), prepaid_by__status=PaymentAllocation.Status.ACTIVE
+        ).values_list("prepaid_by_id", "pk")
+    )  # allocation -> one of its charges (an order's charges share their reseller's invoice)
+    invoices = Document.objects.in_bulk([i.document_id for i in plan.invoices])
+    allocations = PaymentAllocation.objects.select_related("payment").filter(pk__in=list(prepaid))
     for allocation in allocations.order_by("pk"):
-        invoice = invoices[charge_ids[allocation.charge_id].document_id]
+        invoice = invoices[invoice_of[prepaid[allocation.pk]]]
         ledger.prepayment_settle(allocation=allocation, invoice=invoice, acting_user=acting_user)
     return figures
 

@@ -132,6 +132,14 @@ class Document(models.Model):
         "(recipient, key).",
     )
     memo = models.TextField(blank=True)
+    billing_run = models.ForeignKey(
+        "BillingRun",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        help_text="The run that issued it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
@@ -427,6 +435,14 @@ class ResellerTransaction(models.Model):
     reservation = models.OneToOneField(
         CreditReservation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    prepaid_by = models.ForeignKey(
+        "PaymentAllocation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        help_text="The payment set aside for this prepaid order's charge.",
+    )
     invoice = models.ForeignKey(
         Document, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
     )
@@ -609,13 +625,6 @@ class PaymentAllocation(models.Model):
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    charge = models.OneToOneField(
-        ResellerTransaction,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="allocation",
-    )
     invoice = models.ForeignKey(
         Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

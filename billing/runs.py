@@ -350,7 +350,7 @@ def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Ch
     found: dict[int, list[Charge]] = defaultdict(list)
     rows = ResellerTransaction.objects.filter(account_id__in=account_ids, status=UNINVOICED)
     if not prepaid:
-        rows = rows.exclude(allocation__status="active")
+        rows = rows.exclude(prepaid_by__status="active")
     rows = rows.order_by("account_id", "charge_date", "pk").values(
         "pk",
         "account_id",
@@ -653,7 +653,9 @@ def _values_update(table: str, key: str, columns: Sequence[tuple[str, str]], row
                 )
 
 
-def apply_billing_plan(plan: ChunkPlan, *, acting_user: User | None = None) -> dict:
+def apply_billing_plan(
+    plan: ChunkPlan, *, acting_user: User | None = None, run_id: int | None = None
+) -> dict:
     """Write a plan inside the caller's transaction (which holds the plan's locks). Returns the
     chunk's figures."""
     now = timezone.now()
@@ -695,6 +697,7 @@ def apply_billing_plan(plan: ChunkPlan, *, acting_user: User | None = None) -> d
                 open_amount=inv.total,
                 billing_key=plan.key,
                 reference=plan.key,
+                billing_run_id=run_id,
             )
             for inv in plan.invoices
         ]
@@ -921,7 +924,7 @@ def chunk_process(*, run_id: int, number: int, account_ids: Sequence[int]) -> di
     try:
         with transaction.atomic():
             plan = PLANNERS[run.kind](account_ids=account_ids, run_date=run.run_date, lock=True)
-            figures = APPLIERS[run.kind](plan, acting_user=run.started_by)
+            figures = APPLIERS[run.kind](plan, acting_user=run.started_by, run_id=run.pk)
             _record_chunk(run_id, number, figures, plan.failures)
             return figures
     except Exception as exc:

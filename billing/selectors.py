@@ -81,7 +81,7 @@ def financial_figures() -> dict:
         "fig_credit_balance": Coalesce(Subquery(pair.values("credit_balance")), ZERO),
         # A prepaid order's charge consumes no credit: its payment is set aside for it.
         "fig_uninvoiced": _sum(
-            ResellerTransaction.objects.exclude(allocation__status="active"),
+            ResellerTransaction.objects.exclude(prepaid_by__status="active"),
             status=ResellerTransaction.Status.UNINVOICED,
         ),
         "fig_reserved": _sum(CreditReservation, status=CreditReservation.Status.ACTIVE),

@@ -868,6 +868,7 @@ def reseller_transactions_add(
     acting_user: User | None = None,
     locked: bool = False,
     also_audit: Sequence[tuple] = (),
+    reservation: CreditReservation | None = None,
 ) -> list[ResellerTransaction]:
     """Record several charges at once, with no reservation behind them: for a caller that checked
     the credit and records the charges in one transaction. Locks the accounts (one statement, in
@@ -883,6 +884,15 @@ def reseller_transactions_add(
         list(
             Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk")
         )
+    if reservation is not None:  # an order's reserved credit, consumed by its charges
+        reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
+        if reservation.account_id not in {c.account.pk for c in charges}:
+            raise ApplicationError("The reservation belongs to another account.")
+        if reservation.status != CreditReservation.Status.ACTIVE:
+            raise InvalidTransition(f"The reservation is already {reservation.status}.")
+        reservation.status = CreditReservation.Status.CONSUMED
+        reservation.closed_at = timezone.now()
+        reservation.save(update_fields=["status", "closed_at"])
     today = timezone.localdate()
     rows = ResellerTransaction.objects.bulk_create(
         [
@@ -900,11 +910,14 @@ def reseller_transactions_add(
                 period_start_date=c.period_start,
                 period_end_date=c.period_end,
                 tax_category=c.tax_category,
+                reservation=reservation
+                if reservation is not None and i == 0 and c.account.pk == reservation.account_id
+                else None,
             )
-            for c in charges
+            for i, c in enumerate(charges)
         ]
     )
-    if charges:
+    if any(c.account.billing_anchor is None for c in charges):
         _cycles_start(rows)
     audit_events(
         actor=acting_user,
@@ -967,9 +980,11 @@ def prepayment_allocate(
     return allocation
 
 
-def prepayment_attach(*, order_id: int, charge: ResellerTransaction, charged: Decimal) -> None:
-    """The order executed: its allocation follows its charge to the daily invoice. What was set
-    aside beyond the charge (a prorated first period, a trial) goes back to the payment."""
+def prepayment_attach(
+    *, order_id: int, charges: Sequence[ResellerTransaction], charged: Decimal
+) -> None:
+    """The order executed: its allocation follows its charges to the daily invoice. What was set
+    aside beyond them (a prorated first period, a trial) goes back to the payment."""
     allocation = (
         PaymentAllocation.objects.select_for_update()
         .filter(order_id=order_id, status=PaymentAllocation.Status.ACTIVE)
@@ -977,12 +992,12 @@ def prepayment_attach(*, order_id: int, charge: ResellerTransaction, charged: De
     )
     if allocation is None:
         return
-    if charged <= 0:
+    if charged <= 0 or not charges:
         _allocation_close(allocation, PaymentAllocation.Status.RELEASED)
         return
-    allocation.charge = charge
+    ResellerTransaction.objects.filter(pk__in=[c.pk for c in charges]).update(prepaid_by=allocation)
     allocation.amount = min(allocation.amount, charged)
-    allocation.save(update_fields=["charge", "amount"])
+    allocation.save(update_fields=["amount"])
 
 
 def prepayment_release(*, order_id: int, acting_user: User | None = None) -> None:

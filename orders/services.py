@@ -420,20 +420,22 @@ def _complete_at_once(
             on_created(order)
     else:
         order.save(update_fields=["status", "submitted_at", "completed_at"])
-    cost, amount = _deliver(order=order, items=items, today=today, insert_items=new)
+    charged = _deliver(order=order, items=items, today=today, insert_items=new)
     events.append(("order.execute", order, order.credit_account_id, {}))
+    own, customers = _charges(order, charged, today)
     rows = ledger.reseller_transactions_add(
-        charges=_charges(order, cost, amount, today),
-        acting_user=acting_user,
-        locked=True,
-        also_audit=events,
+        charges=[*own, *customers], acting_user=acting_user, locked=True, also_audit=events
     )
+    cost = sum((c.amount for c in own), ZERO)
     if prepaid_by is not None and cost > 0:
-        own = next(r for r in rows if r.account_id == order.credit_account_id)
         ledger.prepayment_allocate(
             payment=prepaid_by, order_id=order.pk, amount=cost, acting_user=acting_user
         )
-        ledger.prepayment_attach(order_id=order.pk, charge=own, charged=cost)
+        ledger.prepayment_attach(
+            order_id=order.pk,
+            charges=[r for r in rows if r.account_id == order.credit_account_id],
+            charged=cost,
+        )
     notifications.order_submitted(order=order)
     notifications.order_completed(order=order)
 
@@ -640,10 +642,8 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     )
     now = timezone.now()
     items = list(order.items.select_related("product"))
-    cost_now, amount_now = _deliver(order=order, items=items, today=today)
-    _record_charges(
-        order=order, cost=cost_now, amount=amount_now, acting_user=acting_user, today=today
-    )
+    charged = _deliver(order=order, items=items, today=today)
+    _record_charges(order=order, charged=charged, acting_user=acting_user, today=today)
     order.status = OrderStatus.COMPLETED
     order.completed_at = now
     order.save(update_fields=["status", "completed_at"])
@@ -654,28 +654,41 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     return order
 
 
+@dataclasses.dataclass(frozen=True)
+class ItemCharge:
+    """What an executed item is charged now: its first period (or the days up to its holder's
+    next cycle date), or a one-time fee."""
+
+    item: OrderItem
+    cost: Decimal
+    amount: Decimal
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    note: str = ""
+
+
 def _deliver(
     *, order: Order, items: list[OrderItem], today: datetime.date, insert_items: bool = False
-):
+) -> list[ItemCharge]:
     """Create the items' subscriptions (one statement), mark the items delivered (one statement:
-    inserted so, when `insert_items`, else updated) and return what is charged now: (cost,
-    amount).
+    inserted so, when `insert_items`, else updated) and return what is charged now, item by item.
 
     Subscriptions co-term with their holder's billing cycle (billing.periods): one that starts on
     a cycle date is charged its first whole period now; one that starts between cycle dates is
     charged the days up to the next one, prorated by the one rule, and renews with the account
     from there. Trials start charging at their end, usage is billed in arrears (billing.runs)."""
-    holder_id = order.customer_id or order.credit_account_id
-    cycle_anchor = ledger.billing_cycles_start(account_ids=[holder_id], day=today)[holder_id]
+    holder = order.customer if order.customer_id else order.credit_account
+    cycle_anchor = holder.billing_anchor or ledger.billing_cycles_start(
+        account_ids=[holder.pk], day=today
+    ).get(holder.pk)
     subscriptions = []
-    cost_now = amount_now = ZERO
+    charged: list[ItemCharge] = []
     for item in items:
         product = item.product
         item.delivery_status = DeliveryStatus.DELIVERED
         if product.billing_type == Product.BillingType.ONE_TIME:
             if _charged_now(item):
-                cost_now += item.total_cost
-                amount_now += item.total_amount
+                charged.append(ItemCharge(item, item.total_cost, item.total_amount))
             continue
         period = _billing_period(product)
         trial_end = (
@@ -692,21 +705,27 @@ def _deliver(
         elif anchor == today:
             first = nth_period(anchor=anchor, billing_period=period, index=0)
             billed_through = next_date = first.end
-            cost_now += item.total_cost
-            amount_now += item.total_amount
+            charged.append(
+                ItemCharge(item, item.total_cost, item.total_amount, today, billed_through)
+            )
         else:  # mid-cycle start: the days up to the holder's next cycle date
             stub = nth_period(anchor=anchor, billing_period=period, index=-1)
             billed_through = next_date = anchor
-            cost_now += prorate(
-                period_amount=item.total_cost, period=stub, from_date=today, to_date=anchor,
-                currency=order.currency,
-            )  # fmt: skip
-            amount_now += prorate(
-                period_amount=item.total_amount, period=stub, from_date=today, to_date=anchor,
-                currency=order.currency,
-            )  # fmt: skip
+
+            def part(amount: Decimal, stub=stub, anchor=anchor) -> Decimal:
+                return prorate(
+                    period_amount=amount, period=stub, from_date=today, to_date=anchor,
+                    currency=order.currency,
+                )  # fmt: skip
+
+            note = f" (prorated: {(anchor - today).days} of {stub.days} days)"
+            charged.append(
+                ItemCharge(
+                    item, part(item.total_cost), part(item.total_amount), today, anchor, note
+                )
+            )
         item.subscription = Subscription(
-            account_id=holder_id,
+            account_id=holder.pk,
             credit_account_id=order.credit_account_id,
             product=product,
             order=order,
@@ -730,40 +749,65 @@ def _deliver(
         OrderItem.objects.bulk_create(items)
     else:
         OrderItem.objects.bulk_update(items, ["subscription", "delivery_status"])
-    return cost_now, amount_now
+    return charged
 
 
 def _charges(
-    order: Order, cost: Decimal, amount: Decimal, today: datetime.date
-) -> list[ledger.ChargeSpec]:
-    """What an executed order leaves to invoice: the credit account's charge at cost and, for a
-    resale customer, its charge from the reseller at the customer's amount."""
-    label, ref = f"Order {order.display_number}", f"order:{order.pk}"
-    charges = [ledger.ChargeSpec(order.credit_account, cost, label, ref, today)]
-    if order.customer_id and order.customer_id != order.credit_account_id:
-        charges.append(ledger.ChargeSpec(order.customer, amount, label, ref, today))
-    return charges
+    order: Order, charged: Sequence[ItemCharge], today: datetime.date
+) -> tuple[list[ledger.ChargeSpec], list[ledger.ChargeSpec]]:
+    """What an executed order leaves to invoice, one charge per item: the credit account's at
+    cost and, for a resale customer, the customer's at its amount. Each names its product,
+    quantity, unit price and period, so the invoice reads as what was bought for when."""
+    ref = f"order:{order.pk}"
+    resale = order.customer_id and order.customer_id != order.credit_account_id
+    own: list[ledger.ChargeSpec] = []
+    customers: list[ledger.ChargeSpec] = []
+    for c in charged:
+        item = c.item
+        label = f"{item.product.name}{c.note} (order {order.display_number})"
+        common = {
+            "charge_date": today,
+            "subscription_id": item.subscription.pk if item.subscription else None,
+            "quantity": Decimal(item.quantity),
+            "period_start": c.period_start,
+            "period_end": c.period_end,
+            "tax_category": item.product.tax_category,
+        }
+        if c.cost > 0:
+            upstream = f"{label} for {order.customer.name}" if resale else label
+            own.append(
+                ledger.ChargeSpec(
+                    order.credit_account,
+                    c.cost,
+                    upstream,
+                    ref,
+                    unit_price=item.unit_cost,
+                    **common,
+                )
+            )
+        if resale and c.amount > 0:
+            customers.append(
+                ledger.ChargeSpec(
+                    order.customer, c.amount, label, ref, unit_price=item.unit_price, **common
+                )
+            )
+    return own, customers
 
 
 def _record_charges(
-    *, order: Order, cost: Decimal, amount: Decimal, acting_user, today: datetime.date
+    *, order: Order, charged: Sequence[ItemCharge], acting_user, today: datetime.date
 ) -> None:
-    """The multi-step chain's charges: the credit account's consumes the order's reservation."""
-    own, *customers = _charges(order, cost, amount, today)
+    """The multi-step chain's charges: the credit account's consume the order's reservation."""
+    own, customers = _charges(order, charged, today)
     reservation = order.reservation
-    if own.amount > 0:
-        charge = ledger.reseller_transaction_record(
-            account=own.account,
-            amount=own.amount,
-            description=own.description,
-            reference=own.reference,
-            reservation=reservation,
-            acting_user=acting_user,
-            charge_date=today,
+    if own:
+        rows = ledger.reseller_transactions_add(
+            charges=own, acting_user=acting_user, reservation=reservation
         )
+        total = sum((row.amount for row in rows), ZERO)
         if order.payment_id is not None and _may_prepay(order):  # paid by its card charge
-            _allocate_card_charge(order=order, amount=own.amount, acting_user=acting_user)
-        ledger.prepayment_attach(order_id=order.pk, charge=charge, charged=own.amount)
+            _allocate_card_charge(order=order, amount=total, acting_user=acting_user)
+        ledger.prepayment_attach(order_id=order.pk, charges=rows, charged=total)
     else:
         ledger.prepayment_release(order_id=order.pk, acting_user=acting_user)
         if reservation is not None:

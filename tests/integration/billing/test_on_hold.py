@@ -35,9 +35,10 @@ def periods(document):
 
 
 def charges(account):
+    """The account's renewal charges (its orders' first periods left out)."""
     return sorted(
         (t.description, t.period_start_date, t.amount)
-        for t in ResellerTransaction.objects.filter(account=account)
+        for t in ResellerTransaction.objects.filter(account=account, kind="recurring")
     )
 
 
@@ -105,7 +106,6 @@ def test_scenario_1_a_customers_subscription_is_suspended(on_hold):
         ("Cloud Suite", B, D("15.00")),
         ("Cloud Suite", C, D("15.00")),
         ("Cloud Suite", DD, D("15.00")),
-        *[c for c in charges(w.customer) if c[1] is None],
     ]
 
 
@@ -116,7 +116,7 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
     bf.subscribe(w, quantity=2, today=d("2026-01-01"))  # the customer's: 20.00 at cost
     fails_to_pay_and_is_suspended(w, own, w.reseller)
     [order_a] = invoices(w.reseller)
-    assert periods(order_a)[0] == (A, D("10.00"))
+    assert (A, D("10.00")) in periods(order_a)
 
     # "The reseller does not pay for the service for three more billing periods, B, C, D. The
     # service remains suspended. The reseller's customers continue using their services."
@@ -159,7 +159,7 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
             (DD, D("20.00")),
         ]
     # The charges are the same either way.
-    assert [c for c in charges(w.reseller) if c[1] is not None] == sorted(
+    assert charges(w.reseller) == sorted(
         [("Cloud Suite", p, D("10.00")) for p in (A, B, C, DD)]
         + [("Cloud Suite for Customer C", p, D("20.00")) for p in (A, B, C, DD)]
     )
@@ -183,8 +183,8 @@ def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
         ("Cloud Suite", A, D("15.00")),
         ("Cloud Suite", B, D("15.00")),
     ]
-    billed = [p for i in invoices(w.customer) for p in periods(i) if p[0] is not None]
-    assert billed == [(A, D("15.00")), (B, D("15.00"))]
+    billed = [p for i in invoices(w.customer) for p in periods(i)]
+    assert billed == [(d("2026-01-01"), D("15.00")), (A, D("15.00")), (B, D("15.00"))]
 
 
 def test_reactivating_bills_the_catch_up_at_once(django_capture_on_commit_callbacks):
