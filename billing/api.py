@@ -134,10 +134,28 @@ class DocumentFilter(django_filters.FilterSet):
     )
     issued_from = django_filters.DateFilter(field_name="issue_date", lookup_expr="gte")
     issued_to = django_filters.DateFilter(field_name="issue_date", lookup_expr="lte")
+    billing_run = IdFilter(
+        field_name="billing_run_id",
+        help_text="The id of the billing run that issued the documents (`/billing-runs/`).",
+    )
+    billing_key = django_filters.CharFilter(
+        field_name="billing_key",
+        lookup_expr="exact",
+        help_text="What a run issued the documents for, exactly, e.g. `billing:2026-12-01`.",
+    )
 
     class Meta:
         model = Document
-        fields = ["recipient", "issuer", "type", "status", "issued_from", "issued_to"]
+        fields = [
+            "recipient",
+            "issuer",
+            "type",
+            "status",
+            "issued_from",
+            "issued_to",
+            "billing_run",
+            "billing_key",
+        ]
 
 
 @extend_schema_view(

@@ -17,7 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.models import LIVE_STATUSES, Document, DocumentLine, DocumentStatus, DocumentType
+from billing.models import (
+    LIVE_STATUSES,
+    BillingRun,
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+)
 from billing.money import Money, minor_unit
 from resellers.models import Contact
 
@@ -71,6 +78,17 @@ def period(start: datetime.date | None, end: datetime.date | None) -> str:
 
 
 # --- what a user is shown ---------------------------------------------------------------------
+
+
+def billing_run_text(run: BillingRun | None, *, provider_view: bool) -> str:
+    """Which run issued a document: `Issued by billing run #12 (Billing date, 1 Dec 2026)` for
+    provider staff, who may open the run; `Billing run of 1 Dec 2026` for everyone else, who may
+    not. Empty for a document no run issued."""
+    if run is None:
+        return ""
+    if provider_view:
+        return f"Issued by billing run #{run.pk} ({run.get_kind_display()}, {day(run.run_date)})"
+    return f"Billing run of {day(run.run_date)}"
 
 
 def credit_memo_closed(document: Document, *, provider_view: bool) -> bool:
@@ -128,6 +146,8 @@ class DocumentLayout:
     settled_label: str  # "Amount paid" on debit documents, "Applied" on credit documents
     settled: str
     open_amount: str
+    billing_run: BillingRun | None  # the run that issued it (None: issued by hand)
+    billing_run_text: str  # "" when no run issued it
 
     @property
     def filename(self) -> str:
@@ -198,4 +218,6 @@ def document_layout(
         settled_label="Amount paid" if document.is_debit else "Applied",
         settled=money(_settled(document, memo_closed=memo_closed), currency),
         open_amount=DASH if memo_closed or drafted else money(document.open_amount, currency),
+        billing_run=document.billing_run,
+        billing_run_text=billing_run_text(document.billing_run, provider_view=provider_view),
     )

@@ -1,6 +1,7 @@
 """What the panel and the API read and accept for billing runs (the runs themselves are
 `billing.runs`): the runs a user may see and one run with its chunks and failures, whether a run
-stalled, a dry run's report with the accounts named, and which dates a person may start a run for.
+stalled, the documents a run issued, a dry run's report with the accounts named, and which dates a
+person may start a run for.
 
 Runs are the provider's: `billing.runs.runs_visible` gives provider staff every run and anybody
 else none. The clock stays at the edge: callers pass `now` and `today`.
@@ -14,10 +15,12 @@ from decimal import Decimal
 
 from django.db.models import Max, Prefetch, QuerySet
 
-from billing.models import BillingRun, BillingRunFailure
+from billing.document_layout import period
+from billing.models import BillingRun, BillingRunFailure, Document
 from billing.money import ZERO
 from billing.runs import CHUNK_SIZE, PlannedInvoice, RunError, run_preview, runs_visible
 from resellers.models import Account, User
+from resellers.tenancy import scope
 
 # A running run none of whose chunks reported for this long is shown as stalled (a worker died
 # and its chunk was not redelivered, or the workers are down): running the date again bills what
@@ -60,6 +63,16 @@ def billing_run_get(*, user: User, pk: int) -> BillingRun:
     )
 
 
+def billing_run_documents(*, user: User, run: BillingRun) -> QuerySet[Document]:
+    """The documents `run` issued (`Document.billing_run`) that `user` may see, in number order,
+    with their issuer and recipient."""
+    return (
+        scope(Document.objects.filter(billing_run=run), user)
+        .select_related("issuer", "recipient")
+        .order_by("doc_type", "number", "id")
+    )
+
+
 def run_stalled(run: BillingRun, *, now: datetime.datetime) -> bool:
     """Still running, chunks left, and no chunk has reported for `STALLED_AFTER`. Reads
     `last_activity` where the selector annotated it."""
@@ -84,10 +97,16 @@ def run_date_check(run_date: datetime.date, *, today: datetime.date) -> None:
 class PreviewLine:
     description: str
     period_start: datetime.date | None
-    period_end: datetime.date | None
+    period_end: datetime.date | None  # exclusive, as stored
     quantity: Decimal | None
     amount: Decimal
     tax: Decimal
+
+    @property
+    def period(self) -> str:
+        """The period as the invoice reads it, to its last day (`document_layout.period`): a
+        stored 1 Dec 2026 to 1 Jan 2027 reads "1 Dec 2026 - 31 Dec 2026"; "" without one."""
+        return period(self.period_start, self.period_end)
 
 
 def preview_lines(invoice: PlannedInvoice) -> list[PreviewLine]:

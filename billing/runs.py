@@ -174,19 +174,28 @@ class ChunkPlan:
 # --- which accounts a date concerns --------------------------------------------------------------
 
 
-def due_account_ids(*, run_date: datetime.date) -> list[int]:
-    """Accounts the billing run for `run_date` must look at, ordered by issuer then id (so a
-    chunk's invoices share few number blocks): cycle due, a subscription due, or a charge of a
-    customer's own waiting."""
-    cycle = Account.objects.filter(next_billing_date__lte=run_date).values_list("pk", flat=True)
+def due_account_ids(*, run_date: datetime.date, among: Sequence[int] | None = None) -> list[int]:
+    """Accounts the billing run for `run_date` must look at (of `among`, when given), ordered by
+    issuer then id (so a chunk's invoices share few number blocks): cycle due, a subscription
+    due, or a charge of a customer's own waiting."""
+    limit = {} if among is None else {"pk__in": list(among)}
+    by_account = {} if among is None else {"account_id__in": list(among)}
+    cycle = Account.objects.filter(next_billing_date__lte=run_date, **limit).values_list(
+        "pk", flat=True
+    )
     subs = (
-        Subscription.objects.filter(next_billing_date__lte=run_date, status__in=BILLABLE)
+        Subscription.objects.filter(
+            next_billing_date__lte=run_date, status__in=BILLABLE, **by_account
+        )
         .values_list("account_id", flat=True)
         .distinct()
     )
     waiting = (
         ResellerTransaction.objects.filter(
-            status=UNINVOICED, account__kind=Account.Kind.CUSTOMER, charge_date__lte=run_date
+            status=UNINVOICED,
+            account__kind=Account.Kind.CUSTOMER,
+            charge_date__lte=run_date,
+            **by_account,
         )
         .values_list("account_id", flat=True)
         .distinct()
@@ -905,12 +914,13 @@ def _kinds() -> dict[str, Callable]:
     return PLANNERS
 
 
-def _due(kind: str, run_date: datetime.date) -> list[int]:
+def _due(kind: str, run_date: datetime.date, among: Sequence[int] | None = None) -> list[int]:
     if kind == BillingRun.Kind.BILLING:
-        return due_account_ids(run_date=run_date)
+        return due_account_ids(run_date=run_date, among=among)
     from billing.daily import due_reseller_ids
 
-    return due_reseller_ids(run_date=run_date)
+    due = due_reseller_ids(run_date=run_date)
+    return due if among is None else [a for a in due if a in set(among)]
 
 
 def chunk_process(*, run_id: int, number: int, account_ids: Sequence[int]) -> dict | None:
@@ -965,7 +975,7 @@ def run_start(
         )
     if chunk_size < 1:
         raise RunError("The chunk size must be at least 1.", field="chunk_size")
-    due = _due(kind, run_date)
+    due = _due(kind, run_date, account_ids)
     if account_ids is not None:
         wanted = set(account_ids)
         due = [a for a in due if a in wanted]
@@ -1017,8 +1027,11 @@ def run_preview(
 
 def account_bill_now(
     *, account: Account, today: datetime.date, acting_user: User | None = None
-) -> BillingRun:
-    """Bill one account at once (a reactivated subscription's catch-up), as a one-account run."""
+) -> BillingRun | None:
+    """Bill one account at once (a reactivated subscription's catch-up), as a one-account run;
+    None, and no run recorded, when nothing of it is due."""
+    if not due_account_ids(run_date=today, among=[account.pk]):
+        return None
     return run_start(
         run_date=today,
         trigger="reactivation",

@@ -169,6 +169,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "total",
             "open_amount",
             "reference",
+            "billing_key",
+            "billing_run",
             "lines",
         ]
         read_only_fields = fields

@@ -241,3 +241,24 @@ def run_status_tone(run, *, stalled: bool) -> str:
     if stalled or run.status == "failed":
         return "warn"
     return "ok" if run.status == "completed" else "muted"
+
+
+# How a run was started (`BillingRun.trigger`), in a word or two for the runs table.
+RUN_TRIGGERS = {
+    "panel": "panel",
+    "api": "API",
+    "beat": "scheduler",
+    "command": "command",
+    "demo": "demo data",
+    "reactivation": "reactivation catch-up",
+}
+REACTIVATION = "reactivation"
+
+
+def run_started_by(run) -> str:
+    """Who started a run and how: `user1 · panel`, `scheduler`, `reactivation catch-up`; an
+    unknown trigger as it is stored."""
+    how = RUN_TRIGGERS.get(run.trigger, run.trigger)
+    if run.started_by_id is None:
+        return how
+    return f"{run.started_by.get_username()} · {how}"

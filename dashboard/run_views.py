@@ -34,6 +34,7 @@ from django_tables2 import RequestConfig, SingleTableView
 
 from billing.models import BillingRun
 from billing.run_reports import (
+    billing_run_documents,
     billing_run_get,
     billing_run_preview,
     billing_runs_list,
@@ -42,8 +43,20 @@ from billing.run_reports import (
     run_stalled,
 )
 from billing.runs import run_start
-from dashboard.presentation import run_amounts, run_duration, run_status, run_status_tone
-from dashboard.tables import BillingRunChunkTable, BillingRunFailureTable, BillingRunTable
+from dashboard.presentation import (
+    REACTIVATION,
+    run_amounts,
+    run_duration,
+    run_started_by,
+    run_status,
+    run_status_tone,
+)
+from dashboard.tables import (
+    BillingRunChunkTable,
+    BillingRunDocumentTable,
+    BillingRunFailureTable,
+    BillingRunTable,
+)
 from resellers import exceptions as domain
 from resellers.models import User
 from resellers.tenancy import is_provider_staff
@@ -233,9 +246,10 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
 
 
 class BillingRunDetailView(LoginRequiredMixin, TemplateView):
-    """A run: its figures, its chunks' reports and its failures. Refreshes itself every few
-    seconds while it runs; a run whose chunks stopped reporting reads "stalled / interrupted",
-    with the hint to run the date again."""
+    """A run: its figures, the invoices it issued (paged), its chunks' reports and its failures.
+    Refreshes itself every few seconds while it runs; a run whose chunks stopped reporting reads
+    "stalled / interrupted", with the hint to run the date again. A finished run that found
+    nothing due says so instead of showing empty chunks."""
 
     template_name = "dashboard/billing_run_detail.html"
 
@@ -252,17 +266,25 @@ class BillingRunDetailView(LoginRequiredMixin, TemplateView):
         except ObjectDoesNotExist as exc:
             raise Http404("Not found.") from exc
         stalled = run_stalled(run, now=timezone.now())
+        running = run.status == BillingRun.Status.RUNNING and not stalled
         config = RequestConfig(self.request, paginate={"per_page": PER_PAGE})
         failures = list(run.failures.all())
+        documents = billing_run_documents(user=self.request.user, run=run)
         return super().get_context_data(
             run=run,
             stalled=stalled,
-            running=run.status == BillingRun.Status.RUNNING and not stalled,
+            running=running,
+            nothing_due=run.chunks_total == 0 and run.status != BillingRun.Status.RUNNING,
+            reactivation=run.trigger == REACTIVATION,
+            started_by=run_started_by(run),
             refresh_seconds=REFRESH_SECONDS,
             status_text=run_status(run, stalled=stalled),
             status_tone=run_status_tone(run, stalled=stalled),
             duration=run_duration(run.duration),
             amounts=run_amounts(run.amounts),
+            documents_table=config.configure(
+                BillingRunDocumentTable(documents, prefix="doc-", as_of=timezone.localdate())
+            ),
             chunks_table=config.configure(BillingRunChunkTable(run.chunks.all(), prefix="chunk-")),
             failures_table=config.configure(BillingRunFailureTable(failures, prefix="fail-")),
             failures_count=len(failures),

@@ -186,7 +186,9 @@ def document_page(*, user: User, pk: int) -> DocumentPage:
     documents = scope(Document.objects.all(), user)
     if not is_provider_staff(user):
         documents = documents.exclude(status="draft")
-    document = documents.select_related("issuer", "recipient", "payment_method").get(pk=pk)
+    document = documents.select_related("issuer", "recipient", "payment_method", "billing_run").get(
+        pk=pk
+    )
     return DocumentPage(
         document=document,
         lines=document.lines.all(),

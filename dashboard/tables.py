@@ -17,6 +17,7 @@ from dashboard.presentation import (
     order_status_tone,
     run_amounts,
     run_duration,
+    run_started_by,
     run_status,
     run_status_tone,
     unit_money,
@@ -359,8 +360,9 @@ def _account_url(account) -> str | None:
 
 
 class BillingRunTable(PanelTable):
-    """The provider's billing runs, newest first. `now` (the view's clock) says which running
-    runs have stalled."""
+    """The provider's billing runs, newest first, in eleven columns that fit a 1280 px screen:
+    who started a run and how sit under its start time; when it finished is on its page. `now`
+    (the view's clock) says which running runs have stalled."""
 
     id = tables.Column(
         verbose_name="Run",
@@ -369,15 +371,11 @@ class BillingRunTable(PanelTable):
     kind = tables.Column(verbose_name="Kind")
     run_date = tables.DateColumn(verbose_name="Date", format="Y-m-d")
     status = tables.Column(verbose_name="Status")
-    trigger = tables.Column(verbose_name="Trigger")
-    started_by = tables.Column(verbose_name="Started by", order_by=("started_by__username",))
-    started_at = tables.DateTimeColumn(verbose_name="Started", format="Y-m-d H:i:s")
-    finished_at = tables.DateTimeColumn(verbose_name="Finished", format="Y-m-d H:i:s")
+    started_at = tables.DateTimeColumn(verbose_name="Started")
     duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
-    accounts_total = tables.Column(verbose_name="Accounts due", attrs=NUM)
     accounts_invoiced = tables.Column(verbose_name="Accounts invoiced", attrs=NUM)
     invoices_issued = tables.Column(verbose_name="Invoices", attrs=NUM)
-    subscriptions_billed = tables.Column(verbose_name="Subscriptions billed", attrs=NUM)
+    subscriptions_billed = tables.Column(verbose_name="Subscriptions", attrs=NUM)
     amounts = tables.Column(verbose_name="Amounts", empty_values=(), orderable=False, attrs=NUM)
     failures_count = tables.Column(verbose_name="Failures", attrs=NUM)
 
@@ -401,11 +399,19 @@ class BillingRunTable(PanelTable):
             run_status(record, stalled=stalled),
         )
 
-    def render_started_by(self, value):
-        return value.get_username()
+    def render_started_at(self, value, record):
+        started = timezone.localtime(value)
+        return format_html(
+            '{}<span class="part-of" data-field="started_by">{}</span>',
+            f"{started:%Y-%m-%d %H:%M:%S}",
+            run_started_by(record),
+        )
 
     def render_duration(self, record):
         return run_duration(record.duration)
+
+    def render_accounts_invoiced(self, value, record):
+        return f"{value} of {record.accounts_total}"
 
     def render_amounts(self, record):
         return run_amounts(record.amounts)
@@ -414,6 +420,46 @@ class BillingRunTable(PanelTable):
         if record.status == "running":
             return "—"
         return format_html('<span class="badge warn">{}</span>', value) if value else "0"
+
+
+class BillingRunDocumentTable(PanelTable):
+    """The documents a run issued: number (to the document's page), recipient (to its reseller
+    or customer page), total, status, due date."""
+
+    number = tables.Column(
+        verbose_name="Number",
+        linkify=lambda record: reverse("document_detail", args=[record.pk]),
+        order_by=("doc_type", "number", "id"),  # each issuer numbers its own: INV-000001 twice
+    )
+    recipient = tables.Column(verbose_name="Issued to", order_by=("recipient__name",))
+    issuer = tables.Column(verbose_name="Issued by", order_by=("issuer__name",))
+    total = MoneyColumn(verbose_name="Total")
+    status = tables.Column(verbose_name="Status")
+    due_date = tables.DateColumn(verbose_name="Due", format="Y-m-d")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("number",)
+        empty_text = "This run issued no documents."
+        row_attrs = {"data-document": lambda record: record.pk}
+
+    def __init__(self, *args, as_of, **kwargs):
+        self.as_of = as_of  # the view's clock: "overdue" is as of today
+        super().__init__(*args, **kwargs)
+
+    def render_number(self, record):
+        return record.display_number
+
+    def render_recipient(self, value):
+        url = _account_url(value)
+        if url is None:
+            return value.name
+        return format_html('<a href="{}">{}</a>', url, value.name)
+
+    def render_issuer(self, value):
+        return value.name
+
+    def render_status(self, record):
+        return document_status(record, provider_view=True, as_of=self.as_of)
 
 
 class BillingRunChunkTable(PanelTable):

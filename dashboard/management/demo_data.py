@@ -386,6 +386,14 @@ class _Seeder:
             make_default=True,
         )
         self.method(r1, kind=PaymentMethod.Kind.BANK_TRANSFER, label="Wire from Northwind Bank")
+        self.method(  # the built-in test gateway declines every charge to a tok_decline… token
+            r1,
+            kind=PaymentMethod.Kind.CARD,
+            label="Test card (always declined)",
+            gateway_token="tok_decline_demo",
+            card_last4="0002",
+            expiry_date=datetime.date(self.today.year + 3, 12, 31),
+        )
         topup = {
             "auto_topup_enabled": True,
             "auto_topup_threshold": D("500.00"),

@@ -23,10 +23,12 @@ from billing.models import (
     DocumentLine,
     ResellerTransaction,
 )
+from billing.runs import run_start
 from tests import factories as f
 from tests.factories import billing as bf
 from tests.factories import taxes as t
 from tests.factories.billing import d
+from tests.functional.api.conftest import ids
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/billing-runs/"
@@ -292,3 +294,63 @@ def test_nobody_but_provider_staff_reads_or_starts_runs(api, w, eager):
     assert api().post(URL, {"run_date": "2026-02-01"}, format="json").status_code == 401
     assert BillingRun.objects.count() == 1
     assert not Document.objects.filter(billing_key="billing:2026-02-01").exists()
+
+
+# --- the documents a run issued: /documents/?billing_run=&billing_key= ------------------------
+
+
+DOCUMENTS = "/api/v1/documents/"
+
+
+@pytest.fixture
+def issued(w):
+    """The run of Feb 1 really run: it invoices R and C, and a second tenant (reseller O, with a
+    subscription of its own), in one run."""
+    (w.other,) = bf.resellers_with_subscriptions(1, today=d("2026-01-01"))
+    w.other_user = f.user(account=w.other)
+    w.run = run_start(run_date=FEB1, inline=True)
+    w.docs = {doc.recipient_id: doc.pk for doc in Document.objects.filter(billing_run=w.run)}
+    assert set(w.docs) == {w.reseller.pk, w.customer.pk, w.other.pk}
+    return w
+
+
+def test_documents_filter_by_the_run_that_issued_them(api, w, issued):
+    f.invoice(w.reseller, "5.00", FEB1)  # issued by hand, by no run
+    earlier = run_start(run_date=d("2026-01-15"), inline=True)
+
+    response = api(w.staff).get(DOCUMENTS, {"billing_run": w.run.pk})
+
+    assert response.status_code == 200
+    assert ids(response) == set(w.docs.values())
+    assert ids(api(w.staff).get(DOCUMENTS, {"billing_run": earlier.pk})) == set()
+    by_key = api(w.staff).get(DOCUMENTS, {"billing_key": "billing:2026-02-01"})
+    assert ids(by_key) == set(w.docs.values())
+    assert ids(api(w.staff).get(DOCUMENTS, {"billing_key": "billing:2026-02"})) == set()  # exact
+
+
+def test_a_tenant_filtering_by_a_run_sees_only_its_own_documents(api, w, issued):
+    mine = {w.docs[w.reseller.pk], w.docs[w.customer.pk]}  # R's own invoice and its customer's
+
+    assert ids(api(w.reseller_user).get(DOCUMENTS, {"billing_run": w.run.pk})) == mine
+    assert ids(api(w.other_user).get(DOCUMENTS, {"billing_run": w.run.pk})) == {w.docs[w.other.pk]}
+    customer = f.user(account=w.customer)
+    assert ids(api(customer).get(DOCUMENTS, {"billing_key": "billing:2026-02-01"})) == {
+        w.docs[w.customer.pk]
+    }
+    # A tenant with no document in the run sees nothing of the others'.
+    stranger = f.user(account=f.reseller(name="Stranger"))
+    assert ids(api(stranger).get(DOCUMENTS, {"billing_run": w.run.pk})) == set()
+
+
+def test_a_bad_run_id_is_a_400(staff, w):
+    response = staff.get(DOCUMENTS, {"billing_run": "run-1"})
+    assert response.status_code == 400 and "billing_run" in response.json()
+
+
+def test_the_run_filters_are_in_the_schema(api, w):
+    schema = api().get("/api/v1/schema/?format=json").json()
+
+    parameters = schema["paths"][DOCUMENTS]["get"]["parameters"]
+    by_name = {p["name"]: p for p in parameters}
+    assert by_name["billing_run"]["schema"]["type"] == "integer"
+    assert by_name["billing_key"]["schema"]["type"] == "string"

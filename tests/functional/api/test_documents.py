@@ -24,6 +24,8 @@ def test_document_detail_shows_lines_parties_and_amounts_as_strings(world, api):
         "total": "600.00",
         "open_amount": "350.00",  # 250 of the payment applied
         "reference": "",
+        "billing_key": "",  # issued by hand, not by a run
+        "billing_run": None,
         "lines": [
             {
                 "position": 1,

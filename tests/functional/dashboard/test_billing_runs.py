@@ -26,6 +26,7 @@ from billing.models import (
     DocumentLine,
     ResellerTransaction,
 )
+from billing.runs import run_start
 from tests import factories as f
 from tests.factories import billing as bf
 from tests.factories import taxes as t
@@ -172,14 +173,19 @@ def test_a_dry_run_shows_the_invoices_and_writes_nothing(staff, w, eager):
     # R: its order (10.00); its customer's renewal, dated Feb 1, waits for its next date.
     # C: its order's first period (15.00) and the renewal from Feb 1 (15.00), with its period.
     assert 'data-figure="lines">3<' in html and 'data-figure="amounts">40.00 USD<' in html
-    assert "<td>Cloud Suite</td><td>2026-02-01 \u2013 2026-03-01</td>" in html
+    # The stored end is exclusive (Mar 1): the period reads to its last day, as on the invoice.
+    assert '<td>Cloud Suite</td><td class="period">1 Feb 2026 \u2013 28 Feb 2026</td>' in html
+    assert "2026-03-01" not in html
     assert "30.00 USD, due 2026-03-03" in html
     assert 'id="start-for-real"' in html  # the same run, for real, one click away
 
 
 def test_a_dry_run_may_look_ahead_but_a_run_may_not(staff, w, eager):
     ahead = start(staff, run_date="2026-03-01", dry_run=True)
-    assert ahead.status_code == 200 and 'id="start-for-real"' not in ahead.content.decode()
+    html = ahead.content.decode()
+    assert ahead.status_code == 200 and 'id="start-for-real"' not in html
+    assert "A run on that date would issue" in html and "for this date now" not in html
+    assert "2026-03-01 is in the future, so the run cannot be started yet" in html
 
     refused = start(staff, run_date="2026-03-01")
 
@@ -207,6 +213,61 @@ def test_bad_input_is_a_form_error_and_starts_nothing(staff, w, eager, data, fie
 
 
 # --- a run's page -----------------------------------------------------------------------------
+
+
+def test_a_runs_page_lists_the_invoices_it_issued(staff, w):
+    run = run_start(run_date=FEB1, inline=True)
+    r_invoice = Document.objects.get(billing_run=run, recipient=w.reseller)
+    c_invoice = Document.objects.get(billing_run=run, recipient=w.customer)
+    by_hand = f.invoice(w.reseller, "5.00", FEB1)  # no run issued it
+
+    response = staff.get(f"/billing/runs/{run.pk}/")
+
+    table = response.context["documents_table"]
+    assert {row.record.pk for row in table.paginated_rows} == {r_invoice.pk, c_invoice.pk}
+    assert table.paginator.per_page == 25
+    html = response.content.decode()
+    for invoice, recipient_url in [
+        (r_invoice, f"/billing/resellers/{w.reseller.pk}/"),
+        (c_invoice, f"/billing/customers/{w.customer.pk}/"),
+    ]:
+        row = html.split(f'data-document="{invoice.pk}"', 1)[1].split("</tr>", 1)[0]
+        assert f'href="/documents/{invoice.pk}/"' in row and invoice.display_number in row
+        assert f'href="{recipient_url}"' in row
+        assert "2026-03-03" in row  # due, net 30
+    assert "10.00 USD" in html and "30.00 USD" in html
+    assert f'data-document="{by_hand.pk}"' not in html
+
+
+def test_a_run_with_nothing_due_says_so(staff, w):
+    run_start(run_date=FEB1, inline=True)
+    again = run_start(run_date=FEB1, inline=True)  # everything due was billed by the first
+    assert (again.chunks_total, again.status) == (0, "completed")
+
+    html = staff.get(f"/billing/runs/{again.pk}/").content.decode()
+
+    assert "Nothing was due on 2026-02-01" in html
+    assert 'data-figure="chunks">None<' in html
+    assert "0 of 0" not in html and "No chunk has reported yet." not in html
+
+
+def test_a_reactivation_run_says_it_is_a_catch_up(staff, w):
+    run = make_run(status="completed", trigger="reactivation", chunks_total=1, chunks_done=1)
+
+    html = staff.get(f"/billing/runs/{run.pk}/").content.decode()
+
+    assert "Catch-up billing after a subscription was reactivated" in html
+    assert "reactivation catch-up" in staff.get(RUNS).content.decode()
+
+
+def test_the_list_fits_who_started_a_run_under_its_start(staff, w):
+    make_run(status="completed", started_by=w.staff, trigger="panel")
+
+    table = staff.get(RUNS).context["table"]
+
+    assert len(table.columns) == 11
+    assert {"trigger", "started_by", "finished_at"}.isdisjoint(c.name for c in table.columns)
+    assert f"{w.staff.username} · panel" in staff.get(RUNS).content.decode()
 
 
 def test_a_failing_engine_is_on_the_runs_page_and_the_account_left_unissued(

@@ -18,9 +18,11 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from billing import services as ledger
-from billing.models import DocumentType
+from billing.models import Document, DocumentType
+from billing.runs import run_start
 from tests import factories as f
 from tests.factories import api as fa
+from tests.factories import billing as bf
 from tests.functional.dashboard.helpers import field
 
 JAN5 = datetime.date(2026, 1, 5)
@@ -231,3 +233,46 @@ def test_anonymous_is_sent_to_log_in(client, world, invoice):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+# --- the run that issued it ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_world(db):
+    """tests.factories.billing.world(), subscribed on 1 Jan 2026, and the billing-date run of
+    1 Feb 2026 (really run), which issues R's and C's invoices."""
+    w = bf.world()
+    bf.subscribe(w, today=datetime.date(2026, 1, 1))
+    w.run = run_start(run_date=FEB1, inline=True)
+    w.r_inv = Document.objects.get(billing_run=w.run, recipient=w.reseller)
+    w.c_inv = Document.objects.get(billing_run=w.run, recipient=w.customer)
+    return w
+
+
+def test_staff_see_the_run_that_issued_a_document_and_open_it(login, run_world):
+    w = run_world
+
+    html = login(w.staff).get(reverse("document_detail", args=[w.c_inv.pk])).content.decode()
+
+    assert (
+        f'data-field="billing_run"><a href="/billing/runs/{w.run.pk}/">'
+        f"Issued by billing run #{w.run.pk} (Billing date, 1 Feb 2026)</a>"
+    ) in html
+
+
+@pytest.mark.parametrize("who", ["reseller", "customer"])
+def test_others_read_the_runs_date_with_no_link(login, run_world, who):
+    w = run_world
+    user = w.reseller_user if who == "reseller" else f.user(account=w.customer)
+    document = w.r_inv if who == "reseller" else w.c_inv
+
+    html = login(user).get(reverse("document_detail", args=[document.pk])).content.decode()
+
+    assert field(html, "billing_run") == "Billing run of 1 Feb 2026"
+    assert "/billing/runs/" not in html and f"#{w.run.pk}" not in html
+
+
+def test_a_document_no_run_issued_names_no_run(login, world, invoice):
+    html = login(world.staff).get(reverse("document_detail", args=[invoice.pk])).content.decode()
+    assert 'data-field="billing_run"' not in html

@@ -60,3 +60,23 @@ def test_cancelling_twice_says_why_and_changes_nothing(login, world, subscriptio
     assert messages_of(response) == ["The subscription is already pending cancellation."]
     subscription.refresh_from_db()
     assert subscription.status == "pending_cancellation"
+
+
+@pytest.mark.parametrize(
+    ("who", "page"),
+    [("staff", "customer_detail"), ("r1_user", "own_customer_detail"), ("c1_user", "account")],
+)
+def test_the_cancel_button_asks_first(login, world, subscription, who, page):
+    """One click would cancel: the form asks the browser to confirm, naming the product and the
+    account (without JavaScript it still posts, as before)."""
+    args = [] if page == "account" else [world.c1.pk]
+
+    html = login(getattr(world, who)).get(reverse(page, args=args)).content.decode()
+
+    form = html.split(f'action="{reverse("subscription_cancel", args=[subscription.pk])}"')[1]
+    form = form.split(">", 1)[0]
+    assert 'data-confirm="cancel"' in form
+    assert (
+        "onsubmit=\"return confirm('Cancel Office Suite for Customer One? It stays active until "
+        "the end of the period already billed (2026-03-10), then ends.')\""
+    ) in form

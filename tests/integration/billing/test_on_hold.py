@@ -11,7 +11,7 @@ import pytest
 
 from billing import runs
 from billing import services as ledger
-from billing.models import Document, ResellerTransaction
+from billing.models import BillingRun, Document, ResellerTransaction
 from orders.services import subscription_resume, subscription_suspend
 from resellers.models import Account
 from tests.factories import billing as bf
@@ -185,6 +185,8 @@ def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
     ]
     billed = [p for i in invoices(w.customer) for p in periods(i)]
     assert billed == [(d("2026-01-01"), D("15.00")), (A, D("15.00")), (B, D("15.00"))]
+    # nothing was due at any resume: no catch-up run was even recorded
+    assert not BillingRun.objects.filter(trigger="reactivation").exists()
 
 
 def test_reactivating_bills_the_catch_up_at_once(django_capture_on_commit_callbacks):
