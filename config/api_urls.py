@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
+from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     ContactViewSet,
@@ -26,6 +27,8 @@ router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("billing-runs", BillingRunViewSet, basename="billing-run")
+router.register("tax-rules", TaxRuleViewSet, basename="tax-rule")
+router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,6 +17,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from billing.models import Document
+from billing.taxes.models import TaxEngineAccount
 from dashboard.basket import MAX_QUANTITY
 from dashboard.presentation import money
 from orders.models import Product
@@ -327,3 +328,102 @@ class OrderApprovalForm(forms.Form):
 
 class SubscriptionSuspendForm(forms.Form):
     reason = forms.CharField(max_length=300, required=False, strip=True)
+
+
+# --- taxes -------------------------------------------------------------------------------------
+
+JURISDICTION_HELP = 'A country ("DE"), a country-region ("US-CA"), or "*" for everywhere.'
+CATEGORY_HELP = 'A product tax category ("standard"), or "*" for every category.'
+
+
+class TaxRuleForm(forms.Form):
+    """A taxation rule of the page's owner. `methods`: the installed methods only; `engine
+    accounts`: those a rule of the owner may use (its own, the provider's shared ones)."""
+
+    jurisdiction = forms.CharField(max_length=10, label="Jurisdiction", help_text=JURISDICTION_HELP)
+    tax_category = forms.CharField(max_length=40, label="Tax category", help_text=CATEGORY_HELP)
+    method = forms.ChoiceField(label="Method")
+    engine_account = forms.ModelChoiceField(
+        queryset=TaxEngineAccount.objects.none(),
+        required=False,
+        label="Engine account",
+        empty_label="None (built-in rates)",
+        help_text="For AvaTax and Vertex only.",
+    )
+    # One token per rendered form: a double click or a resubmitted page adds one rule.
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, methods: list[tuple[str, str]], engine_accounts, **kwargs):
+        kwargs.setdefault("initial", {"jurisdiction": "*", "tax_category": "*"})
+        kwargs["initial"].setdefault("submission_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = methods
+        if engine_accounts.exists():
+            self.fields["engine_account"].queryset = engine_accounts
+        else:
+            del self.fields["engine_account"]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "jurisdiction": data["jurisdiction"],
+            "tax_category": data["tax_category"],
+            "method": data["method"],
+            "engine_account": data.get("engine_account"),
+        }
+
+
+class TaxRateForm(forms.Form):
+    """A built-in rate, typed as a percentage (7.25 means 7.25 %; stored as the fraction
+    0.0725)."""
+
+    jurisdiction = forms.CharField(max_length=10, label="Jurisdiction", help_text=JURISDICTION_HELP)
+    tax_category = forms.CharField(max_length=40, label="Tax category", help_text=CATEGORY_HELP)
+    name = forms.CharField(max_length=60, label="Name", help_text='Shown on documents: "VAT".')
+    rate = forms.DecimalField(
+        label="Rate (%)",
+        min_value=0,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        help_text="A percentage: 7.25 for 7.25 %, 20 for 20 %.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    valid_from_date = forms.DateField(
+        label="Valid from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    valid_to_date = forms.DateField(
+        label="Valid to",
+        required=False,
+        help_text="Exclusive; leave blank for open-ended.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"jurisdiction": "*", "tax_category": "*"})
+        kwargs["initial"].setdefault("submission_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "jurisdiction": data["jurisdiction"],
+            "tax_category": data["tax_category"],
+            "name": data["name"],
+            "rate": data["rate"] / 100,
+            "valid_from_date": data["valid_from_date"],
+            "valid_to_date": data["valid_to_date"],
+        }
+
+
+class TaxProfileForm(forms.Form):
+    """Where an account is taxed, and whether it is exempt (provider staff, or its issuer)."""
+
+    jurisdiction = forms.CharField(
+        max_length=10, label="Jurisdiction", help_text='A country ("DE") or region ("US-CA").'
+    )
+    exempt = forms.BooleanField(required=False, label="Tax exempt")
+    exemption_number = forms.CharField(
+        max_length=64, required=False, label="Exemption number", help_text="Exempt accounts only."
+    )

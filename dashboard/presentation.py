@@ -262,3 +262,8 @@ def run_started_by(run) -> str:
     if run.started_by_id is None:
         return how
     return f"{run.started_by.get_username()} · {how}"
+
+
+def tax_rate_percent(rate: Decimal) -> str:
+    """A stored rate (a fraction) as people read it: 0.0725 -> "7.25 %", 0.2000 -> "20 %"."""
+    return f"{format((rate * 100).normalize(), 'f')} %"

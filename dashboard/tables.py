@@ -20,6 +20,7 @@ from dashboard.presentation import (
     run_started_by,
     run_status,
     run_status_tone,
+    tax_rate_percent,
     unit_money,
 )
 
@@ -501,3 +502,63 @@ class BillingRunFailureTable(PanelTable):
         if url is None:
             return account.name
         return format_html('<a href="{}">{}</a>', url, account.name)
+
+
+# --- taxes -------------------------------------------------------------------------------------
+
+
+class TaxRuleTable(PanelTable):
+    """An owner's taxation rules; `can_delete` adds a Delete button to each row."""
+
+    jurisdiction = tables.Column(verbose_name="Jurisdiction")
+    tax_category = tables.Column(verbose_name="Tax category")
+    method = tables.Column(verbose_name="Method")
+    engine_account = tables.Column(verbose_name="Engine account", default="—")
+    actions = tables.TemplateColumn(
+        template_name="dashboard/_tax_rule_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta(PanelTable.Meta):
+        order_by = ("jurisdiction", "tax_category")
+        empty_text = "No rules: nothing is taxed."
+
+    def __init__(self, *args, delete_url_name: str = "", owner_query: str = "", **kwargs):
+        if not delete_url_name:
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "actions")
+        super().__init__(*args, **kwargs)
+        if delete_url_name:
+            self.columns["actions"].column.extra_context = {
+                "delete_url_name": delete_url_name,
+                "owner_query": owner_query,
+            }
+
+
+class TaxRateTable(PanelTable):
+    jurisdiction = tables.Column(verbose_name="Jurisdiction")
+    tax_category = tables.Column(verbose_name="Tax category")
+    name = tables.Column(verbose_name="Name")
+    rate = tables.Column(verbose_name="Rate", attrs=NUM)
+    valid_from_date = tables.DateColumn(verbose_name="Valid from", format="Y-m-d")
+    valid_to_date = tables.DateColumn(verbose_name="Valid to", format="Y-m-d", default="—")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("jurisdiction", "tax_category", "valid_from_date")
+        empty_text = "No built-in rates."
+
+    def render_rate(self, value):
+        return tax_rate_percent(value)
+
+
+class TaxEngineAccountTable(PanelTable):
+    label = tables.Column(verbose_name="Label")
+    engine = tables.Column(verbose_name="Engine")
+    owner = tables.Column(verbose_name="Owner", order_by=("owner__name",))
+    company_code = tables.Column(verbose_name="Company code", default="Installation default")
+    shared_with_resellers = tables.BooleanColumn(verbose_name="Shared with resellers")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("label",)
+        empty_text = "No engine accounts."

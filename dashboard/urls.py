@@ -18,12 +18,16 @@ Orders, scoped: /orders/ (a customer's or a reseller's list; provider staff go t
 /orders/<pk>/accept/, /orders/<pk>/cancel/, /orders/<pk>/execute/ (provider staff).
 Provider: /billing/orders/ (orders for the distributor, and every order).
 Provider: /billing/runs/ (billing runs; POST starts one, or a dry run) and /billing/runs/<pk>/.
+Taxes (dashboard/tax_views.py): /billing/taxes/ (provider staff; ?owner=<resale reseller id>) and
+/account/taxes/ (a resale reseller's users): rules, rates, engine accounts; POST adds a rule or a
+rate, POST .../rules/<pk>/delete/ deletes a rule. POST /billing/resellers/<pk>/tax-profile/,
+/billing/customers/<pk>/tax-profile/, /account/customers/<pk>/tax-profile/ set a tax profile.
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import order_views, run_views, topup_views, views
+from dashboard import order_views, run_views, tax_views, topup_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -61,6 +65,22 @@ urlpatterns = [
         run_views.BillingRunDetailView.as_view(),
         name="billing_run_detail",
     ),
+    path("billing/taxes/", tax_views.TaxesView.as_view(), name="taxes"),
+    path(
+        "billing/taxes/rules/<int:pk>/delete/",
+        tax_views.TaxRuleDeleteView.as_view(),
+        name="tax_rule_delete",
+    ),
+    path(
+        "billing/resellers/<int:pk>/tax-profile/",
+        tax_views.TaxProfileSetView.as_view(),
+        name="reseller_tax_profile",
+    ),
+    path(
+        "billing/customers/<int:pk>/tax-profile/",
+        tax_views.CustomerTaxProfileSetView.as_view(),
+        name="customer_tax_profile",
+    ),
     path("billing/customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path(
@@ -74,6 +94,17 @@ urlpatterns = [
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
     ),
     path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
+    path("account/taxes/", tax_views.OwnTaxesView.as_view(), name="own_taxes"),
+    path(
+        "account/taxes/rules/<int:pk>/delete/",
+        tax_views.OwnTaxRuleDeleteView.as_view(),
+        name="own_tax_rule_delete",
+    ),
+    path(
+        "account/customers/<int:pk>/tax-profile/",
+        tax_views.OwnCustomerTaxProfileSetView.as_view(),
+        name="own_customer_tax_profile",
+    ),
     path("account/customers/", views.OwnCustomerListView.as_view(), name="own_customer_list"),
     path(
         "account/customers/<int:pk>/",

@@ -36,7 +36,7 @@ from billing.services import (
     credit_balance_apply,
     payment_record,
 )
-from dashboard import selectors
+from dashboard import selectors, tax_views
 from dashboard.forms import (
     ApplicationForm,
     CreditBalancePayForm,
@@ -164,6 +164,7 @@ def _page_context(
     documents, the form that pays them with the credit balance (`pay_form` when shown again)."""
     config = RequestConfig(request, paginate={"per_page": PER_PAGE})
     context: dict = {"page": page, "account": page.account, "provider_view": provider_view}
+    context.update(tax_views.tax_profile_context(request, page.account))
     if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
         context["credit_pay_url"] = credit_pay_url
         context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)

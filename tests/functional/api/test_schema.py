@@ -27,6 +27,10 @@ STABLE_PATHS = [
     "/api/v1/subscriptions/{id}/",
     "/api/v1/billing-runs/",
     "/api/v1/billing-runs/{id}/",
+    "/api/v1/tax-rules/",
+    "/api/v1/tax-rules/{id}/",
+    "/api/v1/tax-rates/",
+    "/api/v1/tax-rates/{id}/",
 ]
 
 
