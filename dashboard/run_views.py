@@ -25,7 +25,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -51,6 +50,7 @@ from dashboard.presentation import (
     run_status,
     run_status_tone,
 )
+from dashboard.submissions import claim, form_error, remember
 from dashboard.tables import (
     BillingRunChunkTable,
     BillingRunDocumentTable,
@@ -58,12 +58,10 @@ from dashboard.tables import (
     BillingRunTable,
 )
 from resellers import exceptions as domain
-from resellers.models import User
 from resellers.tenancy import is_provider_staff
 
 PER_PAGE = 25
 SUBMISSIONS = "billing_run_submissions"
-KEEP_SUBMISSIONS = 20
 REFRESH_SECONDS = 5
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -105,39 +103,6 @@ class RunFilterForm(forms.Form):
         widget=DATE_INPUT,
         error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2026-12-01."},
     )
-
-
-def _form_error(form, exc: domain.ApplicationError) -> None:
-    if isinstance(exc, domain.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def _claim(request, key: str) -> tuple[bool, int | None]:
-    """(True, None) when `key` is new, now claimed; else (False, the run it started, or None
-    while the first submission is still starting it)."""
-    with transaction.atomic():
-        list(User.objects.select_for_update().filter(pk=request.user.pk).only("pk"))
-        session = request.session
-        fresh = type(session)(session_key=session.session_key) if session.session_key else session
-        done = dict(fresh.get(SUBMISSIONS) or {})
-        if key in done:
-            return False, done[key]
-        done[key] = None
-        session[SUBMISSIONS] = dict(list(done.items())[-KEEP_SUBMISSIONS:])
-        session.save()  # inside the transaction: a second POST waits for it, then finds the key
-    return True, None
-
-
-def _remember(request, key: str, run_id: int | None) -> None:
-    """The run `key` started (None: it started none, so the form may be sent again)."""
-    done = dict(request.session.get(SUBMISSIONS) or {})
-    if run_id is None:
-        done.pop(key, None)
-    else:
-        done[key] = run_id
-    request.session[SUBMISSIONS] = done
-    request.session.save()
 
 
 class BillingRunListView(LoginRequiredMixin, SingleTableView):
@@ -192,10 +157,10 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
         try:
             run_date_check(data["run_date"], today=timezone.localdate())
         except domain.ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
             return self._again(form)
         key = data["submission_key"]
-        claimed, run_id = _claim(request, key)
+        claimed, run_id = claim(request, SUBMISSIONS, key)
         if not claimed:
             if run_id is None:
                 messages.info(request, "That form was already sent: its run is starting.")
@@ -210,13 +175,13 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
                 acting_user=request.user,
             )
         except domain.ApplicationError as exc:
-            _remember(request, key, None)
-            _form_error(form, exc)
+            remember(request, SUBMISSIONS, key, None)
+            form_error(form, exc)
             return self._again(form)
         except Exception:
-            _remember(request, key, None)
+            remember(request, SUBMISSIONS, key, None)
             raise
-        _remember(request, key, run.pk)
+        remember(request, SUBMISSIONS, key, run.pk)
         messages.success(
             request, f"Started run #{run.pk}: {run.get_kind_display()} for {run.run_date}."
         )
@@ -227,7 +192,7 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
         try:
             preview = billing_run_preview(kind=data["kind"], run_date=data["run_date"])
         except domain.ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
             return self._again(form)
         # The page offers to start the same run for real, with a fresh token.
         start = RunStartForm(initial=RunStartForm.initial_for(today=data["run_date"]))

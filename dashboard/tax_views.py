@@ -23,7 +23,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -48,41 +47,15 @@ from billing.taxes.services import (
 )
 from dashboard.forms import TaxProfileForm, TaxRateForm, TaxRuleForm
 from dashboard.presentation import tax_rate_percent
+from dashboard.submissions import claim, form_error, remember
 from dashboard.tables import TaxEngineAccountTable, TaxRateTable, TaxRuleTable
 from resellers import exceptions as domain
-from resellers.models import Account, User
+from resellers.models import Account
 from resellers.selectors import customers_visible, resellers_visible
 from resellers.tenancy import is_provider_staff
 
 PER_PAGE = 25
 SUBMISSIONS = "tax_submissions"
-KEEP_SUBMISSIONS = 20
-
-
-def _form_error(form, exc: domain.ApplicationError) -> None:
-    if isinstance(exc, domain.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def _claim(request, key: str) -> bool:
-    """True when `key` is new (now claimed); False when this form was already submitted."""
-    with transaction.atomic():
-        list(User.objects.select_for_update().filter(pk=request.user.pk).only("pk"))
-        session = request.session
-        fresh = type(session)(session_key=session.session_key) if session.session_key else session
-        done = list(fresh.get(SUBMISSIONS) or [])
-        if key in done:
-            return False
-        session[SUBMISSIONS] = [*done, key][-KEEP_SUBMISSIONS:]
-        session.save()  # inside the transaction: a second POST waits for it, then finds the key
-    return True
-
-
-def _release(request, key: str) -> None:
-    """The submission wrote nothing: the form may be sent again."""
-    request.session[SUBMISSIONS] = [k for k in request.session.get(SUBMISSIONS) or [] if k != key]
-    request.session.save()
 
 
 def _methods() -> list[tuple[str, str]]:
@@ -178,14 +151,14 @@ class TaxesView(LoginRequiredMixin, TemplateView):
             raise Http404("No such form.")
         if form.is_valid():
             key = form.cleaned_data["submission_key"]
-            if not _claim(request, key):
+            if not claim(request, SUBMISSIONS, key)[0]:
                 messages.info(request, f"That {what} was already submitted; nothing was added.")
                 return redirect(self.page_url())
             try:
                 made = create(owner=self.owner, acting_user=request.user, **form.service_kwargs())
             except domain.ApplicationError as exc:
-                _release(request, key)
-                _form_error(form, exc)
+                remember(request, SUBMISSIONS, key, None)
+                form_error(form, exc)
             else:
                 messages.success(request, _added_message(made, what))
                 return redirect(self.page_url())
@@ -308,7 +281,7 @@ class TaxProfileSetView(LoginRequiredMixin, View):
             try:
                 tax_profile_set(account=account, acting_user=request.user, **form.cleaned_data)
             except domain.ApplicationError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, f"Tax profile of {account.name} saved.")
         for field, errors in form.errors.items():

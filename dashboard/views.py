@@ -53,6 +53,7 @@ from dashboard.presentation import (
     payment_recorded_message,
     unlinked_sentence,
 )
+from dashboard.submissions import form_error
 from dashboard.tables import (
     CustomerTable,
     DocumentTable,
@@ -85,14 +86,6 @@ def _require_provider_staff(user) -> None:
 
 def _search(request) -> str:
     return request.GET.get("q", "").strip()[:100]
-
-
-def _form_error(form, exc: domain.ApplicationError) -> None:
-    """A service's refusal on the form: on the field it names, else on the form. PermissionDenied
-    is not a form error but a 403."""
-    if isinstance(exc, domain.PermissionDenied):
-        raise PermissionDenied(exc.message) from exc
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -232,7 +225,7 @@ class CreditBalancePayMixin:
                     debit_documents=list(form.cleaned_data["documents"]),
                 )
             except domain.ApplicationError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 text = credit_paid_message(applied, provider_view=is_provider_staff(request.user))
                 (messages.success if applied else messages.warning)(request, text)
@@ -380,7 +373,7 @@ class PaymentRecordView(LoginRequiredMixin, FormView):
                 **form.service_kwargs(),
             )
         except domain.ApplicationError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
             return self.form_invalid(form)
         text = payment_recorded_message(payment, active_applications(document=payment))
         messages.success(self.request, text)
@@ -518,7 +511,7 @@ class ApplicationCreateView(DocumentDetailView):
                     acting_user=request.user,
                 )
             except domain.ApplicationError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, applied_sentence(application))
                 return redirect("document_detail", pk=page.document.pk)
