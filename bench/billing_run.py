@@ -17,13 +17,13 @@ The shape (printed): one provider; resale resellers with --per-reseller customer
 size / M customers with M (--per-account, 10) subscriptions each. Every account is anchored on
 2026-01-01 with its cycle due on 2026-02-01; every subscription is monthly, billed through
 2026-02-01 (so due that day), 10.00 cost / 15.00 price, quantity 1..5, every 97th suspended (the
-default customer class bills on hold, so those are rated too). Each subscription also carries
-its January cost charge to its reseller, uninvoiced: what the 2026-01-01 run left for the
-resellers' 2026-02-01 invoice (a reseller is invoiced on its cycle date for its customers'
-consumption that fell due before it). So the run issues N customer invoices (M lines each) and
-one invoice per reseller (per-reseller x M lines each), and writes 2 charges per subscription
-(the customer's at price, invoiced; the reseller's February cost, left for March). The data is
-written with INSERT ... SELECT generate_series, not through orders.
+default customer class bills on hold, so those are rated too). The run bills in two phases: the
+customers' chunks write 2 charges per subscription (the customer's February at price, invoiced
+at once; the reseller's at cost), then the resellers' chunks issue each reseller's billing order
+carrying its customers' February (a billing order carries what its customers consumed in its
+period). So the run issues N customer invoices (M lines each) and one invoice per reseller
+(per-reseller x M lines each). The data is written with INSERT ... SELECT generate_series, not
+through orders.
 
 K (--workers, 2) worker processes `celery -A config worker --pool=prefork --concurrency=1` are
 started per size after the data (eager mode off, DEBUG off), pinged until they answer, and then
@@ -35,8 +35,8 @@ postmaster) during the run comes from /proc.
 
 Checks after each size (exit 1 if one fails): the run completed with no failure; every due
 account has exactly one live invoice keyed billing:2026-02-01; every subscription is billed
-through 2026-03-01; one customer and one reseller charge per subscription for February; every
-January cost charge invoiced; invoice totals add up; numbering gap-free per issuer;
+through 2026-03-01; one customer and one reseller charge per subscription for February, both
+invoiced; invoice totals add up; numbering gap-free per issuer;
 balance_mismatches() empty; the second run issued nothing.
 
 --profile: before the timed run, plan_billing_chunk + apply_billing_plan of the first chunk (the
@@ -98,8 +98,8 @@ def recreate_database(url: str) -> None:
 
 
 def generate(*, customers: int, per_account: int, per_reseller: int) -> dict:
-    """The provider, resellers, customers, subscriptions and January cost charges, in a handful
-    of set-wise statements. Returns the counts."""
+    """The provider, resellers, customers and subscriptions, in a handful of set-wise statements.
+    Returns the counts."""
     from django.db import connection, transaction
 
     from orders.models import Product
@@ -175,20 +175,6 @@ def generate(*, customers: int, per_account: int, per_reseller: int) -> dict:
             FROM resellers_account c CROSS JOIN generate_series(1, %(m)s) k
             WHERE c.kind = 'customer'
             ORDER BY c.id, k""",
-            params,
-        )
-        # What the 2026-01-01 run left for the resellers: each subscription's January cost.
-        cur.execute(
-            """INSERT INTO billing_resellertransaction (account_id, kind, description, amount,
-                currency, status, reference, created_at, charge_date, period_start_date,
-                period_end_date, quantity, subscription_id, tax_category, unit_price)
-            SELECT s.credit_account_id, 'recurring', p.name || ' for ' || c.name,
-                s.unit_cost * s.quantity, s.currency, 'uninvoiced', 'subscription:' || s.id,
-                now(), %(anchor)s, %(anchor)s, %(next)s, s.quantity, s.id, p.tax_category,
-                s.unit_cost
-            FROM orders_subscription s JOIN resellers_account c ON c.id = s.account_id
-            JOIN orders_product p ON p.id = s.product_id
-            ORDER BY s.id""",
             params,
         )
         cur.execute("SELECT count(*) FROM orders_subscription")
@@ -436,7 +422,7 @@ def verify(*, due: list[int], run, second) -> list[str]:
             """SELECT
                 count(*) FILTER (WHERE t.account_id = s.account_id AND t.status = 'invoiced'),
                 count(*) FILTER (WHERE t.account_id = s.credit_account_id
-                                 AND t.status = 'uninvoiced'),
+                                 AND t.status = 'invoiced'),
                 count(*)
             FROM billing_resellertransaction t JOIN orders_subscription s
               ON s.id = t.subscription_id
@@ -448,16 +434,9 @@ def verify(*, due: list[int], run, second) -> list[str]:
         subs = cur.fetchone()[0]
         if (holder, cost, total) != (subs, subs, 2 * subs):
             problems.append(
-                f"February charges: {holder} holder (invoiced), {cost} reseller (uninvoiced), "
+                f"February charges: {holder} holder (invoiced), {cost} reseller (invoiced), "
                 f"{total} in all, for {subs} subscriptions"
             )
-        cur.execute(
-            "SELECT count(*) FROM billing_resellertransaction "
-            "WHERE period_start_date = %s AND status <> 'invoiced'",
-            [ANCHOR],
-        )
-        if n := cur.fetchone()[0]:
-            problems.append(f"{n} January cost charges left uninvoiced")
         cur.execute(
             "SELECT sum(unit_price * quantity) + sum(unit_cost * quantity) FROM orders_subscription"
         )
@@ -515,7 +494,7 @@ def layer(filename: str) -> str:
     return "Python builtins and standard library"
 
 
-def profile_chunks(chunks: list[list[int]]) -> None:
+def profile_chunks(chunks: tuple[list[list[int]], list[list[int]]]) -> None:
     """Plan + apply the first chunk and a customer chunk in this process, rolled back: once with
     every statement timed at the driver, once under cProfile (CPU clock)."""
     import cProfile
@@ -526,9 +505,10 @@ def profile_chunks(chunks: list[list[int]]) -> None:
 
     from billing.runs import apply_billing_plan, plan_billing_chunk
 
-    picks = [("first chunk (resellers first)", chunks[0])]
-    if len(chunks) > 2:
-        picks.append(("a customer chunk", chunks[len(chunks) // 2]))
+    first, second = chunks
+    picks = [("a customer chunk (first phase)", first[0])] if first else []
+    if second:  # profiled before the first phase wrote its customers' charges: a lighter chunk
+        picks.append(("a reseller chunk (second phase, without this run's charges)", second[0]))
 
     def one(ids, *, profiler=None):
         timing: Counter = Counter()
@@ -603,7 +583,7 @@ def profile_chunks(chunks: list[list[int]]) -> None:
 def one_size(args, size: int, log_root: Path) -> dict:
     from django.db import connections
 
-    from billing.runs import CHUNK_WEIGHT, account_weights, chunked, due_account_ids
+    from billing.runs import CHUNK_WEIGHT, account_weights, chunked, due_account_ids, phases
 
     customers = max(1, size // args.per_account)
     connections.close_all()
@@ -617,18 +597,20 @@ def one_size(args, size: int, log_root: Path) -> dict:
     )
     setup_s = time.perf_counter() - t0
     due = due_account_ids(run_date=RUN_DATE)
-    chunks = chunked(due, args.chunk_size, account_weights(run_date=RUN_DATE))
+    weights = account_weights(run_date=RUN_DATE)
+    first, second = (chunked(ids, args.chunk_size, weights) for ids in phases("billing", due))
     print(
         f"\n== {counts['subscriptions']} subscriptions: 1 provider, {counts['resellers']} resale "
         f"resellers x {args.per_reseller} customers, {counts['customers']} customers x "
         f"{args.per_account} subscriptions ({counts['suspended']} suspended, billed on hold); "
-        f"{len(due)} accounts due, {len(chunks)} chunks (at most {args.chunk_size} accounts or "
+        f"{len(due)} accounts due, {len(first)} + {len(second)} chunks in two phases (at most "
+        f"{args.chunk_size} accounts or "
         f"{CHUNK_WEIGHT} charges each); "
         f"data in {setup_s:.1f} s",
         flush=True,
     )
     if args.profile:
-        profile_chunks(chunks)
+        profile_chunks((first, second))
         connections.close_all()
 
     log_dir = log_root / f"size-{size}"

@@ -428,8 +428,7 @@ class ResellerTransaction(models.Model):
         null=True,
         blank=True,
         help_text="When it became due: the order's date, a period's start (in advance) or end "
-        "(usage, in arrears). A billing date carries what fell due before it, and its own "
-        "subscriptions' charges up to it.",
+        "(usage, in arrears). A billing date's invoice carries what fell due by that date.",
     )
     tax_category = models.CharField(max_length=40, blank=True, default="")
     reservation = models.OneToOneField(
@@ -545,6 +544,12 @@ class BillingRun(models.Model):
     charges_invoiced = models.PositiveIntegerField(default=0)
     amounts = models.JSONField(default=dict, blank=True, help_text="Invoiced totals by currency.")
     failures_count = models.PositiveIntegerField(default=0)
+    later_chunks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The second phase (resellers' billing orders): account ids per chunk, sent to "
+        "the workers when the first phase's chunks have all reported.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

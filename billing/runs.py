@@ -16,31 +16,38 @@ upstream itself) and, for a resale customer's subscription, one for the reseller
 partial unique index allows one live charge per (subscription, account, kind, period start).
 Pending cancellations due on D close instead of renewing; a trial due on D becomes active.
 
-Invoicing. An account's invoice on D carries its uninvoiced charges that fell due by D; for a
-reseller, the charges of its customers' consumption and its orders only when they fell due
-before D (they come from other chunks and from the day's orders; so the same date always gives
-the same invoice, whenever and however often it runs). A reseller is invoiced on its cycle
-dates (its billing order); a customer also whenever a charge of its own waits (an order's first
-period, a trial that ended: billed in advance). One live invoice per (account, key
+Invoicing. An account's invoice on D carries its uninvoiced charges that fell due by D. A
+reseller is invoiced on its cycle dates (its billing order); a customer also whenever a charge of
+its own waits (an order's first period, a trial that ended: billed in advance). A run bills in
+two phases: every other account first, then the resellers, so a reseller's billing order on D
+carries its customers' consumption of the period that starts on D (seed 001 §3: "the charges for
+the reseller's subscription and for the services the reseller's customers consumed during the
+respective billing period"), whichever worker took which chunk. One live invoice per (account, key
 "billing:D"), enforced by a unique index; each charge is invoiced once (status and FK, under the
 account's row lock).
 
-On hold (seed 001 §3). The holder's customer class decides. On: suspended subscriptions are
-rated like active ones. Off: a suspended subscription is not rated while suspended; rated again
-once reactivated, it catches up every missed period (one line each). For a reseller with a
-suspended subscription of its own, off also holds its whole invoice (its customers' consumption
-included) until then. The charges are the same either way.
+On hold (seed 001 §3). Suspended subscriptions are rated like active ones, so the charges are
+the same either way ("the new setting does not affect the charge calculation logic"); what the
+setting decides is when they are invoiced, and each charge's recipient's customer class decides
+for it. On: on its own billing date, like any charge. Off: a suspended subscription's charges
+wait; once it is reactivated (or ends), the next invoice carries every missed period, one line
+each (the resume bills the holder's catch-up at once). For a reseller with a suspended
+subscription of its own, due or not, off also holds its whole invoice (its customers'
+consumption included) until then.
 
-Chunks. The due accounts are split into chunks; each chunk is one transaction: lock the
-accounts and their due subscriptions, plan (reads), apply (bulk writes), take each issuer's block
-of numbers, report. A dry run plans the same chunks without locks and writes nothing, so it and
-the real run agree line for line.
+Chunks. The due accounts of each phase are split into chunks; each chunk is one transaction:
+lock the accounts and their due subscriptions, plan (reads), apply (bulk writes), take each
+issuer's block of numbers, report. The chunk that completes the first phase sends the second
+(`BillingRun.later_chunks`). A dry run plans the same chunks without locks and writes nothing,
+handing the first phase's planned reseller charges to the second, so it and the real run agree
+line for line.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -110,6 +117,8 @@ class Charge:
     period_end: datetime.date | None = None
     tax_category: str = ""
     reference: str = ""
+    # its subscription is suspended now: whether it is invoiced is its recipient's class's call
+    suspended: bool = False
 
     @property
     def own(self) -> bool:
@@ -230,8 +239,20 @@ def chunked(
     return chunks
 
 
+def phases(kind: str, due: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The due accounts in the order they are billed: a billing run's resellers come second, after
+    the chunks that write their customers' charges; a daily run has one phase."""
+    if kind != BillingRun.Kind.BILLING or not due:
+        return list(due), []
+    resellers = set(
+        Account.objects.filter(pk__in=due, kind=Account.Kind.RESELLER).values_list("pk", flat=True)
+    )
+    return [a for a in due if a not in resellers], [a for a in due if a in resellers]
+
+
 def account_weights(*, run_date: datetime.date) -> dict[int, int]:
-    """Per account: its waiting charges plus twice its due subscriptions (two queries)."""
+    """Per account: its waiting charges plus twice its due subscriptions, and for a reseller one
+    for each of its customers' due subscriptions (the charge the first phase writes it)."""
     weights: dict[int, int] = defaultdict(int)
     charges = (
         ResellerTransaction.objects.filter(status=UNINVOICED)
@@ -247,6 +268,14 @@ def account_weights(*, run_date: datetime.date) -> dict[int, int]:
     )
     for row in subs:
         weights[row["account_id"]] += 2 * row["n"]
+    resold = (
+        Subscription.objects.filter(next_billing_date__lte=run_date, status__in=BILLABLE)
+        .exclude(credit_account_id=F("account_id"))
+        .values("credit_account_id")
+        .annotate(n=Count("id"))
+    )
+    for row in resold:
+        weights[row["credit_account_id"]] += row["n"]
     return weights
 
 
@@ -376,6 +405,7 @@ def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Ch
         "tax_category",
         "reference",
         holder_id=F("subscription__account_id"),
+        subscription_status=F("subscription__status"),
     )
     for row in rows:
         found[row["account_id"]].append(
@@ -395,12 +425,13 @@ def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Ch
                 period_end=row["period_end_date"],
                 tax_category=row["tax_category"],
                 reference=row["reference"],
+                suspended=row["subscription_status"] == SubscriptionStatus.SUSPENDED,
             )
         )
     return found
 
 
-def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
+def _rate(sub: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
     """The charges of one due subscription and its update (pk, billed_through, next, status)."""
     status = sub["status"]
     in_advance = sub["billing_type"] != Product.BillingType.USAGE
@@ -408,8 +439,6 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
     closed = (sub["pk"], sub["billed_through"], None, SubscriptionStatus.CANCELLED, sub["quantity"])
     if closing and in_advance:
         return [], closed  # its last period was billed in advance: it ends here
-    if status == SubscriptionStatus.SUSPENDED and not holder["on_hold"]:
-        return [], ()  # nothing while suspended: the catch-up comes once it is reactivated
     if status == SubscriptionStatus.TRIAL:
         status = SubscriptionStatus.ACTIVE
     through = sub["billed_through"] or sub["next_billing_date"]
@@ -447,6 +476,7 @@ def _rate(sub: dict, holder: dict, run_date, usage: list[dict]) -> tuple[list[Ch
                 period_end=end,
                 tax_category=sub["tax_category"],
                 reference=f"subscription:{sub['pk']}",
+                suspended=status == SubscriptionStatus.SUSPENDED,
             )
         )
 
@@ -532,32 +562,48 @@ def _keys_taken(account_ids, key: str) -> set[int]:
 
 
 def _eligible(charge: Charge, account: dict, run_date) -> bool:
-    if charge.charge_date is None:
-        return True
-    if account["kind"] == Account.Kind.RESELLER and not charge.own:
-        return charge.charge_date < run_date
-    return charge.charge_date <= run_date
+    """Due by `run_date`; a suspended subscription's charge only for a recipient whose customer
+    class bills on hold (else it waits for the catch-up, once the subscription is reactivated)."""
+    if charge.suspended and not account["on_hold"]:
+        return False
+    return charge.charge_date is None or charge.charge_date <= run_date
+
+
+def _line_order(charge: Charge, run_date) -> tuple:
+    """An invoice's lines: the account's own first, then by period, holder and subscription (the
+    same order whichever chunk wrote which charge first)."""
+    return (
+        not charge.own,
+        charge.period_start or charge.charge_date or run_date,
+        charge.holder_id or 0,
+        charge.subscription_id or 0,
+    )
 
 
 def plan_billing_chunk(
-    *, account_ids: Sequence[int], run_date: datetime.date, lock: bool
+    *,
+    account_ids: Sequence[int],
+    run_date: datetime.date,
+    lock: bool,
+    pending: dict[int, list[Charge]] | None = None,
 ) -> ChunkPlan:
     """Everything the billing run would do for these accounts on `run_date` (reads only). With
     `lock`, inside the caller's transaction, the accounts and their due subscriptions are locked
-    first, so the plan stays true until the caller applies it."""
+    first, so the plan stays true until the caller applies it. `pending`: charges a dry run's
+    first phase planned for these accounts (the real run finds them written)."""
     plan = ChunkPlan(run_date=run_date, key=f"billing:{run_date.isoformat()}", account_ids=[])
     accounts = _account_rows(account_ids, lock)
     plan.account_ids = list(accounts)
     subscriptions = _subscription_rows(list(accounts), run_date, lock)
     usage = _usage(subscriptions, run_date)
     waiting = _waiting_charges(list(accounts))
+    for account_id, charges in (pending or {}).items():
+        if account_id in accounts:
+            waiting[account_id].extend(charges)
     taken = _keys_taken(list(accounts), plan.key)
-    suspended_own: set[int] = set()
+    suspended_own = _suspended_own(accounts)
     for sub in subscriptions:
-        holder = accounts[sub["account_id"]]
-        if sub["status"] == SubscriptionStatus.SUSPENDED and not holder["on_hold"]:
-            suspended_own.add(sub["account_id"])
-        charges, update = _rate(sub, holder, run_date, usage.get(sub["pk"], []))
+        charges, update = _rate(sub, run_date, usage.get(sub["pk"], []))
         if update:
             plan.subscription_updates.append(update)
         if charges:
@@ -578,13 +624,30 @@ def plan_billing_chunk(
         if account_id in taken:  # invoiced for this date already: what came since waits
             invoice_now = False
         if invoice_now and charges and account["issuer_id"] is not None:
-            charges.sort(key=lambda c: (not c.own, c.period_start or c.charge_date or run_date))
+            charges.sort(key=lambda c: _line_order(c, run_date))
             plan.invoices.append(planned_invoice(account, charges, run_date))
         if cycle_due:
             anchor = account["billing_anchor"] or account["next_billing_date"]
             plan.cycle_updates.append((account_id, _next_cycle_after(anchor, run_date)))
     _tax(plan)
     return plan
+
+
+def _suspended_own(accounts: dict[int, dict]) -> set[int]:
+    """Resellers, among `accounts`, whose class does not bill on hold and that hold a suspended
+    subscription of their own, due or not: their whole billing order waits for the catch-up."""
+    held = [
+        pk
+        for pk, row in accounts.items()
+        if row["kind"] == Account.Kind.RESELLER and not row["on_hold"]
+    ]
+    if not held:
+        return set()
+    return set(
+        Subscription.objects.filter(
+            account_id__in=held, status=SubscriptionStatus.SUSPENDED
+        ).values_list("account_id", flat=True)
+    )
 
 
 def _tax(plan: ChunkPlan) -> None:
@@ -662,6 +725,75 @@ def _values_update(table: str, key: str, columns: Sequence[tuple[str, str]], row
                 )
 
 
+LINE_FIELDS = (
+    "document_id",
+    "position",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_rate",
+    "tax_amount",
+    "period_start_date",
+    "period_end_date",
+)
+CHARGE_FIELDS = (
+    "account_id",
+    "kind",
+    "description",
+    "amount",
+    "currency",
+    "charge_date",
+    "subscription_id",
+    "quantity",
+    "unit_price",
+    "period_start_date",
+    "period_end_date",
+    "tax_category",
+    "reference",
+    "status",
+    "invoice_id",
+    "created_at",
+)
+
+
+def _insert(model, fields: Sequence[str], rows: list[tuple]) -> None:
+    """INSERT `rows` (values of `fields`, attnames) into `model`'s table: on PostgreSQL one
+    statement with one array per column, building no model instances (bulk_create spent most of a
+    chunk's Python time on them); elsewhere (SQLite, the demo) through bulk_create."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=500
+        )
+        return
+    found = [model._meta.get_field(name) for name in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in found)
+    arrays = ", ".join("%s::" + re.sub(r"\(.*\)", "", f.db_type(connection)) + "[]" for f in found)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {model._meta.db_table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+
+
+def _ids_update(table: str, sets: str, ids: list[int], where: str = "", params=()) -> None:
+    """UPDATE table SET `sets` for the rows whose id is in `ids`: one array parameter on
+    PostgreSQL (not one parameter per id)."""
+    if not ids:
+        return
+    if connection.vendor == "postgresql":
+        match, values = "id = ANY(%s)", [list(ids)]
+    else:  # SQLite (the demo): one parameter per id
+        match, values = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} WHERE {match}{where}",  # noqa: S608
+            [*params, *values],
+        )
+
+
 def apply_billing_plan(
     plan: ChunkPlan, *, acting_user: User | None = None, run_id: int | None = None
 ) -> dict:
@@ -681,15 +813,10 @@ def apply_billing_plan(
         plan.subscription_updates,
     )
     renewed = [u[0] for u in plan.subscription_updates if u[4] is not None]
-    if renewed:  # a decrease took effect with this renewal
-        Subscription.objects.filter(pk__in=renewed, renewal_quantity__isnull=False).update(
-            renewal_quantity=None
-        )
+    # a decrease took effect with this renewal
+    _ids_update(sub_table, "renewal_quantity = NULL", renewed, " AND renewal_quantity IS NOT NULL")
     cancelled = [u[0] for u in plan.subscription_updates if u[3] == SubscriptionStatus.CANCELLED]
-    if cancelled:
-        Subscription.objects.filter(pk__in=cancelled, cancelled_at__isnull=True).update(
-            cancelled_at=now
-        )
+    _ids_update(sub_table, "cancelled_at = %s", cancelled, " AND cancelled_at IS NULL", [now])
     # invoices, as drafts with their lines; issued below, once numbered
     documents = Document.objects.bulk_create(
         [
@@ -719,44 +846,44 @@ def apply_billing_plan(
         for position, charge in enumerate(inv.charges, start=1):
             invoice_of[id(charge)] = inv.document_id
             lines.append(
-                DocumentLine(
-                    document_id=inv.document_id,
-                    position=position,
-                    description=charge.description,
-                    quantity=charge.quantity if charge.quantity is not None else Decimal(1),
-                    unit_price=charge.unit_price
-                    if charge.unit_price is not None
-                    else charge.amount,
-                    amount=charge.amount,
-                    tax_rate=inv.tax_rates[position - 1] if inv.tax_rates else ZERO,
-                    tax_amount=inv.tax[position - 1] if inv.tax else ZERO,
-                    period_start_date=charge.period_start,
-                    period_end_date=charge.period_end,
+                (
+                    inv.document_id,
+                    position,
+                    charge.description,
+                    charge.quantity if charge.quantity is not None else Decimal(1),
+                    charge.unit_price if charge.unit_price is not None else charge.amount,
+                    charge.amount,
+                    inv.tax_rates[position - 1] if inv.tax_rates else ZERO,
+                    inv.tax[position - 1] if inv.tax else ZERO,
+                    charge.period_start,
+                    charge.period_end,
                 )
             )
-    DocumentLine.objects.bulk_create(lines, batch_size=2000)
-    ResellerTransaction.objects.bulk_create(
+    _insert(DocumentLine, LINE_FIELDS, lines)
+    _insert(
+        ResellerTransaction,
+        CHARGE_FIELDS,
         [
-            ResellerTransaction(
-                account_id=c.account_id,
-                kind=c.kind,
-                description=c.description,
-                amount=c.amount,
-                currency=c.currency,
-                charge_date=c.charge_date,
-                subscription_id=c.subscription_id,
-                quantity=c.quantity,
-                unit_price=c.unit_price,
-                period_start_date=c.period_start,
-                period_end_date=c.period_end,
-                tax_category=c.tax_category,
-                reference=c.reference,
-                status=INVOICED if id(c) in invoice_of else UNINVOICED,
-                invoice_id=invoice_of.get(id(c)),
+            (
+                c.account_id,
+                c.kind,
+                c.description,
+                c.amount,
+                c.currency,
+                c.charge_date,
+                c.subscription_id,
+                c.quantity,
+                c.unit_price,
+                c.period_start,
+                c.period_end,
+                c.tax_category,
+                c.reference,
+                INVOICED if id(c) in invoice_of else UNINVOICED,
+                invoice_of.get(id(c)),
+                now,
             )
             for c in plan.new_charges
         ],
-        batch_size=2000,
     )
     existing = [
         (c.pk, INVOICED, inv.document_id)
@@ -884,6 +1011,23 @@ def _record_chunk(run_id: int, number: int, figures: dict, failures: Iterable[tu
     run = BillingRun.objects.get(pk=run_id)  # the update holds the row lock: chunks report in turn
     if run.chunks_done >= run.chunks_total:
         _close(run)
+    elif run.later_chunks and run.chunks_done == run.chunks_total - len(run.later_chunks):
+        # this chunk completes the first phase: the resellers' chunks go once it commits
+        first = run.chunks_done + 1
+        later = run.later_chunks
+        transaction.on_commit(lambda: _send(run_id, later, first=first))
+
+
+def _send(run_id: int, chunks: list[list[int]], *, first: int) -> None:
+    """Fan `chunks` out to the workers as a group (any worker takes any chunk), numbered from
+    `first`."""
+    from celery import group
+
+    from billing.tasks import billing_run_chunk
+
+    group(
+        billing_run_chunk.si(run_id, number, ids) for number, ids in enumerate(chunks, start=first)
+    ).apply_async()
 
 
 def _close(run: BillingRun) -> None:
@@ -979,7 +1123,11 @@ def run_start(
     if account_ids is not None:
         wanted = set(account_ids)
         due = [a for a in due if a in wanted]
-    chunks = chunked(due, chunk_size, account_weights(run_date=run_date))
+    weights = account_weights(run_date=run_date)
+    first, second = (chunked(ids, chunk_size, weights) for ids in phases(kind, due))
+    chunks = first + second
+    if inline is None:
+        inline = settings.CELERY_TASK_ALWAYS_EAGER
     run = BillingRun.objects.create(
         kind=kind,
         run_date=run_date,
@@ -987,25 +1135,18 @@ def run_start(
         started_by=acting_user if acting_user is not None and acting_user.pk else None,
         chunks_total=len(chunks),
         accounts_total=len(due),
+        later_chunks=[] if inline or not first else second,
     )
     if not chunks:
         _close(run)
         return run
-    if inline is None:
-        inline = settings.CELERY_TASK_ALWAYS_EAGER
-    if inline:
+    if inline:  # the phases in turn, in this process
         for number, ids in enumerate(chunks, start=1):
             chunk_process(run_id=run.pk, number=number, account_ids=ids)
             if progress is not None:
                 progress(number, len(chunks))
-    else:
-        from celery import group
-
-        from billing.tasks import billing_run_chunk
-
-        group(
-            billing_run_chunk.si(run.pk, number, ids) for number, ids in enumerate(chunks, start=1)
-        ).apply_async()
+    else:  # the first phase now; its last chunk to report sends the second (_record_chunk)
+        _send(run.pk, first or second, first=1)
     run.refresh_from_db()
     return run
 
@@ -1016,11 +1157,24 @@ def run_preview(
     """What a run for `run_date` would do, chunk by chunk, writing nothing (a dry run)."""
     if kind not in _kinds():
         raise RunError(f"Unknown run kind {kind!r}.", field="kind")
-    due = _due(kind, run_date)
+    weights = account_weights(run_date=run_date)
+    first, second = (
+        chunked(ids, chunk_size, weights) for ids in phases(kind, _due(kind, run_date))
+    )
     plans = []
+    pending: dict[int, list[Charge]] = defaultdict(list)  # what the first phase would write
     with transaction.atomic():
-        for ids in chunked(due, chunk_size, account_weights(run_date=run_date)):
-            plans.append(PLANNERS[kind](account_ids=ids, run_date=run_date, lock=False))
+        for ids in first:
+            plan = PLANNERS[kind](account_ids=ids, run_date=run_date, lock=False)
+            planned = set(plan.account_ids)
+            for charge in plan.new_charges:
+                if charge.account_id not in planned:
+                    pending[charge.account_id].append(charge)
+            plans.append(plan)
+        for ids in second:
+            plans.append(
+                PLANNERS[kind](account_ids=ids, run_date=run_date, lock=False, pending=pending)
+            )
         transaction.set_rollback(True)  # belt and braces: planning writes nothing anyway
     return plans
 

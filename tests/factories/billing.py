@@ -73,9 +73,13 @@ def subscribe(w, *, product=None, quantity: int = 1, today, for_reseller: bool =
     return Subscription.objects.get(order=order)
 
 
-def resellers_with_subscriptions(n: int, *, today, product=None, quantity: int = 1):
+def resellers_with_subscriptions(
+    n: int, *, today, product=None, quantity: int = 1, with_customers: bool = False
+):
     """`n` resale resellers, each with one subscription of its own bought by a real order on
-    `today` (so each is invoiced on its first cycle date, a month on)."""
+    `today` (so each is invoiced on its first cycle date, a month on); `with_customers`: each also
+    with a net-terms customer holding one subscription (10.00 at cost, 15.00 to it), bought the
+    same day. The customers are listed in `.customers` of each reseller."""
     product = product or of.ProductFactory(name="Seat", list_price=Decimal("10.00"))
     of.default_catalogue(product)
     made = []
@@ -89,5 +93,23 @@ def resellers_with_subscriptions(n: int, *, today, product=None, quantity: int =
             today=today,
         )
         assert order.status == "completed", order.status_message
+        reseller.customers = []
+        if with_customers:
+            customer = f.customer(
+                parent=reseller,
+                credit_terms=Account.CreditTerms.NET_TERMS,
+                credit_limit=Decimal("100000"),
+                payment_terms_days=30,
+            )
+            customer_set_order_approval(customer=customer, required=False, acting_user=user)
+            of.price_list(reseller, [customer], items={product: "15.00"})
+            order = order_services.order_place(
+                placed_by=user,
+                customer=customer,
+                items=[order_services.ItemSpec(product=product, quantity=quantity)],
+                today=today,
+            )
+            assert order.status == "completed", order.status_message
+            reseller.customers.append(customer)
         made.append(reseller)
     return made

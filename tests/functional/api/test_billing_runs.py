@@ -105,11 +105,13 @@ def test_staff_start_a_run_and_it_issues_the_invoices(staff, w, eager):
         "trigger": "api",
         "started_by": w.staff.username,
     }
-    assert (body["chunks_done"], body["chunks_total"], body["accounts_total"]) == (1, 1, 2)
+    # two phases: the customer's chunk, then the reseller's (its billing order carries the
+    # customer's February at cost)
+    assert (body["chunks_done"], body["chunks_total"], body["accounts_total"]) == (2, 2, 2)
     assert (body["invoices_issued"], body["accounts_invoiced"]) == (2, 2)
-    assert body["amounts"] == {"USD": "40.00"}
+    assert body["amounts"] == {"USD": "50.00"}
     assert body["failures"] == [] and body["failures_count"] == 0 and body["stalled"] is False
-    assert [c["number"] for c in body["chunks"]] == [1]
+    assert [c["number"] for c in body["chunks"]] == [1, 2]
     invoices = Document.objects.filter(billing_key="billing:2026-02-01", status="issued")
     assert {i.recipient for i in invoices} == {w.reseller, w.customer}
 
@@ -143,7 +145,7 @@ def test_a_dry_run_answers_the_invoices_and_writes_nothing(staff, w, eager):
     assert written() == before
     body = response.json()
     assert (body["dry_run"], body["kind"], body["run_date"]) == (True, "billing", "2026-02-01")
-    assert (body["accounts_due"], body["lines"], body["amounts"]) == (2, 3, {"USD": "40.00"})
+    assert (body["accounts_due"], body["lines"], body["amounts"]) == (2, 4, {"USD": "50.00"})
     invoices = {i["account"]["name"]: i for i in body["invoices"]}
     assert set(invoices) == {"Reseller R", "Customer C"}
     customer = invoices["Customer C"]

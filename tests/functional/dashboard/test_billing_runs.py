@@ -170,9 +170,9 @@ def test_a_dry_run_shows_the_invoices_and_writes_nothing(staff, w, eager):
     assert "nothing was written" in html
     assert html.count('class="card planned-invoice"') == 2
     assert "Customer C" in html and "Reseller R" in html
-    # R: its order (10.00); its customer's renewal, dated Feb 1, waits for its next date.
+    # R: its order (10.00) and its customer's renewal from Feb 1 at cost (10.00).
     # C: its order's first period (15.00) and the renewal from Feb 1 (15.00), with its period.
-    assert 'data-figure="lines">3<' in html and 'data-figure="amounts">40.00 USD<' in html
+    assert 'data-figure="lines">4<' in html and 'data-figure="amounts">50.00 USD<' in html
     # The stored end is exclusive (Mar 1): the period reads to its last day, as on the invoice.
     assert '<td>Cloud Suite</td><td class="period">1 Feb 2026 \u2013 28 Feb 2026</td>' in html
     assert "2026-03-01" not in html
@@ -235,7 +235,7 @@ def test_a_runs_page_lists_the_invoices_it_issued(staff, w):
         assert f'href="/documents/{invoice.pk}/"' in row and invoice.display_number in row
         assert f'href="{recipient_url}"' in row
         assert "2026-03-03" in row  # due, net 30
-    assert "10.00 USD" in html and "30.00 USD" in html
+    assert "20.00 USD" in html and "30.00 USD" in html
     assert f'data-document="{by_hand.pk}"' not in html
 
 

@@ -42,17 +42,23 @@ def test_a_customer_is_invoiced_in_advance_and_its_reseller_on_its_cycle_date():
     assert lines(renewal) == [("Cloud Suite", d("2026-02-01"), d("2026-03-01"), D("30.00"))]
     assert renewal.due_date == d("2026-03-03")  # net 30
     [billing_order] = invoices(w.reseller)
-    # The order's cost, which fell due before the cycle date; February's cost waits for March.
-    [(description, *_)] = lines(billing_order)
-    assert re.fullmatch(r"Cloud Suite \(order SO-\d+\) for Customer C", description)
-    assert billing_order.total == D("20.00") and billing_order.issuer == w.provider
+    # The order's cost (January) and February's cost, which the customer's renewal wrote in the
+    # run's first phase: the billing order carries what its customers consumed in its period.
+    (january, *_), february = lines(billing_order)
+    assert re.fullmatch(r"Cloud Suite \(order SO-\d+\) for Customer C", january)
+    assert february == (
+        "Cloud Suite for Customer C",
+        d("2026-02-01"),
+        d("2026-03-01"),
+        D("20.00"),
+    )
+    assert billing_order.total == D("40.00") and billing_order.issuer == w.provider
     assert (feb.invoices_issued, feb.subscriptions_billed, feb.amounts) == (
         2,
         1,
-        {"USD": "50.00"},
+        {"USD": "70.00"},
     )
-    waiting = ResellerTransaction.objects.get(account=w.reseller, status="uninvoiced")
-    assert (waiting.amount, waiting.period_start_date) == (D("20.00"), d("2026-02-01"))
+    assert not ResellerTransaction.objects.filter(status="uninvoiced").exists()
 
     sub = Subscription.objects.get(account=w.customer)
     assert (sub.billed_through, sub.next_billing_date) == (d("2026-03-01"), d("2026-03-01"))
@@ -159,7 +165,7 @@ def test_a_dry_run_writes_nothing_and_agrees_line_for_line_with_the_run(capsys):
         )
         for ln in DocumentLine.objects.filter(document__issue_date=d("2026-02-01"))
     )
-    assert planned == issued and len(issued) == 3
+    assert planned == issued and len(issued) == 4  # the reseller's: its annual, C's Jan and Feb
 
 
 def test_the_command_refuses_a_bad_date_and_writes_nothing():

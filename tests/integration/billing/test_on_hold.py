@@ -14,6 +14,7 @@ from billing import services as ledger
 from billing.models import BillingRun, Document, ResellerTransaction
 from orders.services import subscription_resume, subscription_suspend
 from resellers.models import Account
+from tests import factories as f
 from tests.factories import billing as bf
 from tests.factories.billing import d
 
@@ -115,8 +116,10 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
     own = bf.subscribe(w, today=d("2026-01-01"), for_reseller=True)  # 10.00 a month, at cost
     bf.subscribe(w, quantity=2, today=d("2026-01-01"))  # the customer's: 20.00 at cost
     fails_to_pay_and_is_suspended(w, own, w.reseller)
+    # Period A's invoice: the reseller's subscription and its customers' consumption in A (with
+    # the first month's, which the orders charged).
     [order_a] = invoices(w.reseller)
-    assert (A, D("10.00")) in periods(order_a)
+    assert [p for p in periods(order_a) if p[0] == A] == [(A, D("10.00")), (A, D("20.00"))]
 
     # "The reseller does not pay for the service for three more billing periods, B, C, D. The
     # service remains suspended. The reseller's customers continue using their services."
@@ -129,9 +132,9 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
         # the reseller's subscription and for the services the reseller's customers consumed
         # during the respective billing period."
         assert [(i.issue_date, periods(i)) for i in during] == [
-            (B, [(B, D("10.00")), (A, D("20.00"))]),
-            (C, [(C, D("10.00")), (B, D("20.00"))]),
-            (DD, [(DD, D("10.00")), (C, D("20.00"))]),
+            (B, [(B, D("10.00")), (B, D("20.00"))]),
+            (C, [(C, D("10.00")), (C, D("20.00"))]),
+            (DD, [(DD, D("10.00")), (DD, D("20.00"))]),
         ]
     else:
         # "The system does not issue invoices for these periods to the reseller."
@@ -143,7 +146,7 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
 
     after = invoices(w.reseller, since=REACTIVATED)
     if on_hold:
-        assert after == []  # D's consumption is billed on the next cycle date, 1 June
+        assert after == []  # every period was invoiced on its own date
     else:
         # "a consolidated invoice to the reseller, charging the reseller for the reseller's
         # subscription and for the services the reseller's customers consumed during periods B,
@@ -153,7 +156,6 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
             (B, D("10.00")),
             (C, D("10.00")),
             (DD, D("10.00")),
-            (A, D("20.00")),
             (B, D("20.00")),
             (C, D("20.00")),
             (DD, D("20.00")),
@@ -162,6 +164,82 @@ def test_scenario_2_a_resellers_subscription_is_suspended(on_hold):
     assert charges(w.reseller) == sorted(
         [("Cloud Suite", p, D("10.00")) for p in (A, B, C, DD)]
         + [("Cloud Suite for Customer C", p, D("20.00")) for p in (A, B, C, DD)]
+    )
+
+
+def test_a_resellers_suspended_annual_subscription_holds_its_monthly_billing_order():
+    """Off, a suspended subscription of the reseller's own holds its whole invoice even on cycle
+    dates when that subscription is not due (DESIGN.md: "holds the whole reseller invoice, its
+    customers' consumption included, until the catch-up")."""
+    w = bf.world(on_hold=False)
+    annual = bf.subscribe(w, product=w.annual, today=d("2026-01-01"), for_reseller=True)
+    bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+    subscription_suspend(subscription=annual, acting_user=w.staff, reason="unpaid")
+
+    for billing_date in (A, B):
+        runs.run_start(run_date=billing_date, inline=True)
+
+    assert invoices(w.reseller) == []
+    assert [i.issue_date for i in invoices(w.customer)] == [A, B]  # its customers go on
+    subscription_resume(subscription=annual, acting_user=w.staff)
+    runs.account_bill_now(account=w.reseller, today=d("2026-03-10"), acting_user=w.staff)
+    [catch_up] = invoices(w.reseller)
+    assert periods(catch_up) == [
+        (d("2026-01-01"), D("100.00")),  # the annual subscription, billed by its order
+        (d("2026-01-01"), D("20.00")),  # the customer's consumption, month by month
+        (A, D("20.00")),
+        (B, D("20.00")),
+    ]
+
+
+@pytest.mark.parametrize("customer_on", [True, False], ids=["customer on", "customer off"])
+def test_each_recipients_customer_class_decides_for_its_own_invoice(customer_on):
+    """DESIGN.md: "The recipient's customer class decides." The customer's subscription is
+    suspended; the customer and its reseller are in classes set the opposite ways."""
+    w = bf.world(on_hold=customer_on)
+    reseller_class = f.CustomerClassFactory(name="Reseller's class")
+    reseller_class.bill_for_subscriptions_on_hold = not customer_on
+    reseller_class.save()
+    Account.objects.filter(pk=w.reseller.pk).update(customer_class=reseller_class)
+    sub = bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+    fails_to_pay_and_is_suspended(w, sub, w.customer)
+    for billing_date in (B, C):
+        runs.run_start(run_date=billing_date, inline=True)
+
+    def billed(account, since):
+        return [(i.issue_date, periods(i)) for i in invoices(account, since=since)]
+
+    on_each_date = [(B, [(B, D("20.00"))]), (C, [(C, D("20.00"))])]
+    if customer_on:
+        assert billed(w.customer, B) == [(B, [(B, D("30.00"))]), (C, [(C, D("30.00"))])]
+        assert billed(w.reseller, B) == []  # nothing of its own is due: no invoice
+    else:
+        assert billed(w.customer, B) == []
+        assert billed(w.reseller, B) == on_each_date
+
+    resumed = d("2026-04-20")
+    subscription_resume(subscription=sub, acting_user=w.staff)
+    runs.account_bill_now(account=w.customer, today=resumed, acting_user=w.staff)
+    runs.run_start(run_date=DD, inline=True)
+
+    if customer_on:
+        # the reseller's next billing order catches up B and C, with D of its own date
+        assert billed(w.reseller, DD) == [
+            (DD, [(B, D("20.00")), (C, D("20.00")), (DD, D("20.00"))])
+        ]
+    else:
+        catch_up, renewal = invoices(w.customer, since=resumed)
+        assert periods(catch_up) == [(B, D("30.00")), (C, D("30.00"))]
+        assert periods(renewal) == [(DD, D("30.00"))]
+        assert billed(w.reseller, DD) == [(DD, [(DD, D("20.00"))])]
+    # one charge per period and recipient, whatever the classes
+    assert sorted(
+        ResellerTransaction.objects.filter(kind="recurring").values_list(
+            "account_id", "period_start_date", "amount", "status"
+        )
+    ) == sorted(
+        [(w.customer.pk, p, D("30.00"), "invoiced") for p in (A, B, C, DD)]
+        + [(w.reseller.pk, p, D("20.00"), "invoiced") for p in (A, B, C, DD)]
     )
 
 

@@ -139,14 +139,21 @@ def test_a_prepaid_charge_never_reaches_the_billing_order():
     for cycle_date in ("2026-04-10", "2026-05-10"):  # the reseller's (and customer's) cycle
         runs.run_start(run_date=datetime.date.fromisoformat(cycle_date), inline=True)
 
-    [billing_order] = (
+    billing_orders = (
         Document.objects.filter(recipient=reseller, doc_type="invoice")
-        .exclude(billing_key__startswith="daily:")
         .exclude(pk=prepaid_charge.invoice_id)
         .filter(issue_date__gte=datetime.date(2026, 4, 1))
+        .order_by("issue_date")
     )
-    assert billing_order.billing_key == "billing:2026-05-10"
-    assert [ln.description for ln in billing_order.lines.all()] == ["Server for Customer"]
+    # each cycle's billing order: the customer's renewal for that period at cost, and nothing of
+    # the order the daily run invoiced
+    assert [
+        (o.billing_key, [(ln.description, ln.period_start_date) for ln in o.lines.all()])
+        for o in billing_orders
+    ] == [
+        ("billing:2026-04-10", [("Server for Customer", datetime.date(2026, 4, 10))]),
+        ("billing:2026-05-10", [("Server for Customer", datetime.date(2026, 5, 10))]),
+    ]
     prepaid_charge.refresh_from_db()
     assert prepaid_charge.invoice.billing_key == f"daily:{TODAY}"
 
@@ -170,6 +177,36 @@ def test_all_mode_invoices_every_order_of_the_day_and_runs_once():
     assert daily.total == D("120.00") and daily.lines.count() == 2
     assert daily.open_amount == D("120.00")  # not prepaid: open on the reseller's terms
     assert not ResellerTransaction.objects.filter(account=reseller, status="uninvoiced").exists()
+
+
+def test_prepaid_only_invoices_the_customers_prepaid_order_and_nothing_bought_on_credit():
+    provider = f.provider()
+    reseller = f.reseller(parent=provider, credit_limit=D("100.00"))
+    Account.objects.filter(pk=reseller.pk).update(daily_invoicing=MODES.PREPAID_ONLY)
+    cash(reseller, default=True)
+    customer = f.customer(parent=reseller, name="Customer")
+    user = f.user(account=reseller)
+    customer_set_order_approval(customer=customer, required=False, acting_user=user)
+    seat = of.ProductFactory(name="Seat", list_price=D("40.00"))
+    server = of.ProductFactory(name="Server", list_price=D("250.00"))
+    of.default_catalogue(seat, server)
+    own = own_purchase(reseller, user, seat)  # on credit: 60.00 left
+    on_credit = of.order(placed_by=user, customer=customer, items=[(seat, 1)], today=TODAY)
+    top_up(reseller, user)  # 20.00 of credit left: the server is prepaid from the top-up
+    prepaid = of.order(placed_by=user, customer=customer, items=[(server, 1)], today=TODAY)
+    assert [o.status for o in (own, on_credit, prepaid)] == [OrderStatus.COMPLETED] * 3
+    assert PaymentAllocation.objects.get(status="active").order == prepaid
+
+    run = runs.run_start(run_date=TODAY, kind="daily", inline=True)
+
+    [daily] = Document.objects.filter(recipient=reseller, billing_key=f"daily:{TODAY}")
+    assert [ln.description for ln in daily.lines.all()] == [
+        f"Server (order {prepaid.display_number}) for Customer"
+    ]
+    assert (daily.total, daily.status, run.invoices_issued) == (D("250.00"), "paid", 1)
+    # the reseller's own purchase and the customer's order on credit wait for the billing order
+    waiting = ResellerTransaction.objects.filter(account=reseller, status="uninvoiced")
+    assert sorted(t.amount for t in waiting) == [D("40.00"), D("40.00")]
 
 
 def test_disabled_invoices_nothing_daily():

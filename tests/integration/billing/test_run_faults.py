@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
@@ -32,21 +33,37 @@ def invoices_per_account(date) -> Counter:
     )
 
 
+def billing_order_totals(resellers, date) -> dict:
+    return dict(
+        Document.objects.filter(
+            recipient__in=resellers, doc_type="invoice", issue_date=date
+        ).values_list("recipient_id", "total")
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_of_one_date_at_the_same_moment_issue_one_invoice_per_account():
-    resellers = bf.resellers_with_subscriptions(12, today=JAN)
+    resellers = bf.resellers_with_subscriptions(6, today=JAN, with_customers=True)
+    customers = [c for r in resellers for c in r.customers]
 
     results, errors = run_together(
-        2, lambda i: runs.run_start(run_date=FEB, inline=True, chunk_size=3, trigger=f"race {i}")
+        2, lambda i: runs.run_start(run_date=FEB, inline=True, chunk_size=2, trigger=f"race {i}")
     )
 
     assert errors == []
-    assert invoices_per_account(FEB) == {r.pk: 1 for r in resellers}
+    assert [(run.status, run.failures_count) for run in results] == [("completed", 0)] * 2
+    assert invoices_per_account(FEB) == {a.pk: 1 for a in resellers + customers}
     assert sum(run.invoices_issued for run in results) == 12  # between them, once each
-    numbers = sorted(
-        Document.objects.filter(doc_type="invoice", issue_date=FEB).values_list("number", flat=True)
-    )
-    assert numbers == list(range(numbers[0], numbers[0] + 12))  # gap-free, no duplicates
+    # Each billing order: its own January and February, its customer's January and February
+    # (written by either run's first phase) at cost: 4 x 10.00, whichever run issued it.
+    assert billing_order_totals(resellers, FEB) == {r.pk: D("40.00") for r in resellers}
+    for issuer in [resellers[0].parent_id, *(r.pk for r in resellers)]:
+        numbers = sorted(
+            Document.objects.filter(issuer_id=issuer, doc_type="invoice").values_list(
+                "number", flat=True
+            )
+        )
+        assert numbers == list(range(1, len(numbers) + 1))  # gap-free, no duplicates
 
 
 def _start_worker(queue: str) -> subprocess.Popen:
@@ -94,9 +111,13 @@ def _wait_for(predicate, timeout=60.0, what="condition"):
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_midway_then_a_second_run_leaves_exactly_one_invoice_each():
-    resellers = bf.resellers_with_subscriptions(20, today=JAN)
-    ids = sorted(r.pk for r in resellers)
-    blocker_id = ids[12]  # in the fourth chunk of five
+    resellers = bf.resellers_with_subscriptions(20, today=JAN, with_customers=True)
+    customers = sorted(
+        (c for r in resellers for c in r.customers), key=lambda c: (c.issuer_id, c.pk)
+    )
+    ids = sorted(a.pk for a in resellers + customers)
+    # the first phase bills the customers, four to a chunk, in this order; the resellers wait
+    blocker_id = customers[12].pk  # in the fourth chunk of five
     queue = f"tests.kill.{uuid.uuid4().hex[:10]}"
     saved = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
@@ -126,12 +147,14 @@ def test_a_worker_killed_midway_then_a_second_run_leaves_exactly_one_invoice_eac
             worker.kill()
     first.refresh_from_db()
     assert (first.status, first.chunks_done, first.invoices_issued) == ("running", 3, 0)
-    assert len(invoices_per_account(FEB)) == 12  # three chunks of four were billed
+    assert (first.chunks_total, len(first.later_chunks)) == (10, 5)  # the resellers never went
+    assert set(invoices_per_account(FEB)) == {c.pk for c in customers[:12]}
 
     second = runs.run_start(run_date=FEB, inline=True, chunk_size=4)
 
     assert invoices_per_account(FEB) == {pk: 1 for pk in ids}
-    assert (second.status, second.invoices_issued, second.accounts_total) == ("completed", 8, 8)
+    assert (second.status, second.invoices_issued, second.accounts_total) == ("completed", 28, 28)
+    assert billing_order_totals(resellers, FEB) == {r.pk: D("40.00") for r in resellers}
     assert not Account.objects.filter(pk__in=ids, next_billing_date__lte=FEB).exists()
     assert BillingRun.objects.count() == 2
 

@@ -41,7 +41,8 @@ def test_the_built_in_engine_taxes_each_line_of_a_run_invoice():
     line = customer_invoice.lines.first()
     assert (line.tax_rate, line.tax_amount) == (D("0.0725"), D("2.18"))
     billing_order = Document.objects.get(recipient=w.reseller, billing_key=f"billing:{FEB}")
-    assert (billing_order.subtotal, billing_order.tax_total) == (D("20.00"), D("4.00"))
+    # C's January (its order) and February (its renewal, this run's first phase) at cost
+    assert (billing_order.subtotal, billing_order.tax_total) == (D("40.00"), D("8.00"))
 
 
 def test_a_failing_engine_leaves_the_invoice_unissued_and_the_run_retryable(avatax):

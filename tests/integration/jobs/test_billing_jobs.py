@@ -2,6 +2,7 @@
 chunks out to that worker."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from celery.schedules import crontab
@@ -29,7 +30,8 @@ def test_beat_runs_daily_invoicing_then_the_billing_date_run_every_day():
 
 @pytest.mark.worker
 def test_the_task_runs_a_date_on_the_worker_and_twice_issues_nothing_twice(worker_queue):
-    resellers = bf.resellers_with_subscriptions(5, today=d("2026-01-01"))
+    resellers = bf.resellers_with_subscriptions(5, today=d("2026-01-01"), with_customers=True)
+    customers = [c for r in resellers for c in r.customers]
     saved = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = worker_queue  # the chunks go to the test's worker
     try:
@@ -45,10 +47,13 @@ def test_the_task_runs_a_date_on_the_worker_and_twice_issues_nothing_twice(worke
         celery_app.conf.task_default_queue = saved
 
     first, second = BillingRun.objects.order_by("pk")
-    assert (first.trigger, first.status, first.invoices_issued) == ("beat", "completed", 5)
+    assert (first.trigger, first.status, first.invoices_issued) == ("beat", "completed", 10)
     assert (second.status, second.invoices_issued) == ("completed", 0)
-    assert sorted(
-        Document.objects.filter(billing_key="billing:2026-02-01").values_list(
-            "recipient_id", flat=True
-        )
-    ) == sorted(r.pk for r in resellers)
+    issued = Document.objects.filter(billing_key="billing:2026-02-01")
+    assert sorted(issued.values_list("recipient_id", flat=True)) == sorted(
+        a.pk for a in resellers + customers
+    )
+    # The customers' chunks went first; the chunk that finished them sent the resellers', so each
+    # billing order carries its customer's February at cost (own Jan + Feb, customer's Jan + Feb).
+    totals = dict(issued.filter(recipient__in=resellers).values_list("recipient_id", "total"))
+    assert totals == {r.pk: Decimal("40.00") for r in resellers}
