@@ -137,6 +137,31 @@ def test_usage_is_billed_in_arrears_as_a_quantity_or_as_money():
     assert ("Storage GB: usage", d("2026-01-01"), d("2026-02-01"), D("40.00")) in lines(feb)
     cost = ResellerTransaction.objects.get(account=w.reseller, kind="usage")
     assert cost.amount == D("35.00")  # 100 x 0.10 + 25.00 reported as money
+    # January's usage fell due on 1 February: that day's billing order carries it at cost
+    assert cost.invoice.billing_key == "billing:2026-02-01" and cost.invoice.recipient == w.reseller
+    assert ("Storage GB: usage for Customer C", d("2026-01-01"), d("2026-02-01"), D("35.00")) in (
+        lines(cost.invoice)
+    )
+
+
+def test_an_annual_subscription_renews_once_a_year_through_the_runs():
+    w = bf.world()
+    bf.subscribe(w, product=w.annual, today=d("2025-01-01"), for_reseller=True)
+    for month in range(2, 13):  # its monthly cycle dates: nothing of the annual is due
+        runs.run_start(run_date=d(f"2025-{month:02d}-01"), inline=True)
+    assert not ResellerTransaction.objects.filter(kind="recurring").exists()
+
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+
+    [renewal] = ResellerTransaction.objects.filter(kind="recurring")
+    assert (renewal.period_start_date, renewal.period_end_date, renewal.amount) == (
+        d("2026-01-01"),
+        d("2027-01-01"),
+        D("100.00"),
+    )
+    assert renewal.invoice.billing_key == "billing:2026-01-01"
+    sub = Subscription.objects.get(account=w.reseller)
+    assert (sub.billed_through, sub.next_billing_date) == (d("2027-01-01"), d("2027-01-01"))
 
 
 def test_a_dry_run_writes_nothing_and_agrees_line_for_line_with_the_run(capsys):
@@ -178,8 +203,36 @@ def test_the_command_bills_and_reports(capsys):
     w = bf.world()
     bf.subscribe(w, today=d("2026-01-01"))
     call_command("run_billing", "--date", "2026-02-01", "--inline")
-    out = capsys.readouterr().out
-    assert "completed" in out and "2 invoices issued" in out
+    captured = capsys.readouterr()
+    assert "completed" in captured.out and "2 invoices issued" in captured.out
+    # the progress bar, on stderr: the customer's chunk, then the reseller's
+    assert "billing 2026-02-01" in captured.err and "2/2" in captured.err
+
+
+def test_a_dry_run_with_taxes_agrees_with_the_run_tax_for_tax():
+    from tests.factories import taxes as t
+
+    w = bf.world()
+    t.rule(w.provider)
+    t.rate(w.provider, "*", "0.2000")
+    t.rule(w.reseller)
+    t.rate(w.reseller, "*", "0.0725", name="Sales tax")
+    bf.subscribe(w, quantity=3, today=d("2026-01-01"))
+    bf.subscribe(w, product=w.annual, today=d("2026-01-01"), for_reseller=True)
+
+    planned = {
+        inv.account_id: (inv.subtotal, inv.tax_total, inv.total)
+        for plan in runs.run_preview(run_date=d("2026-02-01"))
+        for inv in plan.invoices
+    }
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+
+    issued = {
+        doc.recipient_id: (doc.subtotal, doc.tax_total, doc.total)
+        for doc in Document.objects.filter(billing_key="billing:2026-02-01")
+    }
+    assert planned == issued
+    assert issued[w.reseller.pk][1] == D("32.00")  # 20% of 100 + 30 + 30
 
 
 def test_a_prepaid_customers_credit_pays_its_run_invoice_at_once():
