@@ -382,6 +382,24 @@ def _usage(subscriptions: list[dict], run_date) -> dict[int, list[dict]]:
     return found
 
 
+# A charge's columns, read into a Charge and written from one (ResellerTransaction).
+CHARGE_COLUMNS = (
+    "account_id",
+    "kind",
+    "description",
+    "amount",
+    "currency",
+    "charge_date",
+    "subscription_id",
+    "quantity",
+    "unit_price",
+    "period_start_date",
+    "period_end_date",
+    "tax_category",
+    "reference",
+)
+
+
 def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Charge]]:
     """The accounts' uninvoiced charges; a prepaid order's (its payment set aside for it) only
     with `prepaid`: those wait for the daily invoicing run, which settles them."""
@@ -391,19 +409,7 @@ def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Ch
         rows = rows.exclude(prepaid_by__status="active")
     rows = rows.order_by("account_id", "charge_date", "pk").values(
         "pk",
-        "account_id",
-        "kind",
-        "description",
-        "amount",
-        "currency",
-        "charge_date",
-        "subscription_id",
-        "quantity",
-        "unit_price",
-        "period_start_date",
-        "period_end_date",
-        "tax_category",
-        "reference",
+        *CHARGE_COLUMNS,
         holder_id=F("subscription__account_id"),
         subscription_status=F("subscription__status"),
     )
@@ -737,24 +743,7 @@ LINE_FIELDS = (
     "period_start_date",
     "period_end_date",
 )
-CHARGE_FIELDS = (
-    "account_id",
-    "kind",
-    "description",
-    "amount",
-    "currency",
-    "charge_date",
-    "subscription_id",
-    "quantity",
-    "unit_price",
-    "period_start_date",
-    "period_end_date",
-    "tax_category",
-    "reference",
-    "status",
-    "invoice_id",
-    "created_at",
-)
+CHARGE_FIELDS = (*CHARGE_COLUMNS, "status", "invoice_id", "created_at")
 
 
 def _insert(model, fields: Sequence[str], rows: list[tuple]) -> None:

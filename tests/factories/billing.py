@@ -73,6 +73,17 @@ def subscribe(w, *, product=None, quantity: int = 1, today, for_reseller: bool =
     return Subscription.objects.get(order=order)
 
 
+def _bought(user, product, quantity: int, today, *, reseller=None, customer=None) -> None:
+    order = order_services.order_place(
+        placed_by=user,
+        reseller=reseller,
+        customer=customer,
+        items=[order_services.ItemSpec(product=product, quantity=quantity)],
+        today=today,
+    )
+    assert order.status == "completed", order.status_message
+
+
 def resellers_with_subscriptions(
     n: int, *, today, product=None, quantity: int = 1, with_customers: bool = False
 ):
@@ -86,13 +97,7 @@ def resellers_with_subscriptions(
     for _ in range(n):
         reseller = f.reseller(credit_limit=Decimal("100000"))
         user = f.user(account=reseller)
-        order = order_services.order_place(
-            placed_by=user,
-            reseller=reseller,
-            items=[order_services.ItemSpec(product=product, quantity=quantity)],
-            today=today,
-        )
-        assert order.status == "completed", order.status_message
+        _bought(user, product, quantity, today, reseller=reseller)
         reseller.customers = []
         if with_customers:
             customer = f.customer(
@@ -103,13 +108,7 @@ def resellers_with_subscriptions(
             )
             customer_set_order_approval(customer=customer, required=False, acting_user=user)
             of.price_list(reseller, [customer], items={product: "15.00"})
-            order = order_services.order_place(
-                placed_by=user,
-                customer=customer,
-                items=[order_services.ItemSpec(product=product, quantity=quantity)],
-                today=today,
-            )
-            assert order.status == "completed", order.status_message
+            _bought(user, product, quantity, today, customer=customer)
             reseller.customers.append(customer)
         made.append(reseller)
     return made
