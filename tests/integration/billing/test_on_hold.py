@@ -243,6 +243,27 @@ def test_each_recipients_customer_class_decides_for_its_own_invoice(customer_on)
     )
 
 
+def test_a_subscription_cancelled_while_suspended_has_its_waiting_periods_invoiced():
+    """Off, the charges of the suspended periods wait; cancelling instead of reactivating ends
+    the wait: the next run invoices them, as the setting on would have on each date."""
+    from orders.services import subscription_cancel
+
+    w = bf.world(on_hold=False)
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    fails_to_pay_and_is_suspended(w, sub, w.customer)
+    for billing_date in (B, C):
+        runs.run_start(run_date=billing_date, inline=True)
+    assert invoices(w.customer, since=B) == []
+
+    subscription_cancel(subscription=sub, acting_user=w.staff, today=d("2026-04-10"))
+    runs.run_start(run_date=DD, inline=True)
+
+    sub.refresh_from_db()
+    assert sub.status == "cancelled"
+    [closing] = invoices(w.customer, since=B)
+    assert (closing.issue_date, periods(closing)) == (DD, [(B, D("15.00")), (C, D("15.00"))])
+
+
 def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
     """Kill Bill issue #2306: pausing and resuming a subscription several times within one
     period billed some days twice. Here suspension never re-rates a billed period."""
