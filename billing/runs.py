@@ -98,6 +98,24 @@ class RunError(ApplicationError):
 # --- plans ---------------------------------------------------------------------------------------
 
 
+# A charge's columns, read into a Charge and written from one (ResellerTransaction).
+CHARGE_COLUMNS = (
+    "account_id",
+    "kind",
+    "description",
+    "amount",
+    "currency",
+    "charge_date",
+    "subscription_id",
+    "quantity",
+    "unit_price",
+    "period_start_date",
+    "period_end_date",
+    "tax_category",
+    "reference",
+)
+
+
 @dataclass
 class Charge:
     """A charge an invoice carries: an existing row (`pk`) or one this chunk rates (`pk` None)."""
@@ -119,6 +137,24 @@ class Charge:
     reference: str = ""
     # its subscription is suspended now: whether it is invoiced is its recipient's class's call
     suspended: bool = False
+
+    def column_values(self) -> tuple:
+        """Its values in CHARGE_COLUMNS order, as a new ResellerTransaction row stores them."""
+        return (
+            self.account_id,
+            self.kind,
+            self.description,
+            self.amount,
+            self.currency,
+            self.charge_date,
+            self.subscription_id,
+            self.quantity,
+            self.unit_price,
+            self.period_start,
+            self.period_end,
+            self.tax_category,
+            self.reference,
+        )
 
     @property
     def own(self) -> bool:
@@ -380,24 +416,6 @@ def _usage(subscriptions: list[dict], run_date) -> dict[int, list[dict]]:
     for row in rows:
         found[row["subscription_id"]].append(row)
     return found
-
-
-# A charge's columns, read into a Charge and written from one (ResellerTransaction).
-CHARGE_COLUMNS = (
-    "account_id",
-    "kind",
-    "description",
-    "amount",
-    "currency",
-    "charge_date",
-    "subscription_id",
-    "quantity",
-    "unit_price",
-    "period_start_date",
-    "period_end_date",
-    "tax_category",
-    "reference",
-)
 
 
 def _waiting_charges(account_ids, *, prepaid: bool = False) -> dict[int, list[Charge]]:
@@ -854,19 +872,7 @@ def apply_billing_plan(
         CHARGE_FIELDS,
         [
             (
-                c.account_id,
-                c.kind,
-                c.description,
-                c.amount,
-                c.currency,
-                c.charge_date,
-                c.subscription_id,
-                c.quantity,
-                c.unit_price,
-                c.period_start,
-                c.period_end,
-                c.tax_category,
-                c.reference,
+                *c.column_values(),
                 INVOICED if id(c) in invoice_of else UNINVOICED,
                 invoice_of.get(id(c)),
                 now,
