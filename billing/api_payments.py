@@ -8,8 +8,13 @@ Errors: bad input answers 400 naming the field (`amount`, `payment_method`, `acc
 `Idempotency-Key`); a payment method that is not one of the account's own answers exactly like an
 id that does not exist, so nothing about other tenants leaks. A declined card answers 400 on
 `payment_method`; a failing or silent gateway 503 (nothing recorded; after a timeout, retry with
-the same Idempotency-Key, which the body repeats). An Idempotency-Key reused with another amount
-or method answers 422.
+the same Idempotency-Key, which the body repeats).
+
+Idempotency-Key: the one mechanism of `billing.idempotency`, shared with orders/ (keys per user;
+one 201, replays 200 with `Idempotent-Replayed: true`, 409 while the first is still running after
+30 s, 422 for the same key with another body). Underneath, `topup_pay` books one charge per
+(account, key) by itself, so two users of one account who happen to send one key get the one
+top-up (the second a replay, 200) or 422, never two charges.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 
+from billing import idempotency
+from billing.fields import AmountField
 from billing.models import Document, DocumentStatus
 from billing.serializers import DocumentSerializer
 from billing.topups import (
@@ -44,8 +51,9 @@ from resellers.models import Account, User
 from resellers.selectors import payment_methods_visible, resellers_visible
 from resellers.tenancy import is_provider_staff
 
-KEY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_HEADER = idempotency.KEY_HEADER
+REPLAYED_HEADER = idempotency.REPLAYED_HEADER
+CREATE_ENDPOINT = "POST payments/"
 NO_SUCH_METHOD = "Choose one of the account's payment methods."
 
 
@@ -68,10 +76,10 @@ class TopupCreateSerializer(serializers.Serializer):
     payment_method = serializers.IntegerField(
         min_value=1, help_text="One of the account's cards (see payment-methods/)."
     )
-    amount = serializers.DecimalField(
-        max_digits=19,
-        decimal_places=None,
-        help_text='More than zero, with at most the currency\'s decimals, e.g. "300.00".',
+    amount = AmountField(
+        positive=True,
+        help_text="More than zero, ASCII digits with at most the currency's decimals and 12 "
+        'digits before the point, as a string, e.g. "300.00".',
     )
     account = serializers.IntegerField(
         min_value=1,
@@ -105,9 +113,10 @@ KEY_PARAMETER = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     required=False,
     description=f"1 to {MAX_KEY_LENGTH} printable characters, new for each new top-up, scoped "
-    "to the account. A retry with the same key and body returns the same payment (200, header "
-    "`Idempotent-Replayed: true`) and charges nothing; after a gateway timeout it completes the "
-    "top-up without charging twice.",
+    "to you (your user). A retry with the same key and body returns the same payment (200, "
+    "header `Idempotent-Replayed: true`) and charges nothing; while the first is still running, "
+    "a retry waits for it (409 after 30 s: retry later); after a gateway timeout (503) it "
+    "completes the top-up without charging twice. The same key with another body answers 422.",
 )
 
 
@@ -123,17 +132,6 @@ def _topup_account(user: User, account_id: int | None) -> Account:
     if account_id is not None and account_id != user.account_id:
         raise ApplicationError("You can top up only your own account.", field="account")
     return user.account
-
-
-def _key(request) -> str | None:
-    value = request.headers.get(KEY_HEADER)
-    if value is None:
-        return None
-    if not 1 <= len(value) <= MAX_KEY_LENGTH or not value.isprintable():
-        raise ApplicationError(
-            f"{KEY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters.", field=KEY_HEADER
-        )
-    return value
 
 
 @extend_schema_view(
@@ -175,8 +173,13 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
                 "an offline method, or the card was declined), `account`, `Idempotency-Key`."
             ),
             403: OpenApiResponse(description="You may not top up that account."),
+            409: OpenApiResponse(
+                description="A request with this Idempotency-Key is still in progress (waited "
+                "30 s for it): retry later with the same key and body."
+            ),
             422: OpenApiResponse(
-                description="This Idempotency-Key was already used with another amount or card."
+                description="This Idempotency-Key was already used with a different request "
+                "(another body, e.g. amount or card, or another endpoint)."
             ),
             503: OpenApiResponse(
                 description="The payment gateway failed or did not answer; nothing was recorded. "
@@ -191,24 +194,32 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
         first; a net-terms account keeps it as credit balance.
 
         Only cards are charged online: cash, deposit and bank transfer are paid offline and
-        recorded by provider staff. Provider staff may top up any reseller (`account`)."""
+        recorded by provider staff. Provider staff may top up any reseller (`account`).
+
+        With an Idempotency-Key (`billing.idempotency`), the request runs once per (you, key):
+        racing requests with one key make one top-up, answered 201 once and replayed (200) to the
+        others. A refused request or a gateway failure (400, 503) keeps nothing under the key."""
         serializer = TopupCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        account = _topup_account(request.user, data.get("account"))
-        method = (
-            payment_methods_visible(user=request.user)
-            .filter(account_id=account.pk, pk=data["payment_method"])
-            .first()
-        )
-        if method is None:
-            raise ApplicationError(NO_SUCH_METHOD, field="payment_method")
-        key = _key(request)
-        replayed = (
-            key is not None and topup_by_key(account=account, idempotency_key=key) is not None
-        )
-        key = key or uuid.uuid4().hex
-        try:
+        sent = {"key": None, "booked_before": False}  # what work() used, for the answers below
+
+        def work(record):
+            account = _topup_account(request.user, data.get("account"))
+            method = (
+                payment_methods_visible(user=request.user)
+                .filter(account_id=account.pk, pk=data["payment_method"])
+                .first()
+            )
+            if method is None:
+                raise ApplicationError(NO_SUCH_METHOD, field="payment_method")
+            key = sent["key"] = record.key if record is not None else uuid.uuid4().hex
+            # Booked before this request (by a request whose answer was lost, or by another
+            # user of the account with the same key): topup_pay returns it, charging nothing.
+            sent["booked_before"] = (
+                record is not None
+                and topup_by_key(account=account, idempotency_key=key) is not None
+            )
             payment = topup_pay(
                 account=account,
                 payment_method=method,
@@ -217,14 +228,26 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
                 acting_user=request.user,
                 today=timezone.localdate(),
             )
+            body = PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data
+            answer = status.HTTP_200_OK if sent["booked_before"] else status.HTTP_201_CREATED
+            return answer, idempotency.json_ready(body)
+
+        try:
+            outcome = idempotency.run_request(
+                user=request.user,
+                header=request.headers.get(KEY_HEADER),
+                data=request.data,
+                endpoint=CREATE_ENDPOINT,
+                work=work,
+                max_key_length=MAX_KEY_LENGTH,
+            )
         except TopupKeyReused as exc:
             raise Unprocessable(exc.message) from exc
         except TopupGatewayError as exc:
             return Response(
-                {"detail": exc.message, "idempotency_key": key},
+                {"detail": exc.message, "idempotency_key": sent["key"]},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
-        body = PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data
-        if replayed:
-            return Response(body, status=status.HTTP_200_OK, headers={REPLAYED_HEADER: "true"})
-        return Response(body, status=status.HTTP_201_CREATED)
+        replayed = outcome.replayed or sent["booked_before"]
+        headers = {REPLAYED_HEADER: "true"} if replayed else None
+        return Response(outcome.body, status=outcome.status, headers=headers)

@@ -649,3 +649,46 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} of {self.payment_id} for order {self.order_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key on an API POST (top-ups, orders), with Stripe's semantics; the
+    one mechanism is `billing.idempotency`. Moved here from `orders` (migration
+    0011_idempotencykey renamed its table) so that the ledger's API can use it too.
+
+    States: *pending* (`completed_at` empty: a request is working on it, or died while it did)
+    and *completed* (the response to replay is stored). The row is claimed, pending, in its own
+    committed transaction before any work starts, with the request's hash; an order the request
+    creates is linked in the same transaction as the order's creation, so that a retry after a
+    crash midway continues with it; the response is stored when the request ends. The unique
+    (user, key) index makes the claim one row per key: keys are scoped per user.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    endpoint = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON body.")
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key"),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True)
+                | Q(response_status__isnull=False, response_body__isnull=False),
+                name="completed_key_has_response",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None

@@ -7,6 +7,7 @@ need no further rounding. Arithmetic across currencies raises CurrencyMismatch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -90,3 +91,78 @@ def round_unit_price(amount: Decimal) -> Decimal:
     if not isinstance(amount, Decimal):
         raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
     return amount.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+# --- money as typed: the one parser for every form, serializer and command ----------------------
+
+MAX_INTEGER_DIGITS = 12  # up to 999,999,999,999.99: far above any credit limit or payment here
+_MAX_DECIMALS = max((2, *_MINOR_UNITS.values()))
+# ASCII digits only ([0-9], not \d, which also matches full-width and other scripts' digits), one
+# optional point, no sign, exponent, NaN or Infinity.
+_PLAIN = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?")
+# Grouping commas as typed in the panel: 1,234 or 1,234,567.50 (groups of three after the first).
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?=\.|$)")
+_BLANKS = " \t\r\n"
+
+
+class AmountError(ApplicationError):
+    """An amount as typed is not one this platform takes; `field` names the input."""
+
+
+def parse_amount(
+    value,
+    *,
+    currency: str | None = None,
+    field: str = "amount",
+    grouping: bool = False,
+    positive: bool = False,
+) -> Decimal:
+    """The one money-input parser: a typed amount (str; or an int, or a Decimal that a JSON
+    parser made of a number literal) to a Decimal, or AmountError naming `field`.
+
+    Takes ASCII digits with one optional point, at most the currency's decimals (at most three
+    when the currency is not known yet: the service checks again once it is), at most
+    MAX_INTEGER_DIGITS before the point; no sign, exponent, NaN, Infinity, float, or digits of
+    other scripts. `grouping` (the panel's forms) also takes commas between groups of three
+    (1,234.50). `positive` refuses zero. Surrounding blanks are ignored."""
+    if isinstance(value, (bool, float)):
+        raise AmountError('Send an amount as a string of digits, e.g. "300.00".', field=field)
+    if isinstance(value, int):
+        value = str(value)
+    elif isinstance(value, Decimal):
+        value = str(value)  # keeps an exponent ("1E+2"), which is refused below
+    if not isinstance(value, str):
+        raise AmountError("Enter an amount, e.g. 300.00.", field=field)
+    text = value.strip(_BLANKS)
+    if not text:
+        raise AmountError("Enter an amount, e.g. 300.00.", field=field)
+    if grouping and "," in text:
+        head = _GROUPED.match(text)
+        if head is None:
+            raise AmountError(
+                "Put commas only between groups of three digits, e.g. 1,234.50.", field=field
+            )
+        text = head.group(0).replace(",", "") + text[head.end() :]
+    if text[0] in "+-":
+        raise AmountError("Enter the amount without a sign, e.g. 300.00.", field=field)
+    match = _PLAIN.fullmatch(text)
+    if match is None or not (match["whole"] or match["fraction"]):
+        raise AmountError(
+            "Enter an amount in digits with at most one decimal point, e.g. 300.00 "
+            "(no sign, exponent or spaces).",
+            field=field,
+        )
+    whole, fraction = match["whole"], match["fraction"] or ""
+    decimals = minor_unit(currency) if currency else _MAX_DECIMALS
+    if len(fraction) > decimals:
+        where = f"{currency} has" if currency else "an amount has"
+        raise AmountError(f"Too many decimals: {where} at most {decimals}.", field=field)
+    if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise AmountError(
+            f"The amount is too large: at most {MAX_INTEGER_DIGITS} digits before the point.",
+            field=field,
+        )
+    amount = Decimal(f"{whole or '0'}.{fraction}" if fraction else whole)
+    if positive and amount == 0:
+        raise AmountError("The amount must be more than zero.", field=field)
+    return amount

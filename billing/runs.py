@@ -74,6 +74,7 @@ from billing.models import (
 from billing.money import ZERO, line_total
 from billing.periods import MONTHLY, Period, nth_period, period_containing, prorate
 from orders.models import Product, Subscription, SubscriptionStatus, UsageRecord
+from orders.services import trials_convert_due
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
 from resellers.services import audit_events
@@ -1114,6 +1115,10 @@ def run_start(
         )
     if chunk_size < 1:
         raise RunError("The chunk size must be at least 1.", field="chunk_size")
+    if kind == BillingRun.Kind.BILLING:
+        # Trials that ended convert first, each through its order's credit check (seed 004);
+        # what they charge waits for this run like any order's first period.
+        trials_convert_due(run_date=run_date, account_ids=account_ids, acting_user=acting_user)
     due = _due(kind, run_date, account_ids)
     if account_ids is not None:
         wanted = set(account_ids)

@@ -622,12 +622,6 @@ def refund_issue(
 # --- credit, reservations and reseller transactions ---------------------------------------------
 
 
-def _available_credit_locked(account: Account) -> Decimal:
-    from billing.selectors import account_financials
-
-    return account_financials(account=account).available_credit
-
-
 def credit_available_locked(*, account: Account, also_lock: Sequence[Account] = ()) -> Decimal:
     """Lock `account` (and `also_lock`, all in id order) and return its available credit. Call it
     inside the transaction that then records what the credit is spent on
@@ -639,6 +633,12 @@ def credit_available_locked(*, account: Account, also_lock: Sequence[Account] = 
     reservations) from the snapshot taken before it waited, missing what the previous holder
     just committed. The figures are read by a second statement, with a fresh snapshot, after the
     lock is held."""
+    return _lock_with_available(account, also_lock)[1]
+
+
+def _lock_with_available(
+    account: Account, also_lock: Sequence[Account] = ()
+) -> tuple[Account, Decimal]:
     from billing.selectors import account_financials
 
     if not transaction.get_connection().in_atomic_block:
@@ -647,7 +647,35 @@ def credit_available_locked(*, account: Account, also_lock: Sequence[Account] = 
     locked = {
         row.pk: row for row in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     }
-    return account_financials(account=locked[account.pk]).available_credit
+    return locked[account.pk], account_financials(account=locked[account.pk]).available_credit
+
+
+def credit_check(
+    *,
+    account: Account,
+    amount: Decimal,
+    also_lock: Sequence[Account] = (),
+    field: str | None = None,
+    message: str | None = None,
+) -> Decimal:
+    """The credit check of seed 004's validation chain, the one every change that raises what an
+    account will be billed passes (a new order through credit_reserve, a quantity raise, a
+    trial's raise and conversion): lock `account` (and `also_lock`, in id order) for the
+    caller's transaction and raise InsufficientCredit (on `field`) when `amount` is more than
+    its available credit. Returns the available credit."""
+    return _credit_check(account, amount, also_lock, field=field, message=message)[1]
+
+
+def _credit_check(account, amount, also_lock=(), *, field=None, message=None):
+    amount = to_decimal(amount)
+    locked, available = _lock_with_available(account, also_lock)
+    if amount > available:
+        raise InsufficientCredit(
+            message or f"Insufficient credit: {amount} needed, {available} available.",
+            field=field,
+            extra={"available": available, "needed": amount},
+        )
+    return locked, available
 
 
 @transaction.atomic
@@ -656,19 +684,13 @@ def credit_reserve(
 ) -> CreditReservation:
     """Hold `amount` of `account`'s available credit for `reference` (e.g. an order).
 
-    The check and the reservation happen under the account's row lock, so concurrent callers never
-    together reserve more than is available. Raises InsufficientCredit.
+    The check (credit_check) and the reservation happen under the account's row lock, so
+    concurrent callers never together reserve more than is available. Raises InsufficientCredit.
     """
     amount = to_decimal(amount)
     if amount <= 0:
         raise ApplicationError("A reservation must be positive.", field="amount")
-    locked = _lock_account(account.pk)
-    available = _available_credit_locked(locked)
-    if amount > available:
-        raise InsufficientCredit(
-            f"Insufficient credit: {amount} needed, {available} available.",
-            extra={"available": available, "needed": amount},
-        )
+    locked, _ = _credit_check(account, amount)
     reservation = CreditReservation.objects.create(
         account=locked, amount=amount, currency=locked.currency, reference=reference
     )

@@ -34,13 +34,13 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from billing.models import Document, DocumentType, GatewayCharge
-from billing.money import round_money, to_decimal
+from billing.money import AmountError, parse_amount, round_money
 from billing.selectors import documents_visible, financial_figures, financials_from
 from billing.services import card_charge
 from resellers.exceptions import ApplicationError, PermissionDenied
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 TOPUP_REFERENCE = "Top-up"
 KEY_PREFIX = "topup:"
 MAX_KEY_LENGTH = 80  # "topup:<id>:<key>" fits GatewayCharge.idempotency_key (120)
-MAX_INTEGER_DIGITS = 17  # a DecimalField(max_digits=19, decimal_places=2) column
 
 OFFLINE_MESSAGE = (
     "Only a credit card can be charged online. Pay by bank transfer, cash or deposit offline; "
@@ -149,18 +148,11 @@ def topup_allowed(*, user: User | None, account: Account) -> bool:
 
 
 def _amount(value, currency: str) -> Decimal:
+    """The top-up's amount by the one money parser, checked against the account's currency."""
     try:
-        amount = to_decimal(value)
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise TopupError("Enter an amount, e.g. 300.00.", field="amount") from exc
-    if not amount.is_finite():
-        raise TopupError("Enter an amount, e.g. 300.00.", field="amount")
-    if amount <= 0:
-        raise TopupError("A top-up must be more than zero.", field="amount")
-    if round_money(amount, currency) != amount:
-        raise TopupError(f"The amount has more decimals than {currency} has.", field="amount")
-    if amount.adjusted() >= MAX_INTEGER_DIGITS:
-        raise TopupError("The amount is too large.", field="amount")
+        amount = parse_amount(value, currency=currency, positive=True)
+    except AmountError as exc:
+        raise TopupError(exc.message, field="amount") from exc
     return round_money(amount, currency)  # "300" is charged and stored as 300.00
 
 

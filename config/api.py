@@ -1,17 +1,25 @@
-"""API plumbing shared by every app's API views: the error mapping."""
+"""API plumbing shared by every app's API views: the error mapping (and, in config.pagination,
+the page numbers)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from billing.idempotency import IdempotencyKeyBusy, IdempotencyKeyReused
 from resellers.exceptions import ApplicationError, PermissionDenied
 
 
 def exception_handler(exc, context):
-    """Domain errors become 400 naming the field (403 for PermissionDenied)."""
+    """Domain errors become 400 naming the field (403 for PermissionDenied). An Idempotency-Key
+    still in use by a running request answers 409, one already used for another request 422
+    (billing.idempotency)."""
     if isinstance(exc, PermissionDenied):
         return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, IdempotencyKeyBusy):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IdempotencyKeyReused):
+        return Response({"detail": exc.message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, ApplicationError):
         body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)

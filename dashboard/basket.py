@@ -24,7 +24,6 @@ from resellers.models import User
 
 BASKET = "basket"
 SUBMISSIONS = "order_submissions"
-MAX_QUANTITY = 9999
 KEEP_SUBMISSIONS = 20
 
 

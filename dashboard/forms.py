@@ -4,8 +4,8 @@ the services' (`account_update_financials`, `application_create`, `payment_recor
 
 Choices of documents and payment methods are querysets the view passes in from the scoped
 selectors, so an id from another account (a tampered POST) is "not one of the available choices".
-Money amounts take any number of decimals here: the ledger refuses more than the currency has,
-and says so on the field.
+Money amounts are `billing.fields.MoneyFormField`: the one money parser (`billing.money.
+parse_amount`), with grouping commas (1,234.50) and at most the currency's decimals.
 """
 
 from __future__ import annotations
@@ -16,24 +16,20 @@ import uuid
 from django import forms
 from django.db.models import QuerySet
 
+from billing.fields import MoneyFormField
 from billing.models import Document
 from billing.taxes.models import TaxEngineAccount
-from dashboard.basket import MAX_QUANTITY
 from dashboard.presentation import money
 from orders.models import Product
+from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
 from resellers.models import Account, PaymentMethod
-
-AMOUNT = {"max_digits": 17, "decimal_places": 2}
-# An amount as typed: any decimals (the ledger checks them against the currency), and no more
-# digits than a DecimalField(max_digits=19, decimal_places=2) column holds before the point.
-MONEY_INPUT = {"max_digits": 17}
 
 
 class FinancialInformationForm(forms.Form):
     """Seed 000's Edit window of a reseller's Financial Information."""
 
     credit_terms = forms.ChoiceField(choices=Account.CreditTerms.choices)
-    credit_limit = forms.DecimalField(**AMOUNT, label="Credit limit")
+    credit_limit = MoneyFormField(label="Credit limit")
     payment_terms_days = forms.IntegerField(
         label="Payment terms (days)",
         min_value=0,
@@ -45,13 +41,12 @@ class FinancialInformationForm(forms.Form):
     )
     credit_hold = forms.BooleanField(required=False, label="Credit hold")
     auto_topup_enabled = forms.BooleanField(required=False, label="Automatic top-up enabled")
-    auto_topup_threshold = forms.DecimalField(
-        **AMOUNT,
+    auto_topup_threshold = MoneyFormField(
         required=False,
         label="Top-up threshold",
         help_text="Top up when the balance falls below this amount.",
     )
-    auto_topup_amount = forms.DecimalField(**AMOUNT, required=False, label="Top-up amount")
+    auto_topup_amount = MoneyFormField(required=False, label="Top-up amount")
     auto_topup_payment_method = forms.ModelChoiceField(
         queryset=PaymentMethod.objects.none(),
         required=False,
@@ -59,9 +54,11 @@ class FinancialInformationForm(forms.Form):
         empty_label="The account's default payment method",
     )
 
-    def __init__(self, *args, payment_methods, **kwargs):
+    def __init__(self, *args, payment_methods, currency: str | None = None, **kwargs):
         """`payment_methods`: the account's own methods, the only valid top-up choices."""
         super().__init__(*args, **kwargs)
+        for name in ("credit_limit", "auto_topup_threshold", "auto_topup_amount"):
+            self.fields[name].currency = currency
         self.fields["auto_topup_payment_method"].queryset = payment_methods
 
     @staticmethod
@@ -105,9 +102,9 @@ class ApplicationForm(forms.Form):
     """Link part of this document to an open document on the other side (provider staff)."""
 
     counterpart = DocumentChoiceField(queryset=Document.objects.none(), empty_label=None)
-    amount = forms.DecimalField(
-        **MONEY_INPUT,
+    amount = MoneyFormField(
         required=False,
+        positive=True,
         label="Amount",
         help_text="Leave blank to apply the smaller of the two open amounts.",
         widget=forms.TextInput(
@@ -123,6 +120,7 @@ class ApplicationForm(forms.Form):
         field.queryset = counterparts
         field.label = "Payment or credit memo" if document.is_debit else "Document to pay"
         self.fields["amount"].label = f"Amount ({document.currency})"
+        self.fields["amount"].currency = document.currency
 
     def clean(self):
         data = super().clean()
@@ -139,9 +137,7 @@ class ApplicationForm(forms.Form):
 class PaymentRecordForm(forms.Form):
     """An offline payment received from the account (provider staff)."""
 
-    amount = forms.DecimalField(
-        **MONEY_INPUT, label="Amount", widget=forms.TextInput(attrs={"inputmode": "decimal"})
-    )
+    amount = MoneyFormField(label="Amount", positive=True)
     received_date = forms.DateField(
         label="Received on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -176,6 +172,7 @@ class PaymentRecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today
         self.fields["amount"].label = f"Amount ({currency})"
+        self.fields["amount"].currency = currency
         self.fields["payment_method"].queryset = payment_methods
         if open_documents is None:
             del self.fields["apply_to"]
@@ -226,9 +223,9 @@ class CreditBalancePayForm(forms.Form):
 
 QUANTITY_ERRORS = {
     "required": "Enter a quantity.",
-    "invalid": "A quantity is a whole number of at least 1.",
-    "min_value": "A quantity is a whole number of at least 1.",
-    "max_value": f"At most {MAX_QUANTITY:,} of one product per order.",
+    "invalid": QUANTITY_MESSAGE,
+    "min_value": QUANTITY_MESSAGE,
+    "max_value": MAX_QUANTITY_MESSAGE,
 }
 
 
@@ -304,7 +301,7 @@ class OrderReviewForm(forms.Form):
     # One token per rendered form: a double click or a resubmitted page places one order.
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     # The total the buyer saw: the order is refused if prices moved in between.
-    reviewed_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=19, decimal_places=2)
+    reviewed_total = MoneyFormField(widget=forms.HiddenInput)
 
     @staticmethod
     def initial_for(contact, *, reviewed_total) -> dict:

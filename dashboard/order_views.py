@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,7 +23,17 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
 from dashboard import selectors
-from dashboard.basket import MAX_QUANTITY, basket_quantities, basket_save, one_time_submission
+from dashboard.basket import basket_quantities, basket_save, one_time_submission
+from dashboard.confirmations import (
+    Confirmation,
+    order_action_refusal,
+    order_cancel_consequences,
+    order_execute_consequences,
+    safe_next,
+    subscription_cancel_consequences,
+    subscription_cancel_refusal,
+    subscription_cancel_target,
+)
 from dashboard.forms import (
     BasketAddForm,
     BasketUpdateForm,
@@ -40,6 +50,7 @@ from dashboard.presentation import (
 )
 from dashboard.tables import CatalogueTable, DistributorOrderTable, OrderTable
 from orders import services as orders
+from orders.quantities import MAX_QUANTITY, quantity_error
 from resellers import exceptions as domain
 from resellers.services import customer_set_order_approval
 from resellers.tenancy import is_provider_staff
@@ -126,8 +137,8 @@ class CatalogueView(OrderingMixin, TemplateView):
             product, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
             basket = basket_quantities(request.session)
             total = basket.get(product.pk, 0) + quantity
-            if total > MAX_QUANTITY:
-                form.add_error("quantity", f"At most {MAX_QUANTITY:,} of one product per order.")
+            if quantity_error(total) is not None:
+                form.add_error("quantity", quantity_error(total))
             else:
                 basket[product.pk] = total
                 basket_save(request.session, basket)
@@ -305,13 +316,43 @@ class OrderDetailView(LoginRequiredMixin, TemplateView):
 
 
 class OrderActionView(LoginRequiredMixin, View):
-    """POST one action on an order. 404 out of scope, then `allowed` (403), then the service."""
+    """POST one action on an order. 404 out of scope, then `allowed` (403), then the service.
+
+    An action that allows GET (Cancel, Execute) asks first: the GET shows its confirmation page
+    (dashboard/confirmations.py), after the same 404 and 403, and changes nothing. Whether the
+    action is possible now is `order_actions`, as for the buttons."""
 
     http_method_names = ["post"]
     verb = ""
+    title = button = ""
+    tone = "danger"
 
     def allowed(self, user, order) -> bool:
         return True
+
+    def consequences(self, request, order) -> list[str]:
+        return []
+
+    def get(self, request, pk: int):
+        user = request.user
+        order = _or_404(selectors.order_for_action, user=user, pk=pk)
+        if not self.allowed(user, order):
+            raise PermissionDenied(f"You cannot {self.verb} this order.")
+        staff = is_provider_staff(user)
+        possible = self.verb in order_actions(
+            order, account_id=user.account_id, provider_staff=staff
+        )
+        shown = order_status(order, show_costs=selectors.sees_order_costs(user=user, order=order))
+        confirm = Confirmation(
+            title=f"{self.title} {order.display_number}?",
+            consequences=self.consequences(request, order) if possible else [],
+            refusal="" if possible else order_action_refusal(order, verb=self.past, status=shown),
+            button=self.button,
+            tone=self.tone,
+            back_url=safe_next(request, reverse("order-status", args=[order.pk])),
+            provider_view=staff,
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
 
     def act(self, request, order):
         raise NotImplementedError
@@ -350,7 +391,13 @@ class OrderCancelView(OrderActionView):
     """Seed 004's *Cancel order*. Who may cancel what is `order_cancel`'s rule (the reseller its
     own and its customers' orders, a customer its own before approval, the distributor any)."""
 
+    http_method_names = ["get", "post"]
     verb, past = "cancel", "cancelled"
+    title, button = "Cancel order", "Yes, cancel the order"
+
+    def consequences(self, request, order) -> list[str]:
+        show_costs = selectors.sees_order_costs(user=request.user, order=order)
+        return order_cancel_consequences(order, show_costs=show_costs)
 
     def act(self, request, order):
         return orders.order_cancel(order=order, acting_user=request.user)
@@ -359,10 +406,15 @@ class OrderCancelView(OrderActionView):
 class OrderExecuteView(OrderActionView):
     """The distributor executes an order submitted for manual execution (provider staff)."""
 
+    http_method_names = ["get", "post"]
     verb, past = "execute", "executed"
+    title, button, tone = "Execute order", "Yes, execute the order", "primary"
 
     def allowed(self, user, order) -> bool:
         return is_provider_staff(user)
+
+    def consequences(self, request, order) -> list[str]:
+        return order_execute_consequences(order, today=timezone.localdate())
 
     def act(self, request, order):
         return orders.order_execute_manually(
@@ -433,9 +485,26 @@ class CustomerOrderApprovalView(LoginRequiredMixin, View):
 
 class SubscriptionCancelView(LoginRequiredMixin, View):
     """POST: cancel a subscription (its holder, its reseller, or staff: `subscription_cancel`'s
-    rule). 404 out of scope; a paid subscription runs to the end of its billed period."""
+    rule). 404 out of scope; a paid subscription runs to the end of its billed period. GET: the
+    confirmation page, which says which (after the same 404), and changes nothing."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+
+    def get(self, request, pk: int):
+        subscription = _or_404(selectors.subscription_for_action, user=request.user, pk=pk)
+        possible = subscription_cancel_target(subscription) is not None
+        today = timezone.localdate()
+        confirm = Confirmation(
+            title=f"Cancel {subscription.product.name} for {subscription.account.name}?",
+            consequences=(
+                subscription_cancel_consequences(subscription, today=today) if possible else []
+            ),
+            refusal="" if possible else subscription_cancel_refusal(subscription),
+            button="Yes, cancel the subscription",
+            back_url=safe_next(request, reverse("home")),
+            provider_view=is_provider_staff(request.user),
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
 
     def post(self, request, pk: int):
         subscription = _or_404(selectors.subscription_for_action, user=request.user, pk=pk)

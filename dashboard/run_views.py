@@ -27,6 +27,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
@@ -42,6 +43,7 @@ from billing.run_reports import (
     run_stalled,
 )
 from billing.runs import run_start
+from dashboard.confirmations import Confirmation, billing_run_consequences
 from dashboard.presentation import (
     REACTIVATION,
     run_amounts,
@@ -208,6 +210,48 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
                 "may_start": data["run_date"] <= timezone.localdate(),
             },
         )
+
+
+class BillingRunStartView(BillingRunListView):
+    """/billing/runs/start/: the Run button of the runs page (and Run again on a run's page) is
+    a GET here. A dry run is shown at once (it writes nothing); a real run gets its confirmation
+    page (the date, that it issues invoices, a link to the dry run), whose form POSTs here and
+    starts it exactly as a POST to /billing/runs/ does. An invalid form shows the runs page with
+    its errors."""
+
+    def filter_form(self) -> RunFilterForm:
+        return RunFilterForm(None)  # the query string is the start form's, not a filter
+
+    def get(self, request, *args, **kwargs):
+        if not request.GET:
+            return redirect("billing_runs")
+        form = RunStartForm(request.GET)
+        if not form.is_valid():
+            return self._again(form)
+        data = form.cleaned_data
+        if data["dry_run"]:
+            return self._dry_run(form)
+        try:
+            run_date_check(data["run_date"], today=timezone.localdate())
+        except domain.ApplicationError as exc:
+            form_error(form, exc)
+            return self._again(form)
+        kind, run_date = data["kind"], data["run_date"]
+        label = BillingRun.Kind(kind).label
+        day = run_date.strftime("%Y-%m-%d")
+        dry_run = f"{reverse('billing_run_start')}?kind={kind}&run_date={day}&dry_run=on"
+        confirm = Confirmation(
+            title=f"Start the {label.lower()} run for {day}?",
+            facts=[("Run", label), ("Date", day)],
+            consequences=billing_run_consequences(kind=kind, run_date=run_date),
+            links=[("Make a dry run first: see what it would issue, writing nothing", dry_run)],
+            button="Yes, start the run",
+            tone="primary",
+            back_url=reverse("billing_runs"),
+            hidden={"kind": kind, "run_date": day, "submission_key": data["submission_key"]},
+            provider_view=True,
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
 
 
 class BillingRunDetailView(LoginRequiredMixin, TemplateView):

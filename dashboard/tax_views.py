@@ -24,7 +24,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -45,6 +45,7 @@ from billing.taxes.services import (
     tax_rule_create,
     tax_rule_delete,
 )
+from dashboard.confirmations import Confirmation
 from dashboard.forms import TaxProfileForm, TaxRateForm, TaxRuleForm
 from dashboard.presentation import tax_rate_percent
 from dashboard.submissions import claim, form_error, remember
@@ -202,17 +203,37 @@ class OwnTaxesView(TaxesView):
 
 
 class TaxRuleDeleteView(LoginRequiredMixin, View):
-    """POST: delete one of the page owner's rules. Another owner's rule answers 404."""
+    """POST: delete one of the page owner's rules. Another owner's rule answers 404. GET: the
+    confirmation page, after the same checks; it changes nothing."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
     page_class = TaxesView
 
-    def post(self, request, pk: int):
+    def _rule(self, request, pk: int):
         page = self.page_class(request=request)
         page.owner = page.get_owner(request.user)
         rule = tax_rules_visible(user=request.user).filter(owner=page.owner, pk=pk).first()
         if rule is None:
             raise Http404("Not found.")
+        return page, rule
+
+    def get(self, request, pk: int):
+        page, rule = self._rule(request, pk)
+        confirm = Confirmation(
+            title=f"Delete the {rule.jurisdiction} / {rule.tax_category} rule?",
+            consequences=[
+                f"The {rule.jurisdiction} / {rule.tax_category} rule will be deleted. Lines it "
+                "taxed are then taxed by the next matching rule, or not at all.",
+                "Documents already issued keep the tax they were issued with.",
+            ],
+            button="Yes, delete the rule",
+            back_url=page.page_url(),
+            provider_view=page.provider_panel,
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
+
+    def post(self, request, pk: int):
+        page, rule = self._rule(request, pk)
         try:
             tax_rule_delete(rule=rule, acting_user=request.user)
         except domain.PermissionDenied as exc:

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView
 
+from billing.fields import MoneyFormField
 from billing.selectors import account_financials, active_applications
 from billing.topups import (
     TopupDeclined,
@@ -34,7 +35,6 @@ from billing.topups import (
     topup_allowed,
     topup_pay,
 )
-from dashboard.forms import MONEY_INPUT
 from dashboard.presentation import money
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
@@ -54,11 +54,11 @@ class TopupForm(forms.Form):
             "invalid_choice": "Choose one of your cards.",
         },
     )
-    amount = forms.DecimalField(
-        **MONEY_INPUT,
+    amount = MoneyFormField(
         label="Amount",
+        positive=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "300.00"}),
-        error_messages={"required": "Enter an amount.", "invalid": "Enter an amount, e.g. 300.00."},
+        error_messages={"required": "Enter an amount."},
     )
     # One token per rendered form: a double click or a resubmitted page charges once.
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -68,6 +68,7 @@ class TopupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["payment_method"].queryset = cards
         self.fields["amount"].label = f"Amount ({currency})"
+        self.fields["amount"].currency = currency
 
     @staticmethod
     def initial_for(cards) -> dict:

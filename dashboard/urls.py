@@ -17,16 +17,23 @@ Orders, scoped: /orders/ (a customer's or a reseller's list; provider staff go t
 /billing/orders/), /orders/<pk>/ (`order-status`, linked from the emails), and POST
 /orders/<pk>/accept/, /orders/<pk>/cancel/, /orders/<pk>/execute/ (provider staff).
 Provider: /billing/orders/ (orders for the distributor, and every order).
-Provider: /billing/runs/ (billing runs; POST starts one, or a dry run) and /billing/runs/<pk>/.
+Provider: /billing/runs/ (billing runs; POST starts one, or a dry run), /billing/runs/start/ (GET:
+a real run's confirmation page, or a dry run; POST starts it) and /billing/runs/<pk>/.
+Destructive actions ask first (dashboard/confirmations.py): a GET on the URL of order cancel and
+execute, subscription cancel, unlink, tax rule delete shows what will happen; the POST does it.
 Taxes (dashboard/tax_views.py): /billing/taxes/ (provider staff; ?owner=<resale reseller id>) and
 /account/taxes/ (a resale reseller's users): rules, rates, engine accounts; POST adds a rule or a
 rate, POST .../rules/<pk>/delete/ deletes a rule. POST /billing/resellers/<pk>/tax-profile/,
 /billing/customers/<pk>/tax-profile/, /account/customers/<pk>/tax-profile/ set a tax profile.
+Signing in (dashboard/auth_views.py): /password/reset/ (by email) and /password/change/; a user's
+API tokens on /account/ (staff: /account/api-tokens/), POST /account/api-tokens/<id>/revoke/,
+/account/api-tokens/revoke-all/, /account/sign-out-everywhere/.
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from dashboard import auth_views as panel_auth
 from dashboard import order_views, run_views, tax_views, topup_views, views
 
 urlpatterns = [
@@ -37,6 +44,45 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # password reset by email, password change, API tokens (dashboard/auth_views.py)
+    path("password/reset/", panel_auth.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        panel_auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("account/api-tokens/", panel_auth.ApiTokensView.as_view(), name="api_tokens"),
+    path(
+        "account/api-tokens/revoke-all/",
+        panel_auth.ApiTokensRevokeAllView.as_view(),
+        name="api_tokens_revoke_all",
+    ),
+    path(
+        "account/api-tokens/<str:digest>/revoke/",
+        panel_auth.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
+    path(
+        "account/sign-out-everywhere/",
+        panel_auth.SignOutEverywhereView.as_view(),
+        name="sign_out_everywhere",
+    ),
     # provider control panel
     path("billing/", views.BillingView.as_view(), name="billing"),
     path("billing/resellers/", views.ResellerListView.as_view(), name="reseller_list"),
@@ -60,6 +106,7 @@ urlpatterns = [
         "billing/orders/", order_views.DistributorOrderListView.as_view(), name="distributor_orders"
     ),
     path("billing/runs/", run_views.BillingRunListView.as_view(), name="billing_runs"),
+    path("billing/runs/start/", run_views.BillingRunStartView.as_view(), name="billing_run_start"),
     path(
         "billing/runs/<int:pk>/",
         run_views.BillingRunDetailView.as_view(),

@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -37,6 +37,7 @@ from billing.services import (
     payment_record,
 )
 from dashboard import selectors, tax_views
+from dashboard.confirmations import Confirmation, unlink_consequences
 from dashboard.forms import (
     ApplicationForm,
     CreditBalancePayForm,
@@ -296,6 +297,7 @@ class ResellerFinancialsEditView(LoginRequiredMixin, FormView):
         kwargs["payment_methods"] = selectors.payment_methods_of(
             user=self.request.user, account=self.account
         )
+        kwargs["currency"] = self.account.currency
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -519,9 +521,27 @@ class ApplicationCreateView(DocumentDetailView):
 
 
 class ApplicationRemoveView(LoginRequiredMixin, View):
-    """POST: unlink one of this document's active applications (provider staff only)."""
+    """POST: unlink one of this document's active applications (provider staff only). GET: the
+    confirmation page (which amounts return to open), after the same 404 and 403; it changes
+    nothing."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+
+    def get(self, request, pk: int, application_pk: int):
+        page = _or_404(selectors.document_page, user=request.user, pk=pk)
+        application = _or_404(page.applications.get, pk=application_pk)
+        _require_provider_staff(request.user)
+        active = application.is_active
+        credit, debit = application.credit_document, application.debit_document
+        confirm = Confirmation(
+            title=f"Unlink {credit.display_number} from {debit.display_number}?",
+            consequences=unlink_consequences(application) if active else [],
+            refusal="" if active else "This application was already unlinked. Nothing was changed.",
+            button="Yes, unlink",
+            back_url=reverse("document_detail", args=[page.document.pk]),
+            provider_view=True,
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
 
     def post(self, request, pk: int, application_pk: int):
         page = _or_404(selectors.document_page, user=request.user, pk=pk)

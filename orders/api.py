@@ -15,12 +15,10 @@ What each user is shown of prices:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import django_filters
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -33,8 +31,9 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from orders import idempotency
-from orders.models import IdempotencyKey, Order, OrderStatus, Product, Subscription
+from billing import idempotency
+from billing.models import IdempotencyKey
+from orders.models import Order, OrderStatus, Product, Subscription
 from orders.selectors import (
     catalogue_products,
     order_get,
@@ -86,12 +85,6 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the object's current state."
     default_code = "conflict"
-
-
-class Unprocessable(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The request cannot be processed."
-    default_code = "unprocessable"
 
 
 @contextmanager
@@ -196,9 +189,12 @@ KEY_PARAMETER = OpenApiParameter(
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="Any string up to 255 characters, new for each new order. A retry with the same "
-    "key and body returns the first response (header `Idempotent-Replayed: true`) and creates "
-    "nothing.",
+    description=f"1 to {idempotency.MAX_KEY_LENGTH} printable characters, new for each new order, "
+    "scoped to you (your user). A retry with the same key and body returns the first response's "
+    "body with 200 and the header `Idempotent-Replayed: true`, and creates nothing; while the "
+    "first is still running, a retry waits for it (409 after 30 s: retry later). The same key "
+    "with another body answers 422. A refused or failed request keeps nothing: its key may be "
+    "sent again.",
 )
 ORDER_CONFLICT = OpenApiResponse(
     description="The order's status does not allow this (e.g. approving twice, cancelling a "
@@ -240,7 +236,7 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         """The order as the requesting user sees it, as plain JSON (what is stored to replay)."""
         fresh = order_get(user=self.request.user, pk=order.pk)
         data = OrderSerializer(fresh, context=self.get_serializer_context()).data
-        return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+        return idempotency.json_ready(data)
 
     @extend_schema(
         tags=["orders"],
@@ -251,8 +247,12 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                 OrderSerializer,
                 description="Created and submitted, in the status the validation chain left it: "
                 "pending_approval, completed, unexecuted_credit, submitted_to_distributor, "
-                "pending (card token or gateway; see status_message) or submitted (split). "
-                "A replay carries `Idempotent-Replayed: true`.",
+                "pending (card token or gateway; see status_message) or submitted (split).",
+            ),
+            200: OpenApiResponse(
+                OrderSerializer,
+                description="A replay of an Idempotency-Key already answered: the first "
+                "response's body, nothing created (header `Idempotent-Replayed: true`).",
             ),
             400: OpenApiResponse(
                 description="Bad input, naming the field: a product outside the catalogue or a "
@@ -260,10 +260,12 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
             ),
             403: OpenApiResponse(description="You may not order for that account."),
             409: OpenApiResponse(
-                description="A request with this Idempotency-Key is still in progress."
+                description="A request with this Idempotency-Key is still in progress (waited "
+                "30 s for it): retry later with the same key and body."
             ),
             422: OpenApiResponse(
-                description="This Idempotency-Key was already used with a different body."
+                description="This Idempotency-Key was already used with a different request "
+                "(another body, or another endpoint)."
             ),
         },
     )
@@ -276,37 +278,26 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         reseller's own purchase (`reseller`). A customer you may not see answers 400 naming
         `customer`, exactly like an id that does not exist.
 
-        Idempotency-Key (optional header; Stripe's semantics, see `orders.idempotency`): the
-        first response is stored under (you, key) and a retry with the same key and body gets it
-        back with `Idempotent-Replayed: true`, creating nothing. The same key with another body
-        answers 422. Two requests racing with one key place one order: the second waits for the
-        first and replays its response (409 if it waited 30 s in vain: retry). A request refused
-        (400/403) stores nothing, so the key may be retried with a corrected body; a request that
-        died midway is continued by a retry, with the order it had created.
+        Idempotency-Key (optional header; Stripe's semantics, one mechanism with top-ups:
+        `billing.idempotency`): the first response is stored under (you, key) and a retry with
+        the same key and body gets its body back with 200 and `Idempotent-Replayed: true`,
+        creating nothing. The same key with another body answers 422. Requests racing with one
+        key place one order: one answers 201, the others wait for it and replay its response
+        (409 if they waited 30 s in vain: retry). A request refused (400/403) stores nothing, so
+        the key may be retried with a corrected body; a request that died midway is continued by
+        a retry, with the order it had created.
         """
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = idempotency.key_from_header(request.headers.get(idempotency.KEY_HEADER))
-        if key is None:
-            return Response(self._body(self._place(data)), status=status.HTTP_201_CREATED)
-        try:
-            outcome = idempotency.run_once(
-                user=request.user,
-                key=key,
-                endpoint=CREATE_ENDPOINT,
-                body_hash=idempotency.request_hash(request.data),
-                work=lambda record: (
-                    status.HTTP_201_CREATED,
-                    self._body(self._place(data, record)),
-                ),
-            )
-        except idempotency.IdempotencyKeyReused as exc:
-            raise Unprocessable(exc.message) from exc
-        except idempotency.IdempotencyKeyBusy as exc:
-            raise Conflict(exc.message) from exc
-        headers = {idempotency.REPLAYED_HEADER: "true"} if outcome.replayed else None
-        return Response(outcome.body, status=outcome.status, headers=headers)
+        outcome = idempotency.run_request(
+            user=request.user,
+            header=request.headers.get(idempotency.KEY_HEADER),
+            data=request.data,
+            endpoint=CREATE_ENDPOINT,
+            work=lambda record: (status.HTTP_201_CREATED, self._body(self._place(data, record))),
+        )
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     def _place(self, data: dict, record: IdempotencyKey | None = None) -> Order:
         """order_place with today's date (create and submit, one transaction where the chain

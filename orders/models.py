@@ -20,6 +20,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# Idempotency keys moved to the ledger (one mechanism for every API POST: billing.idempotency);
+# re-exported for the callers that import it from here.
+from billing.models import IdempotencyKey as IdempotencyKey
+
 MONEY = {"max_digits": 19, "decimal_places": 2}
 RATE = {"max_digits": 19, "decimal_places": 4}
 
@@ -401,44 +405,3 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} {self.usage_date}: {self.quantity or self.amount}"
-
-
-class IdempotencyKey(models.Model):
-    """A client's Idempotency-Key for a POST, with Stripe's semantics (orders.idempotency).
-
-    The row is claimed, pending, in its own committed transaction before any work starts, with the
-    request's hash; the order it creates is linked in the same transaction as the order's
-    creation; the response is stored when the request ends (`completed_at`). A retry with the same
-    key and body replays the stored response; a retry after a request that died midway finds the
-    pending row and continues with the linked order. The unique (user, key) index makes the claim
-    one row per key; racing requests queue on a lock on the key and replay the winner's response.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    endpoint = models.CharField(max_length=100)
-    request_hash = models.CharField(max_length=64, help_text="sha256 of the canonical JSON body.")
-    order = models.ForeignKey(
-        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key"),
-            models.CheckConstraint(
-                condition=Q(completed_at__isnull=True)
-                | Q(response_status__isnull=False, response_body__isnull=False),
-                name="completed_key_has_response",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
-
-    @property
-    def is_completed(self) -> bool:
-        return self.completed_at is not None

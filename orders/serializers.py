@@ -18,6 +18,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.fields import AmountField
 from orders.models import (
     MONEY,
     RATE,
@@ -29,11 +30,16 @@ from orders.models import (
     Subscription,
     UsageRecord,
 )
+from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
 from resellers.serializers import AccountRefSerializer
 
-MAX_QUANTITY = 2_147_483_647  # the database's positive integer
 MAX_ITEMS = 100
-QUANTITY_MESSAGE = "Quantities are whole numbers of at least 1."
+QUANTITY_ERRORS = {
+    "invalid": QUANTITY_MESSAGE,
+    "min_value": QUANTITY_MESSAGE,
+    "max_value": MAX_QUANTITY_MESSAGE,
+    "max_string_length": MAX_QUANTITY_MESSAGE,
+}
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,18 @@ class SubOrderSerializer(_OrderSummarySerializer):
         read_only_fields = fields
 
 
+class _EmailOrNullField(serializers.EmailField):
+    """An email address, or null where none is stored (the model keeps "" for none), so that the
+    schema's `format: email` holds for every value."""
+
+    def to_representation(self, value):
+        return value or None
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        return "" if value is None else value  # input: null is none, stored as ""
+
+
 class OrderSerializer(_OrderSummarySerializer):
     """An order as seed 004's detailed view shows it: number, status, dates, total cost (not to end
     customers) and total amount; its items, or, for an order split between auto-executed and
@@ -243,6 +261,9 @@ class OrderSerializer(_OrderSummarySerializer):
     )
     parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     sub_orders = SubOrderSerializer(many=True, read_only=True)
+    billing_contact_email = _EmailOrNullField(
+        read_only=True, allow_null=True, help_text="Null when the order names none."
+    )
 
     class Meta:
         model = Order
@@ -278,7 +299,7 @@ class OrderItemInputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         min_value=1,
         max_value=MAX_QUANTITY,
-        error_messages={"invalid": QUANTITY_MESSAGE, "min_value": QUANTITY_MESSAGE},
+        error_messages=QUANTITY_ERRORS,
     )
 
 
@@ -302,7 +323,13 @@ class OrderCreateSerializer(serializers.Serializer):
     billing_contact_name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-    billing_contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    billing_contact_email = _EmailOrNullField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default="",
+        help_text="Null or blank: none.",
+    )
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
@@ -378,18 +405,14 @@ class UsageRecordInputSerializer(serializers.Serializer):
         default=None,
         help_text="Units used, rated at the subscription's prices. Not with `amount`.",
     )
-    amount = serializers.DecimalField(
-        **MONEY,
-        min_value=Decimal("0"),
+    amount = AmountField(
         required=False,
         allow_null=True,
         default=None,
         help_text="The holder's charge in the subscription's currency, for applications that "
         "rate usage themselves (seed 001 §4). Not with `quantity`.",
     )
-    cost = serializers.DecimalField(
-        **MONEY,
-        min_value=Decimal("0"),
+    cost = AmountField(
         required=False,
         allow_null=True,
         default=None,
@@ -428,6 +451,8 @@ class UsageRecordSerializer(_HidesCost, serializers.ModelSerializer):
 class SubscriptionQuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_QUANTITY,
+        error_messages=QUANTITY_ERRORS,
         help_text="The new quantity. An increase is charged now for the rest of the billed "
         "period, prorated by days; a decrease takes effect on the next billing date.",
     )

@@ -45,6 +45,7 @@ from orders.models import (
     Subscription,
     SubscriptionStatus,
 )
+from orders.quantities import check_quantity
 from orders.selectors import catalogue_products, order_parties, price_quotes
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
@@ -53,6 +54,10 @@ from resellers.services import audit_events, audit_record
 
 TOKEN_WARNING = "Your payment method does not support this action. Please contact your distributor."
 INSUFFICIENT_CREDIT = "Not executed: there is not enough available credit."
+CHANGE_INSUFFICIENT_CREDIT = (
+    "There is not enough available credit for this quantity: pay off some debt or top up first."
+)
+TRIAL_CONVERSION_NOTE = "Trial conversion"
 GATEWAY_FAILED = (
     "The payment gateway did not accept the charge, so the order was not submitted to the "
     "distributor. Try again later."
@@ -165,8 +170,7 @@ def _build_order(
         raise ApplicationError("Referral resellers do not buy; their customers order directly.")
     orderer = customer or credit_account
     for spec in items:
-        if not isinstance(spec.quantity, int) or spec.quantity < 1:
-            raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
+        check_quantity(spec.quantity)
     products = {spec.product.pk: spec.product for spec in items}
     allowed = set(
         catalogue_products(account=orderer).filter(pk__in=products).values_list("pk", flat=True)
@@ -501,7 +505,8 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
 
         # 2. Auto-executed-product check.
         items = list(order.items.select_related("product"))
-        manual = [i for i in items if not i.product.auto_executed]
+        # A trial's conversion provisions nothing new: never one for the distributor.
+        manual = [] if _is_conversion(order) else [i for i in items if not i.product.auto_executed]
         parent = None
         if manual and len(manual) < len(items):
             parent, order = order, _split(order=order, items=items, acting_user=acting_user)
@@ -642,7 +647,10 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     )
     now = timezone.now()
     items = list(order.items.select_related("product"))
-    charged = _deliver(order=order, items=items, today=today)
+    if _is_conversion(order):
+        charged = _convert(order=order, items=items)
+    else:
+        charged = _deliver(order=order, items=items, today=today)
     _record_charges(order=order, charged=charged, acting_user=acting_user, today=today)
     order.status = OrderStatus.COMPLETED
     order.completed_at = now
@@ -665,6 +673,32 @@ class ItemCharge:
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
     note: str = ""
+
+
+def _first_period_charge(
+    *,
+    item: OrderItem,
+    anchor: datetime.date,
+    billing_period: str,
+    starts: datetime.date,
+    currency: str,
+) -> ItemCharge:
+    """What a subscription starting (or leaving its trial) on `starts` is charged first, in
+    advance: its first whole period when `starts` is its holder's cycle date `anchor`, else the
+    days up to `anchor`, prorated by the one rule (billing.periods). `item.total_cost` and
+    `total_amount` are a whole period's."""
+    if anchor == starts:
+        first = nth_period(anchor=anchor, billing_period=billing_period, index=0)
+        return ItemCharge(item, item.total_cost, item.total_amount, starts, first.end)
+    stub = nth_period(anchor=anchor, billing_period=billing_period, index=-1)
+
+    def part(amount: Decimal) -> Decimal:
+        return prorate(
+            period_amount=amount, period=stub, from_date=starts, to_date=anchor, currency=currency
+        )
+
+    note = f" (prorated: {(anchor - starts).days} of {stub.days} days)"
+    return ItemCharge(item, part(item.total_cost), part(item.total_amount), starts, anchor, note)
 
 
 def _deliver(
@@ -702,28 +736,13 @@ def _deliver(
             billed_through, next_date = today, anchor
             if anchor == today:
                 next_date = nth_period(anchor=anchor, billing_period=period, index=0).end
-        elif anchor == today:
-            first = nth_period(anchor=anchor, billing_period=period, index=0)
-            billed_through = next_date = first.end
-            charged.append(
-                ItemCharge(item, item.total_cost, item.total_amount, today, billed_through)
-            )
-        else:  # mid-cycle start: the days up to the holder's next cycle date
-            stub = nth_period(anchor=anchor, billing_period=period, index=-1)
-            billed_through = next_date = anchor
-
-            def part(amount: Decimal, stub=stub, anchor=anchor) -> Decimal:
-                return prorate(
-                    period_amount=amount, period=stub, from_date=today, to_date=anchor,
-                    currency=order.currency,
-                )  # fmt: skip
-
-            note = f" (prorated: {(anchor - today).days} of {stub.days} days)"
-            charged.append(
-                ItemCharge(
-                    item, part(item.total_cost), part(item.total_amount), today, anchor, note
-                )
-            )
+        else:
+            first = _first_period_charge(
+                item=item, anchor=anchor, billing_period=period, starts=today,
+                currency=order.currency,
+            )  # fmt: skip
+            billed_through = next_date = first.period_end
+            charged.append(first)
         item.subscription = Subscription(
             account_id=holder.pk,
             credit_account_id=order.credit_account_id,
@@ -904,6 +923,8 @@ def order_cancel(*, order: Order, acting_user: User | None, reason: str = "") ->
     order.status_message = reason
     order.save(update_fields=["status", "cancelled_at", "status_message"])
     order.items.update(delivery_status=DeliveryStatus.CANCELLED)
+    if _is_conversion(order):
+        _end_unconverted(order=order, acting_user=acting_user)
     audit_record(
         actor=acting_user,
         action="order.cancel",
@@ -948,6 +969,13 @@ def _move(subscription: Subscription, status: str) -> None:
     subscription.status = status
 
 
+def subscription_cancel_ends_now(*, status: str) -> bool:
+    """Whether a (plain) cancellation ends a subscription in `status` today: a trial or a
+    suspended one has no billed period to run to; a paid one runs to the end of the period
+    already billed (*pending cancellation*). The panel's confirmation page says the same."""
+    return status in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
+
+
 def _may_manage(user: User | None, subscription: Subscription) -> bool:
     if user is None or user.is_provider_staff:
         return True
@@ -976,7 +1004,7 @@ def subscription_cancel(
     if immediately and acting_user is not None and not acting_user.is_provider_staff:
         raise PermissionDenied("Only the provider cancels at once with a refund of unused days.")
     was = subscription.status
-    ends_now = immediately or was in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
+    ends_now = immediately or subscription_cancel_ends_now(status=was)
     if immediately and was != SubscriptionStatus.CANCELLED:
         subscription.status = SubscriptionStatus.CANCELLED
     else:
@@ -1135,8 +1163,7 @@ def subscription_change_quantity(
     its lock). A decrease takes effect on the next billing date, when the smaller quantity renews:
     days already billed are not refunded, as cloud programmes do (a correcting order is the way to
     refund). Trials and usage subscriptions change at once, with nothing to charge."""
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-        raise ApplicationError("Quantities are whole numbers of at least 1.", field="quantity")
+    check_quantity(quantity)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     if not _may_manage(acting_user, subscription):
         raise PermissionDenied("You cannot change this subscription.")
@@ -1189,10 +1216,13 @@ def subscription_change_quantity(
 
         order.total_cost = part(subscription.unit_cost)
         order.total_amount = order.total_cost if buys_itself else part(subscription.unit_price)
-        parties = [] if buys_itself else [holder]
-        available = ledger.credit_available_locked(account=credit_account, also_lock=parties)
-        if order.total_cost > available:
-            raise ledger.InsufficientCredit(INSUFFICIENT_CREDIT, field="quantity")
+        ledger.credit_check(
+            account=credit_account,
+            amount=order.total_cost,
+            also_lock=[] if buys_itself else [holder],
+            field="quantity",
+            message=CHANGE_INSUFFICIENT_CREDIT,
+        )
         label = f"{product.name} +{delta} ({days})"
         common = {
             "kind": "adjustment",
@@ -1224,6 +1254,18 @@ def subscription_change_quantity(
                     **common,
                 )
             )
+    elif delta > 0 and subscription.status == SubscriptionStatus.TRIAL:
+        # Nothing is charged during the trial, but its conversion bills the whole quantity: the
+        # added units must fit the credit now, as a new order of them would (seed 004).
+        added = line_total(
+            quantity=Decimal(delta), unit_price=subscription.unit_cost, currency=order.currency
+        )
+        ledger.credit_check(
+            account=credit_account,
+            amount=added,
+            field="quantity",
+            message=CHANGE_INSUFFICIENT_CREDIT,
+        )
     order.save()
     OrderItem.objects.create(
         order=order,
@@ -1261,3 +1303,142 @@ def subscription_change_quantity(
         ],
     )
     return order
+
+
+# --- trial conversion --------------------------------------------------------------------------
+
+
+def trials_convert_due(
+    *,
+    run_date: datetime.date,
+    account_ids: Sequence[int] | None = None,
+    acting_user: User | None = None,
+) -> list[Order]:
+    """Convert every trial that ended by `run_date` (of `account_ids`' holders, when given), each
+    through its own conversion order (trial_convert). The billing-date run calls this first."""
+    due = Subscription.objects.filter(
+        status=SubscriptionStatus.TRIAL, next_billing_date__lte=run_date
+    )
+    if account_ids is not None:
+        due = due.filter(account_id__in=account_ids)
+    orders = []
+    for pk in due.order_by("pk").values_list("pk", flat=True):
+        order = trial_convert(subscription_id=pk, acting_user=acting_user, today=run_date)
+        if order is not None:
+            orders.append(order)
+    return orders
+
+
+def trial_convert(
+    *, subscription_id: int, acting_user: User | None, today: datetime.date
+) -> Order | None:
+    """A trial that ended becomes paid through a conversion order (a renewal) that passes seed
+    004's validation chain like a new order of the same quantity: the credit check and
+    reservation, then the card token and charge. Executed, the subscription is active and its
+    first paid period, from the trial's end, is charged (the same first-period rule as a new
+    subscription). Without enough credit the order is *Unexecuted due to Insufficient Credit*
+    (the reseller is notified and may accept it after paying or topping up, or cancel it, which
+    ends the subscription); until then the subscription stays in its trial, and the billing run
+    leaves it alone (no next billing date). None when there is nothing to convert (already
+    converted or waiting for its order): safe to call twice, or from two runs at once."""
+    with transaction.atomic():
+        sub = (
+            Subscription.objects.select_for_update()
+            .select_related("product", "account")
+            .get(pk=subscription_id)
+        )
+        if sub.status != SubscriptionStatus.TRIAL or sub.next_billing_date is None:
+            return None
+        if sub.next_billing_date > today:
+            return None
+        currency = sub.currency
+        holder = sub.account
+        buys_itself = holder.pk == sub.credit_account_id
+        quantity = Decimal(sub.quantity)
+        cost = line_total(quantity=quantity, unit_price=sub.unit_cost, currency=currency)
+        amount = (
+            cost
+            if buys_itself
+            else line_total(quantity=quantity, unit_price=sub.unit_price, currency=currency)
+        )
+        now = timezone.now()
+        order = Order.objects.create(
+            order_type=OrderType.RENEWAL,
+            status=OrderStatus.SUBMITTED,
+            credit_account_id=sub.credit_account_id,
+            customer=holder if holder.is_customer else None,
+            currency=currency,
+            submitted_at=now,
+            total_cost=cost,
+            total_amount=amount,
+            notes=f"{TRIAL_CONVERSION_NOTE}: {sub.product.name} (subscription {sub.pk}), "
+            f"trial ended {sub.trial_end_date or sub.next_billing_date:%Y-%m-%d}.",
+        )
+        OrderItem.objects.create(
+            order=order,
+            product=sub.product,
+            quantity=sub.quantity,
+            unit_cost=sub.unit_cost,
+            unit_price=sub.unit_price,
+            total_cost=cost,
+            total_amount=amount,
+            subscription=sub,
+        )
+        sub.next_billing_date = None  # its conversion order decides from here
+        sub.save(update_fields=["next_billing_date"])
+        audit_record(
+            actor=acting_user,
+            action="subscription.trial_convert",
+            obj=sub,
+            account=holder,
+            details={"order": order.pk, "on": str(today)},
+        )
+    return _validate(order=order, acting_user=acting_user, today=today)
+
+
+def _is_conversion(order: Order) -> bool:
+    return order.order_type == OrderType.RENEWAL
+
+
+def _convert(*, order: Order, items: list[OrderItem]) -> list[ItemCharge]:
+    """Execute a conversion order: each trial subscription becomes active, charged its first
+    period from the trial's end (_first_period_charge, as _deliver charges a new one)."""
+    charged: list[ItemCharge] = []
+    for item in items:
+        sub = Subscription.objects.select_for_update().get(pk=item.subscription_id)
+        item.delivery_status = DeliveryStatus.DELIVERED
+        item.save(update_fields=["delivery_status"])
+        if sub.status != SubscriptionStatus.TRIAL:
+            continue
+        starts = sub.trial_end_date or sub.start_date
+        anchor = sub.billing_anchor or starts
+        first = _first_period_charge(
+            item=item,
+            anchor=anchor,
+            billing_period=sub.billing_period,
+            starts=starts,
+            currency=order.currency,
+        )
+        _move(sub, SubscriptionStatus.ACTIVE)
+        sub.billed_through = sub.next_billing_date = first.period_end
+        sub.save(update_fields=["status", "billed_through", "next_billing_date"])
+        item.subscription = sub
+        charged.append(first)
+    return charged
+
+
+def _end_unconverted(*, order: Order, acting_user: User | None) -> None:
+    """A cancelled conversion order ends its trial subscriptions: nothing was charged."""
+    for sub in Subscription.objects.select_for_update().filter(
+        pk__in=order.items.values("subscription_id"), status=SubscriptionStatus.TRIAL
+    ):
+        _move(sub, SubscriptionStatus.CANCELLED)
+        sub.next_billing_date = None
+        sub.save(update_fields=["status", "next_billing_date"])
+        audit_record(
+            actor=acting_user,
+            action="subscription.cancel",
+            obj=sub,
+            account=sub.account,
+            details={"reason": "trial conversion cancelled", "order": order.pk},
+        )

@@ -28,6 +28,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from billing.money import parse_amount
 from orders.models import Product, Subscription, SubscriptionStatus, UsageRecord
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import User
@@ -109,6 +110,9 @@ def usage_record(
         .select_related("product")
         .get(pk=subscription.pk)
     )
+    for name, value in (("amount", amount), ("cost", cost)):
+        if value is not None:  # the one money parser, now that the currency is known
+            parse_amount(value, currency=subscription.currency, field=name)
     existing = UsageRecord.objects.filter(subscription=subscription, reference=reference).first()
     if existing is not None:
         same = (

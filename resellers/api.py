@@ -12,46 +12,99 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from resellers.exceptions import ApplicationError
+from resellers.logins import lockout_message, log_lockout, retry_after_seconds
 from resellers.models import Contact, PaymentMethod
 from resellers.selectors import contacts_visible, payment_methods_visible, resellers_visible
 from resellers.serializers import (
     ContactSerializer,
     DailyInvoicingSerializer,
+    LockedOutSerializer,
     PaymentMethodSerializer,
+    TokenRequestSerializer,
     TokenSerializer,
 )
 from resellers.services import account_set_daily_invoicing
 from resellers.tenancy import is_provider_staff
+from resellers.tokens import api_token_create, api_token_revoke
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not yours to see.")
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """`POST auth/token/` with `username` and `password` answers `{"token": ...}`; send it as
-    `Authorization: Token <token>`. Bad credentials answer 400."""
+class ObtainTokenView(APIView):
+    """`POST auth/token/` with `username` and `password` (form or JSON) answers
+    `{"token": ..., "expiry": ...}` with a new token; send it as `Authorization: Token <token>`.
+    Bad credentials answer 400; a username + address locked out after too many failures answers
+    429 (resellers.logins), even with the right password. `DELETE auth/token/` revokes the token
+    that makes the call (204); it answers 401 from then on. Lifetime and storage: resellers.tokens.
+    """
+
+    authentication_classes = [KnoxTokenAuthentication]
+    serializer_class = TokenRequestSerializer
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def perform_authentication(self, request):
+        # POST authenticates by username and password: a stale token in the header of a client
+        # asking for a new one must not turn the request into a 401.
+        if request.method != "POST":
+            super().perform_authentication(request)
 
     @extend_schema(
         tags=["auth"],
-        request=AuthTokenSerializer,
+        request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
             400: OpenApiResponse(description="Missing or wrong username or password."),
+            429: OpenApiResponse(
+                response=LockedOutSerializer,
+                description="Too many failed attempts for this username from this address.",
+            ),
         },
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.serializer_class(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False):  # set by axes on this request
+                log_lockout(request, request.data.get("username"))
+                return Response(
+                    {"detail": lockout_message()},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(retry_after_seconds())},
+                )
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        instance, token = api_token_create(user=user, via="api")
+        # Axes records the successful login and clears the failures; Django sets last_login.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+        return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
+
+    @extend_schema(
+        tags=["auth"],
+        request=None,
+        responses={
+            204: OpenApiResponse(description="The token making the call is revoked."),
+            401: OpenApiResponse(description="No valid token."),
+        },
+    )
+    def delete(self, request, *args, **kwargs):
+        api_token_revoke(token=request.auth, acting_user=request.user, via="api")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_field(OpenApiTypes.INT)

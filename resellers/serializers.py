@@ -6,13 +6,30 @@ Payment methods never carry the gateway token out: last four digits and expiry o
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from resellers.models import Account, Contact, PaymentMethod
 from resellers.services import FINANCIAL_FIELDS
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    """`username` and `password` (form or JSON); `validate` authenticates them with the request,
+    so failed attempts count towards the lockout (resellers.logins)."""
+
+    token = None  # DRF's field for its own response; ours is TokenSerializer
+
+
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(
+        read_only=True, help_text="Send as `Authorization: Token <token>`."
+    )
+    expiry = serializers.DateTimeField(
+        read_only=True, help_text="When the token stops working (API_TOKEN_TTL_DAYS after now)."
+    )
+
+
+class LockedOutSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
 
 
 class ContactSerializer(serializers.ModelSerializer):

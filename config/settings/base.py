@@ -5,6 +5,7 @@ good for a first look. Real deployments and CI set DATABASE_URL (PostgreSQL) and
 CELERY_BROKER_URL (Redis).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,7 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: hashed, expiring, revocable (resellers/tokens.py)
+    "axes",  # failed-login lockout (resellers/logins.py)
     "django_filters",
     "django_tables2",
     "drf_spectacular",
@@ -41,12 +43,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,7 +82,31 @@ AUTH_USER_MODEL = "resellers.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out username + IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force (django-axes): AXES_FAILURE_LIMIT failed logins from one username + IP address lock
+# that pair out for AXES_COOLOFF_MINUTES, on the panel's /login/, the admin and
+# POST /api/v1/auth/token/. A successful login clears the count. Each failure, lockout and
+# successful login is recorded (axes' AccessAttempt, AccessFailureLog, AccessLog in the admin).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "resellers.logins.lockout_response"
+# The client's address for the lockout (resellers.logins.client_ip): REMOTE_ADDR, or behind
+# TRUSTED_PROXY_COUNT reverse proxies (production: 1) the address the first of them saw, read
+# from the right of X-Forwarded-For, so a client cannot spoof it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "resellers.logins.client_ip"
+# The admin's address: ADMIN_URL (production requires it; the demo keeps admin/).
+ADMIN_URL = env("ADMIN_URL", default="admin/")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,11 +153,17 @@ TAX_ENGINE_CREDENTIALS = env.json("TAX_ENGINE_CREDENTIALS", default={})
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",  # `Authorization: Token <token>`
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON numbers with a fraction or exponent parse as Decimal (config.parsers), never float.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.DecimalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",  # 400 on a bad ?page=
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -161,7 +195,31 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# API tokens (django-rest-knox): stored as SHA-512 digests, valid API_TOKEN_TTL_DAYS days.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+}
+
 DJANGO_TABLES2_TEMPLATE = "dashboard/table.html"
+
+# Content Security Policy (django-csp 4), in every environment: everything from this origin only,
+# no inline script or style anywhere (templates/ has none: tests/functional/test_csp.py scans
+# it), no plugins, no <base> elsewhere, never framed, forms post here only. The Swagger UI
+# (config/api_urls.py) loads its init script as a file and may show data: images (its icons);
+# the Django admin needs nothing inline (tests/browser/test_confirmations.py runs both).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Celery: Redis broker in every real deployment; eager mode only as the embedded default.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

@@ -80,7 +80,7 @@ def test_negative_credit_limit_is_refused_in_the_browser(page, live_server, book
     page.get_by_role("button", name="Save").click()
 
     expect(page.locator("#form-errors")).to_contain_text("Nothing was saved")
-    expect(page.locator("#credit_limit-error")).to_contain_text("cannot be negative")
+    expect(page.locator("#credit_limit-error")).to_contain_text("without a sign")
     shot(page, "6-error")
     alpha = Account.objects.get(pk=books.alpha.pk)
     assert alpha.daily_invoicing == Account.DailyInvoicing.PREPAID_ONLY

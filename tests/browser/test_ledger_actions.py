@@ -85,8 +85,14 @@ def test_provider_records_a_payment_links_part_of_it_and_unlinks(page, live_serv
     payment = Document.objects.get(doc_type=DocumentType.PAYMENT, recipient=books.alpha)
     assert payment.open_amount == D("120.00")
 
-    # unlink it again
+    # unlink it again: the button opens the confirmation page, which says what returns to open
     row.get_by_role("button", name="Unlink").click()
+    expect(page.locator("#consequences")).to_contain_text(
+        "INV-000002 is open again for that amount: its open amount goes from 170.50 USD to "
+        "250.50 USD."
+    )
+    assert Application.objects.get(debit_document=books.inv2).unapplied_at is None
+    page.get_by_role("button", name="Yes, unlink").click()
     expect(page.locator(".messages")).to_have_text(
         "Unlinked 80.00 USD of PAY-000001 from INV-000002."
     )

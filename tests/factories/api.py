@@ -1,12 +1,13 @@
 """Factory helpers the API tests need beyond tests/factories/__init__.py: contacts, non-card
-payment methods and drafts, all built through the services."""
+payment methods, drafts and API tokens, all built through the services."""
 
 from decimal import Decimal
 
 from billing import services as ledger
 from billing.models import Document, DocumentType
 from resellers import services as accounts
-from resellers.models import Account, Contact, PaymentMethod
+from resellers.models import Account, Contact, PaymentMethod, User
+from resellers.tokens import api_token_create
 
 
 def contact(account: Account, name: str, **kwargs) -> Contact:
@@ -28,3 +29,9 @@ def draft_invoice(recipient: Account, amount: Decimal | str) -> Document:
         recipient=recipient,
         lines=[ledger.LineSpec(description="Draft line", unit_price=Decimal(amount))],
     )
+
+
+def api_token(user: User) -> str:
+    """A new API token of `user` (knox; stored hashed), for `Authorization: Token <token>`."""
+    _, token = api_token_create(user=user, via="test")
+    return token

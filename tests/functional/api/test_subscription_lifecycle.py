@@ -99,10 +99,10 @@ def test_a_reason_over_300_characters_is_refused(world, shop, api):
 
 
 def test_token_auth_works_for_the_actions(world, shop):
-    from rest_framework.authtoken.models import Token
+    from tests.factories.api import api_token
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.staff).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(world.staff)}")
     assert suspend(client, shop.s_b1).json()["status"] == "suspended"
     assert resume(client, shop.s_b1).json()["status"] == "active"
 

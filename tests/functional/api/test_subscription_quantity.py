@@ -72,3 +72,39 @@ def test_another_tenant_gets_404(w):
     stranger = f.user(account=f.reseller(name="Another Reseller"))
     response = client(stranger).post(url(w.sub), {"quantity": 3}, format="json")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("quantity", [10_000, 2**31, 2**63, "9" * 40])
+def test_a_quantity_over_the_one_bound_is_400_on_quantity(w, quantity):
+    response = client(w.reseller_user).post(url(w.sub), {"quantity": quantity}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["quantity"] == ["At most 9,999 of one product per order."]
+    w.sub.refresh_from_db()
+    assert w.sub.quantity == 2
+
+
+def test_the_bound_itself_is_taken(w):
+    response = client(w.reseller_user).post(url(w.sub), {"quantity": 9999}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["quantity"] == 9999
+
+
+def test_a_trial_raise_beyond_the_credit_is_400_on_quantity():
+    from orders.models import Product
+
+    with time_machine.travel(datetime.datetime(2026, 1, 5, 12, tzinfo=datetime.UTC), tick=False):
+        world = bf.world()
+        Product.objects.filter(pk=world.monthly.pk).update(trial_days=30)
+        world.monthly.refresh_from_db()
+        sub = bf.subscribe(world, quantity=2, today=d("2026-01-01"))
+        assert sub.status == "trial"
+        Account.objects.filter(pk=world.reseller.pk).update(credit_limit=D("25.00"))
+
+        response = client(world.reseller_user).post(url(sub), {"quantity": 900}, format="json")
+
+        assert response.status_code == 400, response.content
+        assert "not enough available credit" in response.json()["quantity"][0]
+        sub.refresh_from_db()
+        assert sub.quantity == 2
+        assert not Order.objects.filter(order_type="change").exists()

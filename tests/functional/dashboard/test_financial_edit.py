@@ -127,13 +127,13 @@ def test_good_edit_saves_audits_and_redirects_with_a_message(staff_client, world
 @pytest.mark.parametrize(
     ("data", "error_field", "message"),
     [
-        (good_data(credit_limit="-1.00"), "credit_limit", "cannot be negative"),
-        (good_data(credit_limit="abc"), "credit_limit", "Enter a number."),
+        (good_data(credit_limit="-1.00"), "credit_limit", "without a sign"),
+        (good_data(credit_limit="abc"), "credit_limit", "Enter an amount in digits"),
         (good_data(payment_terms_days="thirty"), "payment_terms_days", "Enter a whole number."),
         (good_data(payment_terms_days="-5"), "payment_terms_days", "cannot be negative"),
-        (good_data(auto_topup_amount="lots"), "auto_topup_amount", "Enter a number."),
+        (good_data(auto_topup_amount="lots"), "auto_topup_amount", "Enter an amount in digits"),
         (good_data(auto_topup_amount="0"), "auto_topup_amount", "must be positive"),
-        (good_data(auto_topup_threshold="-10"), "auto_topup_threshold", "cannot be negative"),
+        (good_data(auto_topup_threshold="-10"), "auto_topup_threshold", "without a sign"),
         (good_data(daily_invoicing="sometimes"), "daily_invoicing", "Select a valid choice"),
         (good_data(credit_terms="prepaid"), "credit_limit", "A prepaid account has no credit"),
         (

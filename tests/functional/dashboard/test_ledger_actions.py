@@ -217,10 +217,10 @@ def test_unlinking_twice_says_so_and_changes_nothing(staff, world):
 @pytest.mark.parametrize(
     ("data", "error_field", "message"),
     [
-        ({"amount": "0"}, "amount", "must be positive"),
-        ({"amount": "-5.00"}, "amount", "must be positive"),
-        ({"amount": "abc"}, "amount", "Enter a number."),
-        ({"amount": "1.005"}, "amount", "more decimals than the currency"),
+        ({"amount": "0"}, "amount", "must be more than zero"),
+        ({"amount": "-5.00"}, "amount", "without a sign"),
+        ({"amount": "abc"}, "amount", "Enter an amount in digits"),
+        ({"amount": "1.005"}, "amount", "Too many decimals: USD has at most 2"),
         ({"amount": "60.00"}, "amount", "exceeds the open amount of PAY-000001 (50.00)"),
         ({"counterpart": "c1_pay"}, "counterpart", "Select a valid choice"),  # another pair
         ({"counterpart": "r1_inv1"}, "counterpart", "Select a valid choice"),  # same side
@@ -263,7 +263,8 @@ def test_reseller_and_customer_see_no_link_controls(login, world):
 def test_action_urls_answer_only_post(staff, world):
     inv1 = world.docs.r1_inv1
     assert staff.get(apply_url(inv1)).status_code == 405
-    assert staff.get(unlink_url(inv1, link_of(inv1))).status_code == 405
+    # GET on unlink is its confirmation page (tests/functional/dashboard/test_confirmations.py)
+    assert staff.get(unlink_url(inv1, link_of(inv1))).status_code == 200
     assert staff.get(reverse("reseller_credit_pay", args=[world.r1.pk])).status_code == 405
 
 
@@ -401,12 +402,15 @@ def test_payment_from_a_resale_customer_is_issued_by_its_reseller(staff, world):
 @pytest.mark.parametrize(
     ("overrides", "error_field", "message"),
     [
-        ({"amount": "0"}, "amount", "A payment must be positive."),
-        ({"amount": "-10.00"}, "amount", "A payment must be positive."),
-        ({"amount": "ten"}, "amount", "Enter a number."),
-        ({"amount": "10.001"}, "amount", "more decimals than the currency"),
+        ({"amount": "0"}, "amount", "must be more than zero"),
+        ({"amount": "-10.00"}, "amount", "without a sign"),
+        ({"amount": "ten"}, "amount", "Enter an amount in digits"),
+        ({"amount": "10.001"}, "amount", "Too many decimals: USD has at most 2"),
         ({"amount": ""}, "amount", "This field is required."),
-        ({"amount": "1" * 18}, "amount", "no more than 17 digits"),
+        ({"amount": "1" * 13}, "amount", "at most 12 digits before the point"),
+        ({"amount": "1" * 17}, "amount", "at most 12 digits before the point"),
+        ({"amount": "1e2"}, "amount", "no sign, exponent"),
+        ({"amount": "1,0000.00"}, "amount", "groups of three"),
         ({"received_date": ""}, "received_date", "This field is required."),
         ({"received_date": "yesterday"}, "received_date", "Enter a valid date."),
         ({"payment_method": "r2_card"}, "payment_method", "Select a valid choice"),
@@ -432,6 +436,16 @@ def test_bad_payment_input_shows_the_error_and_writes_nothing(
     assert "Nothing was recorded." in html
     assert f'id="{error_field}-error"' in html
     assert ledger_state() == before
+
+
+def test_a_payment_typed_with_grouping_commas_is_recorded(staff, world):
+    response = staff.post(payment_url(world.r1), payment_data(world, amount="1,234.50"))
+
+    assert response.status_code == 302, response.context["form"].errors
+    payment = Document.objects.filter(recipient=world.r1, doc_type=DocumentType.PAYMENT).latest(
+        "pk"
+    )
+    assert payment.total == D("1234.50")
 
 
 # --- pay with credit balance (seed 002) --------------------------------------------------------

@@ -13,6 +13,10 @@ from billing.selectors import account_financials
 from tests import factories as f
 
 URL = "/account/topup/"
+DIGITS = (
+    "Enter an amount in digits with at most one decimal point, e.g. 300.00 "
+    "(no sign, exponent or spaces)."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -90,10 +94,15 @@ def test_a_double_submit_records_one_payment(login, world):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("0", "A top-up must be more than zero."),
-        ("-10.00", "A top-up must be more than zero."),
-        ("10.005", "The amount has more decimals than USD has."),
-        ("abc", "Enter an amount, e.g. 300.00."),
+        ("0", "The amount must be more than zero."),
+        ("-10.00", "Enter the amount without a sign, e.g. 300.00."),
+        ("10.005", "Too many decimals: USD has at most 2."),
+        ("abc", DIGITS),
+        ("1e2", DIGITS),
+        ("\uff11\uff10\uff10", DIGITS),  # full-width digits
+        ("Infinity", DIGITS),
+        ("1,00", "Put commas only between groups of three digits, e.g. 1,234.50."),
+        ("1" * 17, "The amount is too large: at most 12 digits before the point."),
         ("", "Enter an amount."),
     ],
 )
@@ -157,3 +166,10 @@ def test_who_reaches_the_form(client, login, world):
     staff = login(world.staff).get(URL)
     assert (staff.status_code, staff.url) == (302, "/billing/")
     assert login(world.r2_user).get(URL).status_code == 200
+
+
+def test_grouping_commas_are_taken(login, world):
+    response = post(login(world.r1_user), world.r1_card, " 1,234.50 ")
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert topups_of(world.r1).get().total == D("1234.50")

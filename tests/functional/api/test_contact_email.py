@@ -1,0 +1,48 @@
+"""An order's `billing_contact_email` is an email address or null, never "" (the schema says
+`format: email`, nullable); "" and null in a new order both mean none, as the panel stores it."""
+
+from orders.models import Order
+
+URL = "/api/v1/orders/"
+
+
+def test_an_order_without_a_billing_contact_email_shows_null(world, shop, api):
+    response = api(world.alpha).get(f"{URL}{shop.a1_pending.pk}/")
+
+    assert response.status_code == 200
+    assert shop.a1_pending.billing_contact_email == ""  # stored as the panel stores it
+    assert response.json()["billing_contact_email"] is None
+
+
+def test_a_new_order_takes_an_email_blank_or_null(world, shop, api):
+    client = api(shop.bravo_customer)
+    items = [{"product": shop.office.pk, "quantity": 1}]
+
+    given = client.post(
+        URL, {"items": items, "billing_contact_email": "carl@example.com"}, format="json"
+    )
+    blank = client.post(URL, {"items": items, "billing_contact_email": ""}, format="json")
+    null = client.post(URL, {"items": items, "billing_contact_email": None}, format="json")
+    omitted = client.post(URL, {"items": items}, format="json")
+
+    assert given.json()["billing_contact_email"] == "carl@example.com"
+    for response in (blank, null, omitted):
+        assert response.status_code == 201, response.content
+        assert response.json()["billing_contact_email"] is None
+        assert Order.objects.get(pk=response.json()["id"]).billing_contact_email == ""
+    listed = client.get(URL).json()["results"]
+    assert {row["billing_contact_email"] for row in listed} <= {None, "carl@example.com"}
+
+
+def test_the_schema_says_email_or_null(db, api):
+    schema = api().get("/api/v1/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+
+    shown = components["Order"]["properties"]["billing_contact_email"]
+    sent = components["OrderCreateRequest"]["properties"]["billing_contact_email"]
+
+    assert (shown["type"], shown["format"], shown["nullable"]) == ("string", "email", True)
+    assert shown["readOnly"] is True
+    assert sent["nullable"] is True  # an email, or "" (drf-spectacular's oneOf), or null
+    assert {"type": "string", "maxLength": 0} in sent["oneOf"]
+    assert any(option.get("format") == "email" for option in sent["oneOf"])
