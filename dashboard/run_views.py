@@ -149,18 +149,26 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
         self.object_list = self.get_queryset()
         return self.render_to_response(self.get_context_data(start_form=form), status=status)
 
-    def post(self, request, *args, **kwargs):
-        form = RunStartForm(request.POST)
+    def _not_a_real_run(self, form):
+        """The answer when `form` starts no real run: the form again with its errors (a date in
+        the future among them), or the dry run it asks for; None when a real run may start."""
         if not form.is_valid():
             return self._again(form)
-        data = form.cleaned_data
-        if data["dry_run"]:
+        if form.cleaned_data["dry_run"]:
             return self._dry_run(form)
         try:
-            run_date_check(data["run_date"], today=timezone.localdate())
+            run_date_check(form.cleaned_data["run_date"], today=timezone.localdate())
         except domain.ApplicationError as exc:
             form_error(form, exc)
             return self._again(form)
+        return None
+
+    def post(self, request, *args, **kwargs):
+        form = RunStartForm(request.POST)
+        refused = self._not_a_real_run(form)
+        if refused is not None:
+            return refused
+        data = form.cleaned_data
         key = data["submission_key"]
         claimed, run_id = claim(request, SUBMISSIONS, key)
         if not claimed:
@@ -226,16 +234,10 @@ class BillingRunStartView(BillingRunListView):
         if not request.GET:
             return redirect("billing_runs")
         form = RunStartForm(request.GET)
-        if not form.is_valid():
-            return self._again(form)
+        refused = self._not_a_real_run(form)
+        if refused is not None:
+            return refused
         data = form.cleaned_data
-        if data["dry_run"]:
-            return self._dry_run(form)
-        try:
-            run_date_check(data["run_date"], today=timezone.localdate())
-        except domain.ApplicationError as exc:
-            form_error(form, exc)
-            return self._again(form)
         kind, run_date = data["kind"], data["run_date"]
         label = BillingRun.Kind(kind).label
         day = run_date.strftime("%Y-%m-%d")
