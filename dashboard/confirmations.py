@@ -27,7 +27,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from billing.models import Application, CreditReservation, PaymentAllocation
 from dashboard.presentation import money
 from orders.models import Order, OrderType, SubscriptionStatus
-from orders.services import SUBSCRIPTION_TRANSITIONS, subscription_cancel_ends_now
+from orders.services import subscription_cancel_ends_now
+from orders.workflow import SUBSCRIPTION_TRANSITIONS
 from resellers.models import PaymentMethod
 from resellers.selectors import default_payment_method
 

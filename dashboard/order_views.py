@@ -32,7 +32,6 @@ from dashboard.confirmations import (
     safe_next,
     subscription_cancel_consequences,
     subscription_cancel_refusal,
-    subscription_cancel_target,
 )
 from dashboard.forms import (
     BasketAddForm,
@@ -42,7 +41,6 @@ from dashboard.forms import (
     SubscriptionSuspendForm,
 )
 from dashboard.presentation import (
-    order_actions,
     order_outcome,
     order_status,
     order_status_tone,
@@ -51,6 +49,12 @@ from dashboard.presentation import (
 from dashboard.tables import CatalogueTable, DistributorOrderTable, OrderTable
 from orders import services as orders
 from orders.quantities import MAX_QUANTITY, quantity_error
+from orders.selectors import (
+    order_actions,
+    order_status_message_shown,
+    sees_credit_side,
+    subscription_actions,
+)
 from resellers import exceptions as domain
 from resellers.services import customer_set_order_approval
 from resellers.tenancy import is_provider_staff
@@ -280,7 +284,7 @@ class OrderListView(LoginRequiredMixin, SingleTableView):
         account = self.request.user.account
         return {
             "show_costs": account is not None and account.is_reseller,
-            "account_id": self.request.user.account_id,
+            "user": self.request.user,
         }
 
     def get_context_data(self, **kwargs):
@@ -306,11 +310,10 @@ class OrderDetailView(LoginRequiredMixin, TemplateView):
             page=page,
             order=order,
             provider_view=is_provider_staff(user),
-            status=order_status(order, show_costs=page.show_costs),
-            status_tone=order_status_tone(order, show_costs=page.show_costs),
-            actions=order_actions(
-                order, account_id=user.account_id, provider_staff=is_provider_staff(user)
-            ),
+            status=order_status(order, user=user),
+            status_tone=order_status_tone(order, user=user),
+            status_message=order_status_message_shown(user=user, order=order),
+            actions=order_actions(user=user, order=order),
             **kwargs,
         )
 
@@ -339,10 +342,8 @@ class OrderActionView(LoginRequiredMixin, View):
         if not self.allowed(user, order):
             raise PermissionDenied(f"You cannot {self.verb} this order.")
         staff = is_provider_staff(user)
-        possible = self.verb in order_actions(
-            order, account_id=user.account_id, provider_staff=staff
-        )
-        shown = order_status(order, show_costs=selectors.sees_order_costs(user=user, order=order))
+        possible = self.verb in order_actions(user=user, order=order)
+        shown = order_status(order, user=user)
         confirm = Confirmation(
             title=f"{self.title} {order.display_number}?",
             consequences=self.consequences(request, order) if possible else [],
@@ -379,7 +380,7 @@ class OrderAcceptView(OrderActionView):
     verb, past = "accept", "accepted"
 
     def allowed(self, user, order) -> bool:
-        return selectors.sees_order_costs(user=user, order=order)
+        return sees_credit_side(user, order)
 
     def act(self, request, order):
         return orders.order_approve(
@@ -396,8 +397,7 @@ class OrderCancelView(OrderActionView):
     title, button = "Cancel order", "Yes, cancel the order"
 
     def consequences(self, request, order) -> list[str]:
-        show_costs = selectors.sees_order_costs(user=request.user, order=order)
-        return order_cancel_consequences(order, show_costs=show_costs)
+        return order_cancel_consequences(order, show_costs=sees_credit_side(request.user, order))
 
     def act(self, request, order):
         return orders.order_cancel(order=order, acting_user=request.user)
@@ -435,10 +435,14 @@ class DistributorOrderListView(LoginRequiredMixin, TemplateView):
         config = RequestConfig(self.request, paginate={"per_page": PER_PAGE})
         return super().get_context_data(
             to_act_on=config.configure(
-                DistributorOrderTable(selectors.distributor_orders(user=user), prefix="todo-")
+                DistributorOrderTable(
+                    selectors.distributor_orders(user=user), user=user, prefix="todo-"
+                )
             ),
             all_orders=config.configure(
-                OrderTable(selectors.order_list(user=user), provider_staff=True, prefix="all-")
+                OrderTable(
+                    selectors.order_list(user=user), user=user, provider_staff=True, prefix="all-"
+                )
             ),
             **kwargs,
         )
@@ -492,7 +496,7 @@ class SubscriptionCancelView(LoginRequiredMixin, View):
 
     def get(self, request, pk: int):
         subscription = _or_404(selectors.subscription_for_action, user=request.user, pk=pk)
-        possible = subscription_cancel_target(subscription) is not None
+        possible = "cancel" in subscription_actions(user=request.user, subscription=subscription)
         today = timezone.localdate()
         confirm = Confirmation(
             title=f"Cancel {subscription.product.name} for {subscription.account.name}?",

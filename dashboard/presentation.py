@@ -17,7 +17,7 @@ from billing.document_layout import plain_decimal as plain_decimal
 from billing.document_layout import unit_money as unit_money
 from billing.models import Application, Document
 from orders.models import Order, OrderStatus
-from orders.services import CANCELLABLE
+from orders.workflow import order_status_shown
 
 # Seed 000, "Daily Invoicing": what each mode does, shown beside the dropdown.
 DAILY_INVOICING_HELP = {
@@ -107,17 +107,6 @@ def credit_paid_message(applications: Sequence[Application], *, provider_view: b
 
 # --- orders -----------------------------------------------------------------------------------
 
-# What an end customer of a resale reseller reads while its order is in its reseller's hands: the
-# reseller's credit and payment method are none of the customer's business (DESIGN.md, "Who uses
-# it"), so every state between approval and execution reads "Processing".
-PROCESSING = "Processing"
-_IN_THE_RESELLERS_HANDS = {
-    OrderStatus.SUBMITTED,
-    OrderStatus.UNEXECUTED_CREDIT,
-    OrderStatus.SUBMITTED_TO_DISTRIBUTOR,
-    OrderStatus.PENDING,
-}
-ACCEPTABLE = (OrderStatus.PENDING_APPROVAL, OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING)
 _STATUS_TONE = {
     OrderStatus.COMPLETED: "ok",
     OrderStatus.UNEXECUTED_CREDIT: "warn",
@@ -127,20 +116,14 @@ _STATUS_TONE = {
 }
 
 
-def order_status(order: Order, *, show_costs: bool) -> str:
-    """The status a user is shown: the real one on the credit side (the reseller, provider staff,
-    a referral or direct customer ordering on its own credit), `Processing` for a resale
-    reseller's customer while the order is with its reseller or the distributor."""
-    if not show_costs and order.status in _IN_THE_RESELLERS_HANDS:
-        return PROCESSING
-    return order.get_status_display()
+def order_status(order: Order, *, user) -> str:
+    """The status `user` is shown (orders.workflow.order_status_shown, as the API's)."""
+    return order_status_shown(user=user, order=order)[1]
 
 
-def order_status_tone(order: Order, *, show_costs: bool) -> str:
+def order_status_tone(order: Order, *, user) -> str:
     """The badge's CSS class for the shown status."""
-    if not show_costs and order.status in _IN_THE_RESELLERS_HANDS:
-        return ""
-    return _STATUS_TONE.get(order.status, "")
+    return _STATUS_TONE.get(order_status_shown(user=user, order=order)[0], "")
 
 
 def order_outcome(order: Order, *, action: str) -> tuple[int, str]:
@@ -175,31 +158,6 @@ def order_submitted_message(order: Order) -> str:
         f"Your order {order.display_number} was submitted. "
         "We emailed you a link to follow its status."
     )
-
-
-def order_actions(order: Order, *, account_id: int | None, provider_staff: bool) -> frozenset[str]:
-    """The buttons an order's page offers the user (the services decide again on POST).
-
-    Seed 004: the reseller gets Accept and Cancel while the order is Pending Reseller Approval or
-    Unexecuted due to Insufficient Credit, and also while it is Pending for its card token, so
-    it can try again once its card is fixed. Provider staff execute orders submitted to the
-    distributor and cancel any order not yet executed. A customer may cancel its own order while
-    it waits for approval."""
-    status = order.status
-    if provider_staff:
-        actions = set()
-        if status == OrderStatus.SUBMITTED_TO_DISTRIBUTOR:
-            actions.add("execute")
-        if status in CANCELLABLE:
-            actions.add("cancel")
-        return frozenset(actions)
-    if account_id == order.credit_account_id:
-        if status in ACCEPTABLE:
-            return frozenset({"accept", "cancel"})
-        return frozenset()
-    if account_id == order.customer_id and status == OrderStatus.PENDING_APPROVAL:
-        return frozenset({"cancel"})
-    return frozenset()
 
 
 # --- billing runs -----------------------------------------------------------------------------

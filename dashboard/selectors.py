@@ -33,6 +33,7 @@ from orders.selectors import (
     orders_unexecuted,
     orders_visible,
     price_quote,
+    sees_credit_side,
     subscriptions_visible,
 )
 from resellers.models import Account, Contact, PaymentMethod, User
@@ -341,13 +342,6 @@ def billing_contact(*, user: User, account: Account) -> Contact | None:
 # --- orders ----------------------------------------------------------------------------------
 
 
-def sees_order_costs(*, user: User, order: Order) -> bool:
-    """Whether `user` sees the order's cost side (total cost, status messages about credit and
-    payment): provider staff, and users of the account whose credit the order uses. A resale
-    reseller's customer sees its own prices only."""
-    return is_provider_staff(user) or user.account_id == order.credit_account_id
-
-
 @dataclass(frozen=True)
 class OrderPage:
     """An order as its detail page shows it. `items`: its own items, or, for an order split into
@@ -370,7 +364,7 @@ def order_page(*, user: User, pk: int) -> OrderPage:
         order=order,
         items=items.order_by("order_id", "id"),
         sub_orders=sub_orders,
-        show_costs=sees_order_costs(user=user, order=order),
+        show_costs=sees_credit_side(user, order),
     )
 
 

@@ -169,11 +169,10 @@ class OrderStatusColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, record, table):
-        credit_side = table.provider_staff or record.credit_account_id == table.account_id
         return format_html(
             '<span class="badge {}">{}</span>',
-            order_status_tone(record, show_costs=credit_side),
-            order_status(record, show_costs=credit_side),
+            order_status_tone(record, user=table.user),
+            order_status(record, user=table.user),
         )
 
 
@@ -187,9 +186,9 @@ ACTIONS_COLUMN = {
 
 class OrderTable(PanelTable):
     """Orders with their shown status. `show_costs=False` for a customer's list: no Total Cost
-    or Customer column. Each status is shown as `order_status` says for the viewer: the real one
-    to provider staff and to the account whose credit the order uses (`account_id`). Provider
-    staff also get the Reseller column."""
+    or Customer column. Each status is shown as `order_status` says for the viewer (`user`): the
+    real one on the order's credit side (orders.workflow.sees_credit_side). Provider staff also
+    get the Reseller column."""
 
     number = OrderColumn()
     credit_account = tables.Column(verbose_name="Reseller", order_by=("credit_account__name",))
@@ -206,12 +205,12 @@ class OrderTable(PanelTable):
     def __init__(
         self,
         *args,
+        user,
         show_costs: bool = True,
-        account_id: int | None = None,
         provider_staff: bool = False,
         **kwargs,
     ):
-        self.account_id, self.provider_staff = account_id, provider_staff
+        self.user = user
         exclude = list(kwargs.pop("exclude", ()))
         if not show_costs:
             exclude += ["total_cost", "customer"]

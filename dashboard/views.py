@@ -179,7 +179,7 @@ def _page_context(
                 page.orders,
                 prefix="ord-",
                 show_costs=not customer_view,
-                account_id=request.user.account_id,
+                user=request.user,
                 provider_staff=provider_view,
                 exclude=("customer",),  # one account's orders: its name is the page's
             )

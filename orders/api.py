@@ -100,7 +100,7 @@ def _viewer(user: User) -> Viewer:
     """Provider staff and resellers see costs; end customers amounts only."""
     account = user.account if user.account_id else None
     sees_cost = is_provider_staff(user) or (account is not None and account.is_reseller)
-    return Viewer(sees_cost=sees_cost, account_id=user.account_id)
+    return Viewer(sees_cost=sees_cost, account_id=user.account_id, user=user)
 
 
 def _product_prices(user: User) -> ProductPrices:

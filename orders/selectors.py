@@ -21,6 +21,18 @@ from orders.models import (
     Subscription,
     UsageRecord,
 )
+
+# Which actions a user may take on an order or a subscription now: one selector over the
+# transition and action tables of orders.workflow, re-exported here for the panels and the API.
+from orders.workflow import (  # noqa: F401
+    order_action_check,
+    order_actions,
+    order_status_message_shown,
+    order_status_shown,
+    sees_credit_side,
+    subscription_action_check,
+    subscription_actions,
+)
 from resellers.models import Account, User
 from resellers.tenancy import is_provider_staff, scope
 

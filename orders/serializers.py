@@ -31,6 +31,14 @@ from orders.models import (
     UsageRecord,
 )
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
+from orders.workflow import (
+    CHAIN_STATUSES,
+    IN_THE_RESELLERS_HANDS,
+    PROCESSING,
+    order_status_message_shown,
+    sees_credit_side,
+)
+from resellers.models import User
 from resellers.serializers import AccountRefSerializer
 
 MAX_ITEMS = 100
@@ -48,14 +56,17 @@ class Viewer:
 
     sees_cost: bool
     account_id: int | None
+    user: User | None = None
 
 
 HIDDEN = Viewer(sees_cost=False, account_id=None)
 
-# Statuses whose message comes from the validation chain and speaks of the credit account's
-# credit or payment method (e.g. seed 004's token warning): shown only to
-# those who see that account's finances, never to a resale reseller's customer.
-CHAIN_STATUSES = (OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING)
+SHOWN_STATUSES = [*OrderStatus.choices, PROCESSING]
+
+
+def _credit_side(viewer: Viewer, order: Order) -> bool:
+    """orders.workflow.sees_credit_side for the request's user; nobody without one."""
+    return viewer.user is not None and sees_credit_side(viewer.user, order)
 
 
 @dataclass(frozen=True)
@@ -182,9 +193,15 @@ class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _OrderSummarySerializer(_HidesCost, serializers.ModelSerializer):
+class _OrderSummarySerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number", read_only=True, help_text="SO-000042")
-    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+    status = serializers.ChoiceField(
+        choices=SHOWN_STATUSES,
+        read_only=True,
+        help_text="`processing` to a resale reseller's customer while the order is in its "
+        "reseller's or the distributor's hands (orders.workflow.order_status_shown), as the "
+        "panels show it; the real status to everyone on the order's credit side.",
+    )
     status_display = serializers.CharField(
         source="get_status_display", read_only=True, help_text="The status as the panels show it."
     )
@@ -195,20 +212,32 @@ class _OrderSummarySerializer(_HidesCost, serializers.ModelSerializer):
     )
     total_cost = _money(
         allow_null=True,
-        help_text="What the credit account pays (the reseller's price list). Null to end "
-        "customers.",
+        help_text="What the credit account pays (the reseller's price list). Null to a resale "
+        "reseller's customers.",
     )
     total_amount = _money(help_text="What the customer pays, with the reseller's markup.")
     items = OrderItemSerializer(many=True, read_only=True)
-    cost_fields = ("total_cost",)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_status_message(self, order: Order) -> str | None:
-        viewer = self.context.get("viewer", HIDDEN)
-        own_credit = order.credit_account_id == viewer.account_id
-        if order.status in CHAIN_STATUSES and not (viewer.sees_cost or own_credit):
-            return None
-        return order.status_message
+        user = self._viewer.user
+        if user is None:  # no viewer: nobody's credit side
+            return None if order.status in CHAIN_STATUSES else order.status_message
+        return order_status_message_shown(user=user, order=order)
+
+    @property
+    def _viewer(self) -> Viewer:
+        return self.context.get("viewer", HIDDEN)
+
+    def to_representation(self, order: Order):
+        """The credit side (orders.workflow.sees_credit_side) sees the real status and the total
+        cost, as on the panels; a resale reseller's customer sees *Processing* and no cost."""
+        data = super().to_representation(order)
+        if not _credit_side(self._viewer, order):
+            data["total_cost"] = None
+            if order.status in IN_THE_RESELLERS_HANDS:
+                data["status"], data["status_display"] = PROCESSING
+        return data
 
 
 class SubOrderSerializer(_OrderSummarySerializer):

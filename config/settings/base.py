@@ -189,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "billing.models.DocumentStatus",
         "DailyInvoicingEnum": "resellers.models.Account.DailyInvoicing",
         "OrderStatusEnum": "orders.models.OrderStatus",
+        "OrderStatusShownEnum": "orders.serializers.SHOWN_STATUSES",
         "SubscriptionStatusEnum": "orders.models.SubscriptionStatus",
         "BillingRunKindEnum": "billing.models.BillingRun.Kind",
         "BillingRunStatusEnum": "billing.models.BillingRun.Status",

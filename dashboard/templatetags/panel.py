@@ -4,6 +4,7 @@ from django import template
 
 from dashboard.presentation import money as format_money
 from dashboard.presentation import order_status, order_status_tone, plain_decimal
+from orders.selectors import order_actions, subscription_actions
 
 register = template.Library()
 
@@ -27,12 +28,26 @@ def unit_price(value):
 
 
 @register.filter
-def shown_status(order, show_costs):
-    """`{{ order|shown_status:page.show_costs }}`: the order's status as the viewer reads it."""
-    return order_status(order, show_costs=bool(show_costs))
+def shown_status(order, user):
+    """`{{ order|shown_status:request.user }}`: the order's status as the user reads it."""
+    return order_status(order, user=user)
 
 
 @register.filter
-def shown_status_tone(order, show_costs):
-    """`{{ order|shown_status_tone:page.show_costs }}`: the CSS class of its status badge."""
-    return order_status_tone(order, show_costs=bool(show_costs))
+def shown_status_tone(order, user):
+    """`{{ order|shown_status_tone:request.user }}`: the CSS class of its status badge."""
+    return order_status_tone(order, user=user)
+
+
+@register.filter
+def order_actions_for(order, user):
+    """`{% with allowed=record|order_actions_for:request.user %}`: the actions the user may take
+    on the order now (orders.selectors.order_actions; the services refuse the rest)."""
+    return order_actions(user=user, order=order)
+
+
+@register.filter
+def subscription_actions_for(subscription, user):
+    """`{% with allowed=record|subscription_actions_for:request.user %}`: the actions the user
+    may take on the subscription now (orders.selectors.subscription_actions)."""
+    return subscription_actions(user=user, subscription=subscription)

@@ -278,8 +278,13 @@ def test_insufficient_credit_leaves_it_unexecuted_and_the_customer_sees_no_figur
     response = post(api(shop.bravo_customer), {"items": [item(shop.office, 50)]})  # cost 550
 
     order = order_of(response)
-    assert response.json()["status"] == "unexecuted_credit"
-    assert response.json()["status_message"] is None  # Bravo's credit is not its business
+    # Bravo's credit is not its business: "processing", as its panel says, and no message
+    assert (response.json()["status"], response.json()["status_display"]) == (
+        "processing",
+        "Processing",
+    )
+    assert response.json()["status_message"] is None
+    assert order.status == "unexecuted_credit"
     seen = api(world.bravo).get(f"/api/v1/orders/{order.pk}/").json()
     assert seen["status_message"] == "Not executed: there is not enough available credit."
     assert not CreditReservation.objects.filter(reference=f"order:{order.pk}").exists()
@@ -300,7 +305,7 @@ def test_an_expired_card_leaves_the_approved_order_pending_with_seed_004s_warnin
         "Your payment method does not support this action. Please contact your distributor."
     )
     customer_view = api(world.alpha_customer).get(f"/api/v1/orders/{order.pk}/").json()
-    assert (customer_view["status"], customer_view["status_message"]) == ("pending", None)
+    assert (customer_view["status"], customer_view["status_message"]) == ("processing", None)
 
 
 # --- bad input ---------------------------------------------------------------------------------
