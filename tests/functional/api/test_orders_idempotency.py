@@ -115,7 +115,7 @@ def test_a_refused_request_stores_nothing_and_the_key_can_be_retried(world, shop
 def test_a_request_that_died_midway_is_retried_into_one_order(world, shop, api, monkeypatch):
     """An order needing no approval, card or manual step is placed in one transaction: a crash
     inside it leaves no order and the key pending, and the retry places exactly one."""
-    from orders import services as order_services
+    from orders.services import placement
 
     client = api(shop.bravo_customer)
     before = orders_of(world.b1).count()
@@ -123,7 +123,7 @@ def test_a_request_that_died_midway_is_retried_into_one_order(world, shop, api, 
     def crash(**kwargs):
         raise RuntimeError("worker killed while placing the order")
 
-    monkeypatch.setattr(order_services, "_complete_at_once", crash)
+    monkeypatch.setattr(placement, "_complete_at_once", crash)
     with pytest.raises(RuntimeError):
         post(client, body_for(shop), "k4")
     # Nothing was created, so nothing is kept under the key: the retry starts afresh.

@@ -7,6 +7,7 @@ from billing.gateway import TestGateway
 from billing.models import CreditReservation, Document, ResellerTransaction
 from orders import services
 from orders.models import Order, OrderStatus
+from orders.services import placement, validation
 from orders.tasks import resume_stalled_orders
 from resellers.services import customer_set_order_approval, payment_method_create
 from tests import factories as f
@@ -52,16 +53,16 @@ def test_crash_after_the_reservation(setup, monkeypatch):
     product, make = setup
     customer, buyer, reseller_user = make(pays_by_card=False)
     order = of.order(placed_by=buyer, customer=customer, items=[(product, 2)])
-    real = services._charge_if_card
+    real = validation._charge_if_card
 
-    monkeypatch.setattr(services, "_charge_if_card", die)
+    monkeypatch.setattr(validation, "_charge_if_card", die)
     with pytest.raises(WorkerDied):
         services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
     order.refresh_from_db()
     assert order.status == OrderStatus.SUBMITTED
     assert CreditReservation.objects.get(reference=f"order:{order.pk}").status == "active"
 
-    monkeypatch.setattr(services, "_charge_if_card", real)
+    monkeypatch.setattr(validation, "_charge_if_card", real)
     first = resume_stalled_orders(older_than_minutes=0)
     second = resume_stalled_orders(older_than_minutes=0)
 
@@ -74,14 +75,14 @@ def test_crash_after_the_card_charge(setup, monkeypatch):
     product, make = setup
     customer, buyer, reseller_user = make(pays_by_card=True)
     order = of.order(placed_by=buyer, customer=customer, items=[(product, 1)])
-    real = services._execute
+    real = validation._execute
 
-    monkeypatch.setattr(services, "_execute", die)
+    monkeypatch.setattr(validation, "_execute", die)
     with pytest.raises(WorkerDied):
         services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
     assert Document.objects.filter(recipient=customer.parent, doc_type="payment").count() == 1
 
-    monkeypatch.setattr(services, "_execute", real)
+    monkeypatch.setattr(validation, "_execute", real)
     assert resume_stalled_orders(older_than_minutes=0) == {"completed": [order.pk]}
     assert Document.objects.filter(recipient=customer.parent, doc_type="payment").count() == 1
     assert TestGateway.attempts == {f"order:{order.pk}:charge": 1}  # booked: not sent again
@@ -93,16 +94,16 @@ def test_a_crash_in_the_one_transaction_path_leaves_nothing(setup, monkeypatch):
     product, make = setup
     customer, buyer, _ = make(pays_by_card=False, approval=False)
     draft = of.order(placed_by=buyer, customer=customer, items=[(product, 1)], submit=False)
-    real = services._deliver
+    real = placement._deliver
 
-    monkeypatch.setattr(services, "_deliver", die)
+    monkeypatch.setattr(placement, "_deliver", die)
     with pytest.raises(WorkerDied):
         services.order_submit(order=draft, acting_user=buyer, today=of.TODAY)
     draft.refresh_from_db()
     assert draft.status == OrderStatus.DRAFT
     assert not ResellerTransaction.objects.filter(account=customer.parent).exists()
 
-    monkeypatch.setattr(services, "_deliver", real)
+    monkeypatch.setattr(placement, "_deliver", real)
     done = services.order_submit(order=draft, acting_user=buyer, today=of.TODAY)
     assert done.status == OrderStatus.COMPLETED
     assert ResellerTransaction.objects.filter(account=customer.parent).count() == 1
@@ -112,7 +113,7 @@ def test_orders_in_flight_are_left_alone(setup, monkeypatch):
     product, make = setup
     customer, buyer, reseller_user = make(pays_by_card=False)
     order = of.order(placed_by=buyer, customer=customer, items=[(product, 1)])
-    monkeypatch.setattr(services, "_charge_if_card", die)
+    monkeypatch.setattr(validation, "_charge_if_card", die)
     with pytest.raises(WorkerDied):
         services.order_approve(order=order, acting_user=reseller_user, today=of.TODAY)
     assert resume_stalled_orders(older_than_minutes=10) == {}

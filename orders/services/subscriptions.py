@@ -1,0 +1,370 @@
+"""Changing subscriptions: cancellation and change-quantity orders, suspending and resuming."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing import services as ledger
+from billing.money import ZERO, line_total
+from billing.periods import nth_period, period_containing, prorate
+from orders import signals
+from orders.models import (
+    DeliveryStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderType,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from orders.quantities import check_quantity
+from orders.services.common import InvalidOrderTransition, _move
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import User
+from resellers.services import audit_record
+
+CHANGE_INSUFFICIENT_CREDIT = (
+    "There is not enough available credit for this quantity: pay off some debt or top up first."
+)
+
+
+def subscription_cancel_ends_now(*, status: str) -> bool:
+    """Whether a (plain) cancellation ends a subscription in `status` today: a trial or a
+    suspended one has no billed period to run to; a paid one runs to the end of the period
+    already billed (*pending cancellation*). The panel's confirmation page says the same."""
+    return status in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
+
+
+def _may_manage(user: User | None, subscription: Subscription) -> bool:
+    if user is None or user.is_provider_staff:
+        return True
+    return user.account_id in (subscription.account_id, subscription.credit_account_id)
+
+
+@transaction.atomic
+def subscription_cancel(
+    *,
+    subscription: Subscription,
+    acting_user: User | None,
+    today: datetime.date,
+    immediately: bool = False,
+) -> Order:
+    """Cancel through a cancellation order. A trial ends at once (nothing was charged); a paid
+    subscription runs to the end of the period already billed: *Pending cancellation* until its
+    next billing date, when the billing run closes it instead of billing it.
+
+    `immediately` (provider staff only) ends a paid subscription today and gives back the unused
+    days of the period already billed, prorated by the one rule (billing.periods): a credit memo
+    to the holder at its price and, for a resale customer's subscription, one to its reseller at
+    cost."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if not _may_manage(acting_user, subscription):
+        raise PermissionDenied("You cannot cancel this subscription.")
+    if immediately and acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider cancels at once with a refund of unused days.")
+    was = subscription.status
+    ends_now = immediately or subscription_cancel_ends_now(status=was)
+    if immediately and was != SubscriptionStatus.CANCELLED:
+        subscription.status = SubscriptionStatus.CANCELLED
+    else:
+        _move(
+            subscription,
+            SubscriptionStatus.CANCELLED if ends_now else SubscriptionStatus.PENDING_CANCELLATION,
+        )
+    if ends_now:
+        subscription.cancelled_at = timezone.now()
+    refund = (
+        immediately
+        and was in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING_CANCELLATION)
+        and subscription.product.billing_type != Product.BillingType.USAGE
+        and subscription.billed_through is not None
+        and subscription.billed_through > today
+    )
+    if refund:
+        _refund_unused_days(subscription=subscription, today=today, acting_user=acting_user)
+        subscription.billed_through = today
+    if ends_now:
+        subscription.next_billing_date = None
+    subscription.save(
+        update_fields=["status", "cancelled_at", "billed_through", "next_billing_date"]
+    )
+    now = timezone.now()
+    order = Order.objects.create(
+        order_type=OrderType.CANCELLATION,
+        status=OrderStatus.COMPLETED,
+        credit_account=subscription.credit_account,
+        customer=subscription.account if subscription.account.is_customer else None,
+        currency=subscription.currency,
+        placed_by=acting_user if acting_user is not None and acting_user.pk else None,
+        submitted_at=now,
+        completed_at=now,
+    )
+    OrderItem.objects.create(
+        order=order,
+        product=subscription.product,
+        quantity=subscription.quantity,
+        unit_cost=subscription.unit_cost,
+        unit_price=subscription.unit_price,
+        total_cost=ZERO,
+        total_amount=ZERO,
+        delivery_status=DeliveryStatus.DELIVERED,
+        subscription=subscription,
+    )
+    audit_record(
+        actor=acting_user,
+        action="subscription.cancel",
+        obj=subscription,
+        account=subscription.account,
+        details={"status": subscription.status, "order": order.pk, "on": str(today)},
+    )
+    return order
+
+
+def _refund_unused_days(
+    *, subscription: Subscription, today: datetime.date, acting_user: User | None
+) -> None:
+    """Credit memos for the days from `today` to the end of the period already billed."""
+    anchor = subscription.billing_anchor or subscription.start_date
+    period = period_containing(anchor=anchor, billing_period=subscription.billing_period, day=today)
+    if subscription.billed_through != period.end:  # the stub before the anchor
+        period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+    end = subscription.billed_through
+    holder, credit_account = subscription.account, subscription.credit_account
+    parties = [
+        (holder, subscription.unit_price if holder != credit_account else subscription.unit_cost)
+    ]
+    if holder != credit_account:
+        parties.append((credit_account, subscription.unit_cost))
+    days = f"{(end - today).days} of {period.days} days"
+    for recipient, unit in parties:
+        full = line_total(
+            quantity=Decimal(subscription.quantity), unit_price=unit, currency=subscription.currency
+        )
+        amount = prorate(
+            period_amount=full, period=period, from_date=today, to_date=end,
+            currency=subscription.currency,
+        )  # fmt: skip
+        if amount <= 0:
+            continue
+        memo = ledger.document_create(
+            doc_type="credit_memo",
+            issuer=recipient.issuer,
+            recipient=recipient,
+            lines=[
+                ledger.LineSpec(
+                    description=f"{subscription.product.name} x {subscription.quantity}: unused "
+                    f"days refunded ({days})",
+                    unit_price=amount,
+                    period_start_date=today,
+                    period_end_date=end,
+                )
+            ],
+            acting_user=acting_user,
+            reference=f"subscription:{subscription.pk}:cancel",
+        )
+        ledger.document_issue(document=memo, issue_date=today, acting_user=acting_user)
+
+
+@transaction.atomic
+def subscription_suspend(
+    *, subscription: Subscription, acting_user: User | None, reason: str = ""
+) -> Subscription:
+    """Suspend (credit hold, seed 001 §3). Provider staff or a scheduled job only."""
+    if acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider suspends subscriptions.")
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    _move(subscription, SubscriptionStatus.SUSPENDED)
+    subscription.save(update_fields=["status"])
+    audit_record(
+        actor=acting_user,
+        action="subscription.suspend",
+        obj=subscription,
+        account=subscription.account,
+        details={"reason": reason},
+    )
+    return subscription
+
+
+@transaction.atomic
+def subscription_resume(*, subscription: Subscription, acting_user: User | None) -> Subscription:
+    """Reactivate a suspended subscription, or withdraw a pending cancellation."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == SubscriptionStatus.PENDING_CANCELLATION:
+        if not _may_manage(acting_user, subscription):
+            raise PermissionDenied("You cannot change this subscription.")
+    elif acting_user is not None and not acting_user.is_provider_staff:
+        raise PermissionDenied("Only the provider reactivates suspended subscriptions.")
+    was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
+    _move(subscription, SubscriptionStatus.ACTIVE)
+    subscription.save(update_fields=["status"])
+    audit_record(
+        actor=acting_user, action="subscription.resume", obj=subscription,
+        account=subscription.account,
+    )  # fmt: skip
+    if was_suspended:
+        transaction.on_commit(
+            lambda: signals.subscription_resumed.send(
+                sender=Subscription, subscription=subscription, acting_user=acting_user
+            )
+        )
+    return subscription
+
+
+@transaction.atomic
+def subscription_change_quantity(
+    *, subscription: Subscription, quantity: int, acting_user: User | None, today: datetime.date
+) -> Order:
+    """Change a subscription's quantity through a change order (DESIGN.md "Orders").
+
+    An increase takes effect today: the added units are charged at once for the rest of the
+    period already billed, prorated by days (billing.periods), to the holder at its price and to
+    its reseller at cost, and the reseller's available credit must cover the cost (checked under
+    its lock). A decrease takes effect on the next billing date, when the smaller quantity renews:
+    days already billed are not refunded, as cloud programmes do (a correcting order is the way to
+    refund). Trials and usage subscriptions change at once, with nothing to charge."""
+    check_quantity(quantity)
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if not _may_manage(acting_user, subscription):
+        raise PermissionDenied("You cannot change this subscription.")
+    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL):
+        raise InvalidOrderTransition(
+            f"A {subscription.get_status_display().lower()} subscription cannot change quantity."
+        )
+    current = subscription.renewal_quantity or subscription.quantity
+    if quantity == current:
+        raise ApplicationError(f"The quantity is already {quantity}.", field="quantity")
+    product = subscription.product
+    delta = quantity - subscription.quantity
+    holder = subscription.account
+    credit_account = subscription.credit_account
+    now = timezone.now()
+    order = Order(
+        order_type=OrderType.CHANGE,
+        status=OrderStatus.COMPLETED,
+        credit_account=credit_account,
+        customer=holder if holder.is_customer else None,
+        currency=subscription.currency,
+        placed_by=acting_user if acting_user is not None and acting_user.pk else None,
+        submitted_at=now,
+        completed_at=now,
+    )
+    charges: list[ledger.ChargeSpec] = []
+    paid_now = (
+        delta > 0
+        and subscription.status == SubscriptionStatus.ACTIVE
+        and product.billing_type != Product.BillingType.USAGE
+        and subscription.billed_through is not None
+        and subscription.billed_through > today
+    )
+    if paid_now:
+        anchor = subscription.billing_anchor or subscription.start_date
+        period = period_containing(
+            anchor=anchor, billing_period=subscription.billing_period, day=today
+        )
+        if subscription.billed_through != period.end:  # a stub before the anchor
+            period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+        days = f"prorated: {(subscription.billed_through - today).days} of {period.days} days"
+        buys_itself = holder.pk == credit_account.pk
+
+        def part(unit: Decimal) -> Decimal:
+            full = line_total(quantity=Decimal(delta), unit_price=unit, currency=order.currency)
+            return prorate(
+                period_amount=full, period=period, from_date=today,
+                to_date=subscription.billed_through, currency=order.currency,
+            )  # fmt: skip
+
+        order.total_cost = part(subscription.unit_cost)
+        order.total_amount = order.total_cost if buys_itself else part(subscription.unit_price)
+        ledger.credit_check(
+            account=credit_account,
+            amount=order.total_cost,
+            also_lock=[] if buys_itself else [holder],
+            field="quantity",
+            message=CHANGE_INSUFFICIENT_CREDIT,
+        )
+        label = f"{product.name} +{delta} ({days})"
+        common = {
+            "kind": "adjustment",
+            "subscription_id": subscription.pk,
+            "quantity": Decimal(delta),
+            "period_start": today,
+            "period_end": subscription.billed_through,
+            "charge_date": today,
+            "tax_category": product.tax_category,
+        }
+        charges.append(
+            ledger.ChargeSpec(
+                credit_account,
+                order.total_cost,
+                label if buys_itself else f"{label} for {holder.name}",
+                "",
+                unit_price=subscription.unit_cost,
+                **common,
+            )
+        )
+        if not buys_itself:
+            charges.append(
+                ledger.ChargeSpec(
+                    holder,
+                    order.total_amount,
+                    label,
+                    "",
+                    unit_price=subscription.unit_price,
+                    **common,
+                )
+            )
+    elif delta > 0 and subscription.status == SubscriptionStatus.TRIAL:
+        # Nothing is charged during the trial, but its conversion bills the whole quantity: the
+        # added units must fit the credit now, as a new order of them would (seed 004).
+        added = line_total(
+            quantity=Decimal(delta), unit_price=subscription.unit_cost, currency=order.currency
+        )
+        ledger.credit_check(
+            account=credit_account,
+            amount=added,
+            field="quantity",
+            message=CHANGE_INSUFFICIENT_CREDIT,
+        )
+    order.save()
+    OrderItem.objects.create(
+        order=order,
+        product=product,
+        quantity=abs(delta) or 1,
+        unit_cost=subscription.unit_cost,
+        unit_price=subscription.unit_price,
+        total_cost=order.total_cost,
+        total_amount=order.total_amount,
+        delivery_status=DeliveryStatus.DELIVERED,
+        subscription=subscription,
+    )
+    if (
+        delta > 0
+        or subscription.status == SubscriptionStatus.TRIAL
+        or (product.billing_type == Product.BillingType.USAGE)
+    ):
+        subscription.quantity, subscription.renewal_quantity = quantity, None
+    else:
+        subscription.renewal_quantity = quantity
+    subscription.save(update_fields=["quantity", "renewal_quantity"])
+    reference = f"order:{order.pk}"
+    charges = [dataclasses.replace(c, reference=reference) for c in charges]
+    ledger.reseller_transactions_add(
+        charges=charges,
+        acting_user=acting_user,
+        locked=True,
+        also_audit=[
+            (
+                "subscription.change_quantity",
+                subscription,
+                holder.pk,
+                {"from": current, "to": quantity, "order": order.pk, "on": str(today)},
+            )
+        ],
+    )
+    return order
