@@ -80,7 +80,10 @@ def _check(action: Action, parties: set[str], status: str, conflict: str) -> Non
 
 S = OrderStatus
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.DRAFT: frozenset({S.SUBMITTED, S.CANCELLED}),
+    # Submitting runs the chain at once where nothing waits (orders.services.placement).
+    S.DRAFT: frozenset(
+        {S.SUBMITTED, S.PENDING_APPROVAL, S.UNEXECUTED_CREDIT, S.COMPLETED, S.CANCELLED}
+    ),
     # The validation chain's outcomes (DESIGN.md "Orders"), or split into sub-orders.
     S.SUBMITTED: frozenset(
         {
@@ -135,7 +138,7 @@ ORDER_ACTIONS: dict[str, Action] = {
 }
 
 
-def order_parties(user: User | None, order: Order) -> set[str]:
+def order_roles(user: User | None, order: Order) -> set[str]:
     return _parties(user, credit_id=order.credit_account_id, others={CUSTOMER: {order.customer_id}})
 
 
@@ -144,7 +147,7 @@ def sees_credit_side(user: User | None, order: Order) -> bool:
     reseller's hands, its total cost, and status messages about the credit account's credit and
     payment method. Provider staff, jobs, and users of the credit account; a resale reseller's
     customer sees *Processing* and its own prices (DESIGN.md, "Who uses it")."""
-    return bool(order_parties(user, order) & {PROVIDER, CREDIT})
+    return bool(order_roles(user, order) & {PROVIDER, CREDIT})
 
 
 # What a resale reseller's customer reads while its order is in its reseller's hands: the
@@ -180,7 +183,7 @@ def order_status_message_shown(*, user: User | None, order: Order) -> str | None
 
 def order_actions(*, user: User | None, order: Order) -> frozenset[str]:
     """The actions `user` may take on `order` now (the panel's buttons)."""
-    parties = order_parties(user, order)
+    parties = order_roles(user, order)
     return frozenset(
         name for name, action in ORDER_ACTIONS.items() if _allowed(action, parties, order.status)
     )
@@ -193,7 +196,7 @@ def order_action_check(*, user: User | None, order: Order, action: str) -> None:
     conflict = (
         f"Order {order.display_number} is {order.get_status_display()}; it cannot be {rule.past}."
     )
-    _check(rule, order_parties(user, order), order.status, conflict)
+    _check(rule, order_roles(user, order), order.status, conflict)
 
 
 def order_move(order: Order, status: str) -> None:
@@ -276,14 +279,14 @@ _TARGET = {
 }
 
 
-def subscription_parties(user: User | None, subscription: Subscription) -> set[str]:
+def subscription_roles(user: User | None, subscription: Subscription) -> set[str]:
     managers = {subscription.account_id, subscription.credit_account_id}
     return _parties(user, credit_id=None, others={MANAGER: managers})
 
 
 def subscription_actions(*, user: User | None, subscription: Subscription) -> frozenset[str]:
     """The actions `user` may take on `subscription` now (the panel's buttons)."""
-    parties = subscription_parties(user, subscription)
+    parties = subscription_roles(user, subscription)
     return frozenset(
         name
         for name, action in SUBSCRIPTION_ACTIONS.items()
@@ -309,7 +312,7 @@ def subscription_action_check(*, user: User | None, subscription: Subscription, 
     conflict = _subscription_conflict(subscription, action)
     _check(
         SUBSCRIPTION_ACTIONS[action],
-        subscription_parties(user, subscription),
+        subscription_roles(user, subscription),
         subscription.status,
         conflict,
     )

@@ -7,12 +7,8 @@ hand); placement (create and submit); trials (conversion orders); cancellation (
 subscriptions (cancel, suspend, resume, change quantity: needs only common).
 """
 
-from orders.services.cancellation import CANCELLABLE, order_cancel
-from orders.services.common import (
-    INSUFFICIENT_CREDIT,
-    SUBSCRIPTION_TRANSITIONS,
-    InvalidOrderTransition,
-)
+from orders.services.cancellation import order_cancel
+from orders.services.common import INSUFFICIENT_CREDIT
 from orders.services.payment import GATEWAY_FAILED, TOKEN_WARNING
 from orders.services.placement import ItemSpec, order_create, order_place, order_submit
 from orders.services.subscriptions import (
@@ -25,6 +21,7 @@ from orders.services.subscriptions import (
 )
 from orders.services.trials import TRIAL_CONVERSION_NOTE, trial_convert, trials_convert_due
 from orders.services.validation import order_approve, order_execute_manually, order_resume
+from orders.workflow import CANCELLABLE, SUBSCRIPTION_TRANSITIONS, InvalidOrderTransition
 from resellers.exceptions import ApplicationError, PermissionDenied  # raised here; callers catch
 
 __all__ = [

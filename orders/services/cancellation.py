@@ -7,20 +7,12 @@ from django.utils import timezone
 
 from billing import services as ledger
 from orders.models import DeliveryStatus, Order, OrderStatus
-from orders.services.common import _is_conversion, _is_reseller_side, _lock, _require_status
+from orders.services.common import _is_conversion, _lock
 from orders.services.execution import _refresh_parent
 from orders.services.trials import _end_unconverted
-from resellers.exceptions import PermissionDenied
+from orders.workflow import order_action_check, order_move
 from resellers.models import User
 from resellers.services import audit_record
-
-CANCELLABLE = (
-    OrderStatus.DRAFT,
-    OrderStatus.PENDING_APPROVAL,
-    OrderStatus.UNEXECUTED_CREDIT,
-    OrderStatus.SUBMITTED_TO_DISTRIBUTOR,
-    OrderStatus.PENDING,
-)
 
 
 @transaction.atomic
@@ -29,15 +21,11 @@ def order_cancel(*, order: Order, acting_user: User | None, reason: str = "") ->
     corrected by a correcting order, never cancelled. The reseller cancels its own and its
     customers' orders; a customer cancels its own before approval; the distributor cancels any."""
     order = _lock(order)
-    if acting_user is not None and not _is_reseller_side(acting_user, order):
-        own = acting_user.account_id == order.customer_id
-        if not (own and order.status in (OrderStatus.DRAFT, OrderStatus.PENDING_APPROVAL)):
-            raise PermissionDenied("You cannot cancel this order.")
-    _require_status(order, CANCELLABLE, "cancelled")
+    order_action_check(user=acting_user, order=order, action="cancel")
     if order.reservation is not None:
         ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
     ledger.prepayment_release(order_id=order.pk, acting_user=acting_user)
-    order.status = OrderStatus.CANCELLED
+    order_move(order, OrderStatus.CANCELLED)
     order.cancelled_at = timezone.now()
     order.status_message = reason
     order.save(update_fields=["status", "cancelled_at", "status_message"])

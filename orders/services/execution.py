@@ -27,7 +27,9 @@ from orders.models import (
     Subscription,
     SubscriptionStatus,
 )
-from orders.services.common import _is_conversion, _lock, _may_prepay, _move, _require_status
+from orders.services.common import _is_conversion, _lock, _may_prepay, _require_status
+from orders.workflow import order_move
+from orders.workflow import subscription_move as _move
 from resellers.models import User
 from resellers.services import audit_record
 
@@ -46,7 +48,7 @@ def _execute(*, order: Order, acting_user: User | None, today: datetime.date) ->
     else:
         charged = _deliver(order=order, items=items, today=today)
     _record_charges(order=order, charged=charged, acting_user=acting_user, today=today)
-    order.status = OrderStatus.COMPLETED
+    order_move(order, OrderStatus.COMPLETED)
     order.completed_at = now
     order.save(update_fields=["status", "completed_at"])
     audit_record(actor=acting_user, action="order.execute", obj=order, account=order.credit_account)

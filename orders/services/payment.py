@@ -15,6 +15,7 @@ from billing import services as ledger
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from orders.models import Order, OrderStatus
 from orders.services.common import _lock, _may_prepay
+from orders.workflow import order_move
 from resellers.models import PaymentMethod, User
 from resellers.selectors import default_payment_method
 from resellers.services import audit_record
@@ -81,7 +82,7 @@ def _set_pending(*, order: Order, message: str, acting_user: User | None) -> Non
     order = _lock(order)
     if order.reservation is not None:
         ledger.credit_reservation_release(reservation=order.reservation, acting_user=acting_user)
-    order.status = OrderStatus.PENDING
+    order_move(order, OrderStatus.PENDING)
     order.status_message = message
     order.reservation = None
     order.save(update_fields=["status", "status_message", "reservation"])

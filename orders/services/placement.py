@@ -20,6 +20,7 @@ from orders.selectors import catalogue_products, order_parties, price_quotes
 from orders.services.common import INSUFFICIENT_CREDIT, _lock, _may_prepay, _require_status
 from orders.services.execution import _charges, _deliver
 from orders.services.validation import _validate
+from orders.workflow import order_move
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 from resellers.selectors import default_payment_method, order_approval_required
@@ -252,7 +253,7 @@ def _submit_in_transaction(
     events.append(("order.submit", order, order.credit_account_id, {}))
     method = default_payment_method(account=order.credit_account)
     if order_approval_required(customer=order.customer, reseller_method=method):
-        order.status = OrderStatus.PENDING_APPROVAL
+        order_move(order, OrderStatus.PENDING_APPROVAL)
         continue_chain = False
     elif not (
         method is not None and method.kind == PaymentMethod.Kind.CARD and order.total_cost > 0
@@ -267,7 +268,7 @@ def _submit_in_transaction(
         )
         return False
     else:
-        order.status = OrderStatus.SUBMITTED
+        order_move(order, OrderStatus.SUBMITTED)
         continue_chain = True
     _save(order, items, ["status", "submitted_at"], on_created)
     audit_events(actor=acting_user, events=events)
@@ -307,7 +308,7 @@ def _complete_at_once(
             account=order.credit_account, amount=order.total_cost
         )
     if order.total_cost > available and prepaid_by is None:
-        order.status = OrderStatus.UNEXECUTED_CREDIT
+        order_move(order, OrderStatus.UNEXECUTED_CREDIT)
         order.status_message = INSUFFICIENT_CREDIT
         _save(order, items, ["status", "status_message", "submitted_at"], on_created)
         events.append(("order.unexecuted", order, order.credit_account_id, {}))
@@ -315,7 +316,7 @@ def _complete_at_once(
         notifications.order_submitted(order=order)
         notifications.insufficient_credit(order=order)
         return
-    order.status = OrderStatus.COMPLETED
+    order_move(order, OrderStatus.COMPLETED)
     order.completed_at = order.submitted_at
     new = order.pk is None
     if new:

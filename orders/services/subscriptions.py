@@ -24,8 +24,8 @@ from orders.models import (
     SubscriptionStatus,
 )
 from orders.quantities import check_quantity
-from orders.services.common import InvalidOrderTransition, _move
-from resellers.exceptions import ApplicationError, PermissionDenied
+from orders.workflow import subscription_action_check, subscription_move
+from resellers.exceptions import ApplicationError
 from resellers.models import User
 from resellers.services import audit_record
 
@@ -39,12 +39,6 @@ def subscription_cancel_ends_now(*, status: str) -> bool:
     suspended one has no billed period to run to; a paid one runs to the end of the period
     already billed (*pending cancellation*). The panel's confirmation page says the same."""
     return status in (SubscriptionStatus.TRIAL, SubscriptionStatus.SUSPENDED)
-
-
-def _may_manage(user: User | None, subscription: Subscription) -> bool:
-    if user is None or user.is_provider_staff:
-        return True
-    return user.account_id in (subscription.account_id, subscription.credit_account_id)
 
 
 @transaction.atomic
@@ -64,16 +58,17 @@ def subscription_cancel(
     to the holder at its price and, for a resale customer's subscription, one to its reseller at
     cost."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    if not _may_manage(acting_user, subscription):
-        raise PermissionDenied("You cannot cancel this subscription.")
-    if immediately and acting_user is not None and not acting_user.is_provider_staff:
-        raise PermissionDenied("Only the provider cancels at once with a refund of unused days.")
+    subscription_action_check(
+        user=acting_user,
+        subscription=subscription,
+        action="cancel_immediately" if immediately else "cancel",
+    )
     was = subscription.status
     ends_now = immediately or subscription_cancel_ends_now(status=was)
-    if immediately and was != SubscriptionStatus.CANCELLED:
-        subscription.status = SubscriptionStatus.CANCELLED
+    if immediately:
+        subscription_move(subscription, SubscriptionStatus.CANCELLED)
     else:
-        _move(
+        subscription_move(
             subscription,
             SubscriptionStatus.CANCELLED if ends_now else SubscriptionStatus.PENDING_CANCELLATION,
         )
@@ -176,10 +171,9 @@ def subscription_suspend(
     *, subscription: Subscription, acting_user: User | None, reason: str = ""
 ) -> Subscription:
     """Suspend (credit hold, seed 001 §3). Provider staff or a scheduled job only."""
-    if acting_user is not None and not acting_user.is_provider_staff:
-        raise PermissionDenied("Only the provider suspends subscriptions.")
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    _move(subscription, SubscriptionStatus.SUSPENDED)
+    subscription_action_check(user=acting_user, subscription=subscription, action="suspend")
+    subscription_move(subscription, SubscriptionStatus.SUSPENDED)
     subscription.save(update_fields=["status"])
     audit_record(
         actor=acting_user,
@@ -195,13 +189,14 @@ def subscription_suspend(
 def subscription_resume(*, subscription: Subscription, acting_user: User | None) -> Subscription:
     """Reactivate a suspended subscription, or withdraw a pending cancellation."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    if subscription.status == SubscriptionStatus.PENDING_CANCELLATION:
-        if not _may_manage(acting_user, subscription):
-            raise PermissionDenied("You cannot change this subscription.")
-    elif acting_user is not None and not acting_user.is_provider_staff:
-        raise PermissionDenied("Only the provider reactivates suspended subscriptions.")
+    withdraw = subscription.status == SubscriptionStatus.PENDING_CANCELLATION
+    subscription_action_check(
+        user=acting_user,
+        subscription=subscription,
+        action="withdraw_cancellation" if withdraw else "reactivate",
+    )
     was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
-    _move(subscription, SubscriptionStatus.ACTIVE)
+    subscription_move(subscription, SubscriptionStatus.ACTIVE)
     subscription.save(update_fields=["status"])
     audit_record(
         actor=acting_user, action="subscription.resume", obj=subscription,
@@ -230,12 +225,7 @@ def subscription_change_quantity(
     refund). Trials and usage subscriptions change at once, with nothing to charge."""
     check_quantity(quantity)
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-    if not _may_manage(acting_user, subscription):
-        raise PermissionDenied("You cannot change this subscription.")
-    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIAL):
-        raise InvalidOrderTransition(
-            f"A {subscription.get_status_display().lower()} subscription cannot change quantity."
-        )
+    subscription_action_check(user=acting_user, subscription=subscription, action="change_quantity")
     current = subscription.renewal_quantity or subscription.quantity
     if quantity == current:
         raise ApplicationError(f"The quantity is already {quantity}.", field="quantity")

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from billing.money import line_total
 from orders.models import Order, OrderItem, OrderStatus, OrderType, Subscription, SubscriptionStatus
-from orders.services.common import _move
 from orders.services.validation import _validate
+from orders.workflow import subscription_move
 from resellers.models import User
 from resellers.services import audit_record
 
@@ -113,7 +113,7 @@ def _end_unconverted(*, order: Order, acting_user: User | None) -> None:
     for sub in Subscription.objects.select_for_update().filter(
         pk__in=order.items.values("subscription_id"), status=SubscriptionStatus.TRIAL
     ):
-        _move(sub, SubscriptionStatus.CANCELLED)
+        subscription_move(sub, SubscriptionStatus.CANCELLED)
         sub.next_billing_date = None
         sub.save(update_fields=["status", "next_billing_date"])
         audit_record(

@@ -34,13 +34,12 @@ from orders.services.common import (
     INSUFFICIENT_CREDIT,
     InvalidOrderTransition,
     _is_conversion,
-    _is_reseller_side,
     _lock,
     _require_status,
 )
 from orders.services.execution import _execute
 from orders.services.payment import _charge_if_card, _prepay
-from resellers.exceptions import PermissionDenied
+from orders.workflow import order_action_check, order_move
 from resellers.models import User
 from resellers.services import audit_record
 
@@ -50,18 +49,12 @@ def order_approve(*, order: Order, acting_user: User | None, today: datetime.dat
     lack of credit (after paying off debt or topping up), or one pending for its card token."""
     with transaction.atomic():
         order = _lock(order)
-        if not _is_reseller_side(acting_user, order):
-            raise PermissionDenied("Only the reseller can approve its customers' orders.")
-        _require_status(
-            order,
-            [OrderStatus.PENDING_APPROVAL, OrderStatus.UNEXECUTED_CREDIT, OrderStatus.PENDING],
-            "approved",
-        )
+        order_action_check(user=acting_user, order=order, action="accept")
         if order.status == OrderStatus.PENDING_APPROVAL:
             order.approved_at = timezone.now()
             order.approved_by = acting_user if acting_user is not None and acting_user.pk else None
             notifications.order_approved(order=order, approver=order.approved_by)
-        order.status = OrderStatus.SUBMITTED
+        order_move(order, OrderStatus.SUBMITTED)
         order.status_message = ""
         order.save(update_fields=["status", "status_message", "approved_at", "approved_by"])
         audit_record(
@@ -92,7 +85,7 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
             if prepaid_by == "payment":
                 return _continue_prepaid(order=order, acting_user=acting_user, today=today)
             if prepaid_by is None:
-                order.status = OrderStatus.UNEXECUTED_CREDIT
+                order_move(order, OrderStatus.UNEXECUTED_CREDIT)
                 # No figures here: the customer sees this order too, never its reseller's credit.
                 order.status_message = INSUFFICIENT_CREDIT
                 order.save(update_fields=["status", "status_message"])
@@ -109,7 +102,7 @@ def _validate(*, order: Order, acting_user: User | None, today: datetime.date) -
         if manual and len(manual) < len(items):
             parent, order = order, _split(order=order, items=items, acting_user=acting_user)
         elif manual:
-            order.status = OrderStatus.SUBMITTED_TO_DISTRIBUTOR
+            order_move(order, OrderStatus.SUBMITTED_TO_DISTRIBUTOR)
             order.save(update_fields=["status"])
             return order
 
@@ -181,10 +174,8 @@ def order_resume(*, order: Order, today: datetime.date) -> Order:
 
 def order_execute_manually(*, order: Order, acting_user: User, today: datetime.date) -> Order:
     """The distributor executes an order submitted for manual execution (provider staff)."""
-    if not acting_user.is_provider_staff:
-        raise PermissionDenied("Only the distributor executes orders by hand.")
     fresh = Order.objects.get(pk=order.pk)
-    _require_status(fresh, [OrderStatus.SUBMITTED_TO_DISTRIBUTOR], "executed")
+    order_action_check(user=acting_user, order=fresh, action="execute")
     if not _charge_if_card(order=fresh, acting_user=acting_user, today=today):
         return Order.objects.get(pk=order.pk)
     return _execute(order=fresh, acting_user=acting_user, today=today)
