@@ -91,19 +91,12 @@ def billing_run_text(run: BillingRun | None, *, provider_view: bool) -> str:
     return f"Billing run of {day(run.run_date)}"
 
 
-def credit_memo_closed(document: Document, *, provider_view: bool) -> bool:
-    """Seed 002: to a reseller a credit memo is always "closed"; its value lives in the credit
-    balance. Outside the provider panel (reseller and customer users alike) a credit memo reads
-    closed and shows no open amount of its own."""
-    return not provider_view and document.doc_type == DocumentType.CREDIT_MEMO
-
-
 def document_status(
     document: Document, *, provider_view: bool, as_of: datetime.date | None = None
 ) -> str:
     """The status a user is shown: a credit memo reads closed outside the provider panel, and an
     unpaid debit document past its due date reads "Overdue" (on `as_of`, today at the edge)."""
-    if credit_memo_closed(document, provider_view=provider_view):
+    if document.reads_closed(provider_view=provider_view):
         return DocumentStatus.CLOSED.label
     if as_of is not None and document.is_overdue(as_of=as_of):
         return "Overdue"
@@ -175,7 +168,7 @@ def document_layout(
     user is shown it on `as_of`."""
     currency = document.currency
     lines = list(lines)
-    memo_closed = credit_memo_closed(document, provider_view=provider_view)
+    memo_closed = document.reads_closed(provider_view=provider_view)
     is_payment = document.doc_type == DocumentType.PAYMENT
     drafted = document.is_draft
     subtotal, tax_total, total = document.subtotal, document.tax_total, document.total

@@ -213,6 +213,16 @@ class Document(models.Model):
     def open_money(self) -> Money:
         return Money(self.open_amount, self.currency)
 
+    def reads_closed(self, *, provider_view: bool) -> bool:
+        """Seed 002: outside the provider panel a credit memo that is not cancelled always reads
+        closed, with nothing open: its value lives in the credit balance. The same rule in SQL
+        is READS_CLOSED (billing.selectors.documents_visible filters and sorts on it)."""
+        return (
+            not provider_view
+            and self.doc_type == DocumentType.CREDIT_MEMO
+            and self.status != DocumentStatus.CANCELLED
+        )
+
     def is_overdue(self, *, as_of: datetime.date) -> bool:
         return (
             self.is_debit
@@ -221,6 +231,10 @@ class Document(models.Model):
             and self.due_date is not None
             and self.due_date < as_of
         )
+
+
+# Document.reads_closed, outside the provider panel, as a filter.
+READS_CLOSED = Q(doc_type=DocumentType.CREDIT_MEMO) & ~Q(status=DocumentStatus.CANCELLED)
 
 
 class DocumentLine(models.Model):

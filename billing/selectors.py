@@ -33,12 +33,12 @@ from billing.models import (
     CREDIT_TYPES,
     DEBIT_TYPES,
     LIVE_STATUSES,
+    READS_CLOSED,
     Application,
     Balance,
     CreditReservation,
     Document,
     DocumentStatus,
-    DocumentType,
     ResellerTransaction,
 )
 from billing.money import ZERO
@@ -299,7 +299,7 @@ def documents_visible(*, user: User) -> QuerySet[Document]:
     qs = qs.prefetch_related("lines")
     if is_provider_staff(user):
         return qs.annotate(shown_status=F("status"), shown_open_amount=F("open_amount"))
-    always_closed = Q(doc_type=DocumentType.CREDIT_MEMO) & ~Q(status=DocumentStatus.CANCELLED)
+    always_closed = READS_CLOSED
     return qs.exclude(status=DocumentStatus.DRAFT).annotate(
         shown_status=Case(
             When(always_closed, then=Value(DocumentStatus.CLOSED.value)), default=F("status")

@@ -10,7 +10,6 @@ from django.contrib import messages
 # The document sheet's wording is shared with its PDF, which the API serves too, so it lives in
 # billing (nothing imports dashboard); the panels use the same names, re-exported here.
 from billing.document_layout import DASH as DASH
-from billing.document_layout import credit_memo_closed as credit_memo_closed
 from billing.document_layout import document_status as document_status
 from billing.document_layout import money as money
 from billing.document_layout import plain_decimal as plain_decimal
@@ -40,7 +39,7 @@ DAILY_INVOICING_IMPORTANT = (
 
 
 def document_open_amount(document: Document, *, provider_view: bool) -> str:
-    if credit_memo_closed(document, provider_view=provider_view):
+    if document.reads_closed(provider_view=provider_view):
         return DASH
     return money(document.open_amount, document.currency)
 

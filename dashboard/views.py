@@ -48,7 +48,6 @@ from dashboard.presentation import (
     DAILY_INVOICING_HELP,
     DAILY_INVOICING_IMPORTANT,
     applied_sentence,
-    credit_memo_closed,
     credit_paid_message,
     document_open_amount,
     payment_recorded_message,
@@ -473,7 +472,7 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
             provider_view=provider_view,
             status=layout.status,
             open_amount=document_open_amount(document, provider_view=provider_view),
-            memo_closed=credit_memo_closed(document, provider_view=provider_view),
+            memo_closed=document.reads_closed(provider_view=provider_view),
             apply_form=apply_form,
             **kwargs,
         )

@@ -117,3 +117,24 @@ def test_document_list_is_newest_first(world, api):
         ("INV-000001", "2026-01-10", "120.00"),  # Bravo's first invoice, to Bravo Customer
         ("INV-000002", "2026-01-05", "400.00"),  # the provider's second, to Bravo
     ]
+
+
+def test_a_cancelled_credit_memo_reads_cancelled_in_the_api_and_on_the_panel(world, api, client):
+    """One rule (Document.reads_closed) for the API's list and the panel's page: a credit memo
+    reads closed to a reseller unless it was cancelled, which it reads everywhere."""
+    from django.urls import reverse
+
+    from billing import services as ledger
+    from tests import factories as f
+
+    memo = f.credit_memo(world.a, "40.00", world.docs["cm_a"].issue_date)
+    ledger.document_cancel(document=memo, acting_user=world.staff, reason="issued by mistake")
+
+    body = api(world.alpha).get(f"/api/v1/documents/{memo.pk}/").json()
+    client.force_login(world.alpha)
+    html = client.get(reverse("document_detail", args=[memo.pk])).content.decode()
+
+    assert body["status"] == "cancelled"
+    assert "Cancelled" in html and ">Closed<" not in html
+    kept = api(world.alpha).get(f"/api/v1/documents/{world.docs['cm_a'].pk}/").json()
+    assert kept["status"] == "closed"
