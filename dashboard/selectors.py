@@ -41,6 +41,7 @@ from resellers.selectors import (
     account_visible,
     approving_reseller,
     can_see_financials,
+    contact_first,
     contacts_visible,
     customers_visible,
     order_approval_locked,
@@ -331,12 +332,7 @@ def basket_priced(*, party: OrderingParty, quantities: dict[int, int]) -> Basket
 def billing_contact(*, user: User, account: Account) -> Contact | None:
     """Whom the order's billing information names by default: the bill-to contact, else the
     primary one, else the oldest (the same priority as seed 004's confirmation email)."""
-    contacts = contacts_visible(user=user).filter(account_id=account.pk)
-    return (
-        contacts.filter(is_bill_to=True).first()
-        or contacts.filter(is_primary=True).first()
-        or contacts.order_by("created_at", "id").first()
-    )
+    return contact_first(contacts_visible(user=user).filter(account_id=account.pk))
 
 
 # --- orders ----------------------------------------------------------------------------------

@@ -16,19 +16,29 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from billing.money import Money
-from resellers.models import Account, Contact, User
+from resellers.models import Account, User
+from resellers.selectors import contact_emails
 
 
-def confirmation_recipient(*, account: Account, approver: User | None = None) -> str | None:
-    """Seed 004's priority: bill-to, primary, oldest contact, then the approver. One query: an
-    account has at most one bill-to and one primary contact, so this order picks the first that
-    exists."""
-    email = (
-        Contact.objects.filter(account=account)
-        .order_by("-is_bill_to", "-is_primary", "created_at", "id")
-        .values_list("email", flat=True)
-        .first()
-    )
+def _contact_emails(order) -> dict[int, str]:
+    """The first contact email (resellers.selectors.CONTACT_PRIORITY) of the order's customer and
+    credit account: one query per order, kept on the order for its other emails."""
+    cached = order.__dict__.get("_contact_emails")
+    if cached is None:
+        ids = [i for i in (order.customer_id, order.credit_account_id) if i is not None]
+        cached = order.__dict__["_contact_emails"] = contact_emails(account_ids=ids)
+    return cached
+
+
+def confirmation_recipient(
+    *, account: Account, approver: User | None = None, order=None
+) -> str | None:
+    """Seed 004's priority: bill-to, primary, oldest contact, then the approver. `order`: an
+    order whose parties include `account`, whose looked-up contacts are reused."""
+    if order is not None:
+        email = _contact_emails(order).get(account.pk)
+    else:
+        email = contact_emails(account_ids=[account.pk]).get(account.pk)
     if email:
         return email
     if approver is not None and approver.email:
@@ -57,7 +67,7 @@ def _customer_email(order) -> str | None:
     if order.billing_contact_email:
         return order.billing_contact_email
     if order.customer_id:
-        found = confirmation_recipient(account=order.customer)
+        found = confirmation_recipient(account=order.customer, order=order)
         if found:
             return found
     if order.placed_by_id and order.placed_by.email:
@@ -87,18 +97,18 @@ def order_submitted(*, order) -> None:
             f"Total cost {_money(order.total_cost, order.currency)}, "
             f"total amount {_money(order.total_amount, order.currency)}.\n"
             f"Status: {order.get_status_display()}.\n",
-            confirmation_recipient(account=reseller),
+            confirmation_recipient(account=reseller, order=order),
         )
 
 
 def order_approved(*, order, approver: User | None) -> None:
     """Only when no contact could take the confirmation at submission: the approver gets it."""
     reseller = order.credit_account
-    if order.customer_id and confirmation_recipient(account=reseller) is None:
+    if order.customer_id and confirmation_recipient(account=reseller, order=order) is None:
         _send(
             f"Order Confirmation: {order.display_number} from {order.customer.name}",
             f"You approved order {order.display_number} of {order.customer.name}.\n",
-            confirmation_recipient(account=reseller, approver=approver),
+            confirmation_recipient(account=reseller, approver=approver, order=order),
         )
 
 
@@ -109,7 +119,7 @@ def insufficient_credit(*, order) -> None:
         f"Order {order.display_number} needs {_money(order.total_cost, order.currency)} of "
         "available credit and was not executed. Pay off some of your debt or top up your "
         "balance, then accept the order, or cancel it.\n",
-        confirmation_recipient(account=reseller, approver=order.approved_by),
+        confirmation_recipient(account=reseller, approver=order.approved_by, order=order),
     )
 
 

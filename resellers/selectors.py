@@ -31,6 +31,31 @@ def contacts_visible(*, user: User) -> QuerySet[Contact]:
     return scope(Contact.objects.select_related("account"), user)
 
 
+# Seed 004's priority among an account's contacts, for its Order Confirmation and for the billing
+# information an order names by default: the bill-to contact, else the primary one, else the
+# oldest. An account has at most one of each flag, so this ordering's first row is the answer.
+CONTACT_PRIORITY = ("-is_bill_to", "-is_primary", "created_at", "id")
+
+
+def contact_first(contacts: QuerySet[Contact]) -> Contact | None:
+    """The first of `contacts` (already narrowed to one account) by CONTACT_PRIORITY."""
+    return contacts.order_by(*CONTACT_PRIORITY).first()
+
+
+def contact_emails(*, account_ids) -> dict[int, str]:
+    """Each account's first contact email by CONTACT_PRIORITY, for several accounts in one query;
+    an account without a contact (or whose first contact has no email) is left out."""
+    found: dict[int, str] = {}
+    rows = (
+        Contact.objects.filter(account_id__in=set(account_ids))
+        .order_by("account_id", *CONTACT_PRIORITY)
+        .values_list("account_id", "email")
+    )
+    for account_id, email in rows:
+        found.setdefault(account_id, email)
+    return {account_id: email for account_id, email in found.items() if email}
+
+
 def payment_methods_visible(*, user: User) -> QuerySet[PaymentMethod]:
     return scope(PaymentMethod.objects.select_related("account"), user)
 

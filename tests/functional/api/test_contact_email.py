@@ -46,3 +46,33 @@ def test_the_schema_says_email_or_null(db, api):
     assert sent["nullable"] is True  # an email, or "" (drf-spectacular's oneOf), or null
     assert {"type": "string", "maxLength": 0} in sent["oneOf"]
     assert any(option.get("format") == "email" for option in sent["oneOf"])
+
+
+def test_the_confirmation_email_and_the_panels_billing_contact_pick_the_same_contact(
+    world, shop, api, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Seed 004's priority (bill-to, primary, oldest) is one rule: the reseller's Order
+    Confirmation goes to the contact the panel names as billing contact by default."""
+    from dashboard.selectors import billing_contact
+    from tests.factories.api import contact
+
+    reseller = world.b
+    reseller.contacts.all().delete()
+    contact(reseller, "Olga Oldest")
+    contact(reseller, "Pete Primary", is_primary=True)
+
+    def confirmation_to() -> list[str]:
+        mailoutbox.clear()
+        items = [{"product": shop.office.pk, "quantity": 1}]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api(shop.bravo_customer).post(URL, {"items": items}, format="json")
+        assert response.status_code == 201, response.content
+        sent = [m for m in mailoutbox if m.subject.startswith("Order Confirmation")]
+        return [address for m in sent for address in m.to]
+
+    assert confirmation_to() == ["pete.primary@example.com"]
+    assert billing_contact(user=world.bravo, account=reseller).name == "Pete Primary"
+
+    contact(reseller, "Bill Billto", is_bill_to=True)
+    assert confirmation_to() == ["bill.billto@example.com"]
+    assert billing_contact(user=world.bravo, account=reseller).name == "Bill Billto"
