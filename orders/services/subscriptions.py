@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from billing import services as ledger
 from billing.money import ZERO, line_total
-from billing.periods import nth_period, period_containing, prorate
+from billing.periods import Period, nth_period, period_containing
+from billing.pricing import Side, charge_sides, period_charge
 from orders import signals
 from orders.models import (
     DeliveryStatus,
@@ -121,29 +122,39 @@ def subscription_cancel(
     return order
 
 
-def _refund_unused_days(
-    *, subscription: Subscription, today: datetime.date, acting_user: User | None
-) -> None:
-    """Credit memos for the days from `today` to the end of the period already billed."""
+def _billed_period(subscription: Subscription, today: datetime.date) -> Period:
+    """The period already billed that `today` falls in: the cycle containing it, or the stub
+    before the holder's cycle date when the subscription started between two."""
     anchor = subscription.billing_anchor or subscription.start_date
     period = period_containing(anchor=anchor, billing_period=subscription.billing_period, day=today)
     if subscription.billed_through != period.end:  # the stub before the anchor
         period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+    return period
+
+
+def _sides(subscription: Subscription) -> list[Side]:
+    return charge_sides(
+        holder_id=subscription.account_id,
+        credit_account_id=subscription.credit_account_id,
+        unit_price=subscription.unit_price,
+        unit_cost=subscription.unit_cost,
+    )
+
+
+def _refund_unused_days(
+    *, subscription: Subscription, today: datetime.date, acting_user: User | None
+) -> None:
+    """Credit memos for the days from `today` to the end of the period already billed, to each
+    side at the unit price it was charged (billing.pricing)."""
+    period = _billed_period(subscription, today)
     end = subscription.billed_through
     holder, credit_account = subscription.account, subscription.credit_account
-    parties = [
-        (holder, subscription.unit_price if holder != credit_account else subscription.unit_cost)
-    ]
-    if holder != credit_account:
-        parties.append((credit_account, subscription.unit_cost))
     days = f"{(end - today).days} of {period.days} days"
-    for recipient, unit in parties:
-        full = line_total(
-            quantity=Decimal(subscription.quantity), unit_price=unit, currency=subscription.currency
-        )
-        amount = prorate(
-            period_amount=full, period=period, from_date=today, to_date=end,
-            currency=subscription.currency,
+    for side in _sides(subscription):
+        recipient = holder if side.is_holder else credit_account
+        amount = period_charge(
+            quantity=subscription.quantity, unit_price=side.unit_price, period=period,
+            start=today, end=end, currency=subscription.currency,
         )  # fmt: skip
         if amount <= 0:
             continue
@@ -253,24 +264,22 @@ def subscription_change_quantity(
         and subscription.billed_through > today
     )
     if paid_now:
-        anchor = subscription.billing_anchor or subscription.start_date
-        period = period_containing(
-            anchor=anchor, billing_period=subscription.billing_period, day=today
-        )
-        if subscription.billed_through != period.end:  # a stub before the anchor
-            period = nth_period(anchor=anchor, billing_period=subscription.billing_period, index=-1)
+        period = _billed_period(subscription, today)
         days = f"prorated: {(subscription.billed_through - today).days} of {period.days} days"
         buys_itself = holder.pk == credit_account.pk
-
-        def part(unit: Decimal) -> Decimal:
-            full = line_total(quantity=Decimal(delta), unit_price=unit, currency=order.currency)
-            return prorate(
-                period_amount=full, period=period, from_date=today,
-                to_date=subscription.billed_through, currency=order.currency,
-            )  # fmt: skip
-
-        order.total_cost = part(subscription.unit_cost)
-        order.total_amount = order.total_cost if buys_itself else part(subscription.unit_price)
+        amounts = {
+            side.is_holder: period_charge(
+                quantity=delta,
+                unit_price=side.unit_price,
+                period=period,
+                start=today,
+                end=subscription.billed_through,
+                currency=order.currency,
+            )
+            for side in _sides(subscription)
+        }
+        order.total_amount = amounts[True]
+        order.total_cost = amounts[False] if not buys_itself else order.total_amount
         ledger.credit_check(
             account=credit_account,
             amount=order.total_cost,
