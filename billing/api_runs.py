@@ -2,9 +2,9 @@
 
 Provider staff only. Runs are not any tenant's objects, so there is nothing to hide behind a
 404: everybody else gets 403 on every method (list, retrieve, create), like the provider panel's
-/billing/ pages. Reads come from `billing.run_reports`; a POST calls `billing.runs.run_start`
+/billing/ pages. Reads come from `billing.runs.reports`; a POST calls `billing.runs.run_start`
 (its chunks go to the Celery workers, or run in the request when Celery runs eagerly) or, with
-`dry_run`, `billing.run_reports.billing_run_preview`, which writes nothing.
+`dry_run`, `billing.runs.reports.billing_run_preview`, which writes nothing.
 
 Errors: bad input answers 400 naming the field: `kind` (not "billing" or "daily"), `run_date` (not
 YYYY-MM-DD, or in the future for a real run: a run bills every period up to its date).
@@ -30,7 +30,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from billing.models import MONEY, BillingRun, BillingRunChunk, BillingRunFailure
-from billing.run_reports import (
+from billing.runs import run_start
+from billing.runs.reports import (
     billing_run_get,
     billing_run_preview,
     billing_runs_list,
@@ -38,7 +39,6 @@ from billing.run_reports import (
     run_date_check,
     run_stalled,
 )
-from billing.runs import run_start
 from resellers.serializers import AccountRefSerializer
 from resellers.tenancy import is_provider_staff
 

@@ -2,19 +2,35 @@
 
 The beat schedule that runs them is static, in code: CELERY_BEAT_SCHEDULE in
 config/settings/base.py.
+
+None can hang a worker: each has a soft time limit (SoftTimeLimitExceeded raised in the task; a
+chunk rolls back and records its failure, which closes its run) and a hard one, a little later
+(the worker kills the process), both from settings (BILLING_*_TIME_LIMIT, config/settings/base.py).
+Each is acknowledged late (redelivered if its worker dies): every one of them is idempotent.
 """
 
 import datetime
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from billing.runs import CHUNK_TASK, chunk_process, run_start
 from billing.selectors import balance_mismatches
 from billing.topups import auto_topup_run
 
 logger = logging.getLogger(__name__)
+
+
+def _limits(name: str, soft: int, hard: int) -> dict:
+    """The task's soft and hard time limits, in seconds: settings BILLING_<name>_SOFT_TIME_LIMIT
+    and BILLING_<name>_TIME_LIMIT, else `soft` and `hard`."""
+    return {
+        "soft_time_limit": getattr(settings, f"BILLING_{name}_SOFT_TIME_LIMIT", soft),
+        "time_limit": getattr(settings, f"BILLING_{name}_TIME_LIMIT", hard),
+    }
 
 
 @shared_task(
@@ -22,6 +38,8 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
+    acks_late=True,  # read-only
+    **_limits("VERIFY_BALANCES", 600, 660),
 )
 def verify_balances() -> dict:
     """Nightly: compare cached balances with documents. Read-only, so running it twice is safe.
@@ -54,6 +72,8 @@ def verify_balances() -> dict:
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
+    acks_late=True,  # one charge per account per day (its idempotency key)
+    **_limits("AUTO_TOPUP", 900, 960),
 )
 def auto_topup(date: str | None = None) -> dict:
     """Daily: automatic top-up (seed 001 §2) of every account below its threshold, for `date`
@@ -76,21 +96,50 @@ def auto_topup(date: str | None = None) -> dict:
     }
 
 
-@shared_task(name="billing.tasks.billing_run_chunk", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name=CHUNK_TASK,  # billing.runs sends it by this name
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **_limits("RUN_CHUNK", 600, 720),
+)
 def billing_run_chunk(run_id: int, number: int, account_ids: list[int]) -> dict | None:
     """One chunk of a billing or daily invoicing run (billing.runs.chunk_process): its own
-    transaction; delivered twice, or again after its worker died, it bills nothing twice."""
-    from billing.runs import chunk_process
+    transaction; delivered twice, or again after its worker died, it bills nothing twice (a
+    chunk that reported does nothing; one that did not rolled back). Past its soft time limit it
+    rolls back and records the chunk's failure; the date's next run bills what it left."""
+    where = {"run_id": run_id, "chunk": number}
+    logger.info(
+        "billing run %s chunk %s: %s accounts", run_id, number, len(account_ids), extra=where
+    )
+    figures = chunk_process(run_id=run_id, number=number, account_ids=account_ids)
+    if figures is None:
+        outcome = "nothing billed (it had reported already, or it failed)"
+    else:
+        outcome = f"{figures['invoices_issued']} invoices issued"
+    logger.info("billing run %s chunk %s: %s", run_id, number, outcome, extra=where)
+    return figures
 
-    return chunk_process(run_id=run_id, number=number, account_ids=account_ids)
 
-
-@shared_task(name="billing.tasks.run_billing", autoretry_for=(OperationalError, InterfaceError))
+@shared_task(
+    name="billing.tasks.run_billing",
+    autoretry_for=(OperationalError, InterfaceError),
+    acks_late=True,  # a second run of a date issues nothing twice
+    **_limits("RUN_START", 300, 360),
+)
 def run_billing(date: str | None = None, kind: str = "billing") -> int:
     """Daily (beat): start the billing-date run (or, with kind="daily", the daily invoicing
     run) for `date`, today when beat sends none. Beat firing twice starts two runs of one date;
-    they still issue one invoice per account and period (billing.runs)."""
-    from billing.runs import run_start
-
+    they still issue one invoice per account and period (billing.runs). It converts the date's
+    ended trials, finds the due accounts and sends the first phase's chunks: the billing is the
+    chunks' (billing_run_chunk)."""
     run_date = datetime.date.fromisoformat(date) if date else timezone.localdate()
-    return run_start(run_date=run_date, kind=kind, trigger="beat", inline=False).pk
+    run = run_start(run_date=run_date, kind=kind, trigger="beat", inline=False)
+    logger.info(
+        "billing run %s (%s, %s): %s chunks",
+        run.pk,
+        kind,
+        run_date.isoformat(),
+        run.chunks_total,
+        extra={"run_id": run.pk, "chunk": None},
+    )
+    return run.pk

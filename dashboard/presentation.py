@@ -186,7 +186,7 @@ def run_amounts(amounts: dict) -> str:
 
 def run_status(run, *, stalled: bool) -> str:
     """`Completed`, `Completed with failures`, `Running (2 of 5 chunks)`, or, for a run whose
-    chunks stopped reporting (billing.run_reports.run_stalled), `Stalled / interrupted`."""
+    chunks stopped reporting (billing.runs.reports.run_stalled), `Stalled / interrupted`."""
     if stalled:
         return f"Stalled / interrupted ({run.chunks_done} of {run.chunks_total} chunks)"
     if run.status == "running":

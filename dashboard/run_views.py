@@ -3,8 +3,8 @@
 that starts one) and /billing/runs/<pk>/ (a run's figures, chunks and failures).
 
 Starting a run: the form names the kind (billing date / daily invoicing) and the date (today by
-default; a real run may not be for a future date, `billing.run_reports.run_date_check`). A dry
-run (`billing.run_reports.billing_run_preview`) shows the invoices and lines the run would issue
+default; a real run may not be for a future date, `billing.runs.reports.run_date_check`). A dry
+run (`billing.runs.reports.billing_run_preview`) shows the invoices and lines the run would issue
 and writes nothing. A real run calls `billing.runs.run_start` with trigger "panel": its chunks go
 to the Celery workers (in this request when Celery runs eagerly), and the page redirects to the
 run's page, which refreshes itself while the run is running.
@@ -33,7 +33,8 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
 from billing.models import BillingRun
-from billing.run_reports import (
+from billing.runs import run_start
+from billing.runs.reports import (
     billing_run_documents,
     billing_run_get,
     billing_run_preview,
@@ -42,7 +43,6 @@ from billing.run_reports import (
     run_date_check,
     run_stalled,
 )
-from billing.runs import run_start
 from dashboard.confirmations import Confirmation, billing_run_consequences
 from dashboard.presentation import (
     REACTIVATION,

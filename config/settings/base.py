@@ -235,6 +235,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
 CELERY_TIMEZONE = TIME_ZONE
+# Time limits of the billing tasks (billing/tasks.py), in seconds: soft (SoftTimeLimitExceeded
+# raised in the task) then hard (the worker kills it). Both stay well under the visibility
+# timeout above, so a killed task is not also redelivered by the broker while still running.
+# A chunk bills at most CHUNK_SIZE accounts and about CHUNK_WEIGHT lines (billing.runs); past
+# its soft limit it rolls back and records its failure, closing its run.
+BILLING_RUN_CHUNK_SOFT_TIME_LIMIT = env.int("BILLING_RUN_CHUNK_SOFT_TIME_LIMIT", default=600)
+BILLING_RUN_CHUNK_TIME_LIMIT = env.int("BILLING_RUN_CHUNK_TIME_LIMIT", default=720)
+# Starting a run converts the date's ended trials (one credit check each), finds the due
+# accounts and their weights, and sends the first phase's chunks.
+BILLING_RUN_START_SOFT_TIME_LIMIT = env.int("BILLING_RUN_START_SOFT_TIME_LIMIT", default=300)
+BILLING_RUN_START_TIME_LIMIT = env.int("BILLING_RUN_START_TIME_LIMIT", default=360)
+BILLING_VERIFY_BALANCES_SOFT_TIME_LIMIT = env.int(
+    "BILLING_VERIFY_BALANCES_SOFT_TIME_LIMIT", default=600
+)
+BILLING_VERIFY_BALANCES_TIME_LIMIT = env.int("BILLING_VERIFY_BALANCES_TIME_LIMIT", default=660)
+# Automatic top-up charges each account's card through the payment gateway, one at a time.
+BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT", default=900)
+BILLING_AUTO_TOPUP_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_TIME_LIMIT", default=960)
 # The beat schedule is static and lives here, in code (no django-celery-beat tables).
 CELERY_BEAT_SCHEDULE = {
     "verify-balances-nightly": {

@@ -7,7 +7,7 @@ line by line, and writes nothing. Exit status: 0 when every account was billed, 
 recorded failures (listed), 2 for bad arguments.
 """
 
-from billing.runs_command import RunCommand
+from billing.runs.command import RunCommand
 
 
 class Command(RunCommand):

@@ -15,7 +15,8 @@ Renewals and usage (charges of kind recurring/usage) are never invoiced daily: t
 the billing order. One live daily invoice per (reseller, D) (key "daily:D"); each prepaid
 order's payment is applied to it for the allocated amount, and the allocation closes. The
 charges a daily invoice carries are marked invoiced, so no billing order carries them again.
-It runs in the same chunks, transactions, records and idempotency as the billing-date run.
+It runs in the same chunks, transactions, records and idempotency as the billing-date run
+(billing.runs.orchestration.KINDS).
 """
 
 from __future__ import annotations
@@ -26,23 +27,12 @@ from collections.abc import Sequence
 from django.db.models import Q
 
 from billing import services as ledger
-from billing.models import (
-    BillingRun,
-    Document,
-    PaymentAllocation,
-    ResellerTransaction,
-)
-from billing.runs import (
-    APPLIERS,
-    PLANNERS,
-    ChunkPlan,
-    _account_rows,
-    _keys_taken,
-    _tax,
-    apply_billing_plan,
-    planned_invoice,
-)
-from billing.runs import _waiting_charges as waiting_charges
+from billing.models import Document, PaymentAllocation, ResellerTransaction
+from billing.runs.plans import ChunkPlan, planned_invoice
+from billing.runs.reading import _account_rows, _keys_taken
+from billing.runs.reading import _waiting_charges as waiting_charges
+from billing.runs.taxing import _tax
+from billing.runs.writing import apply_billing_plan
 from resellers.models import Account, User
 
 ORDER = ResellerTransaction.Kind.ORDER
@@ -55,16 +45,21 @@ def _qualifying(run_date: datetime.date) -> Q:
     return Q(status=UNINVOICED, kind=ORDER, charge_date__lte=run_date) & (prepaid | everything)
 
 
-def due_reseller_ids(*, run_date: datetime.date) -> list[int]:
-    """Accounts with order charges the daily run for `run_date` invoices, by issuer then id."""
+def due_reseller_ids(*, run_date: datetime.date, among: Sequence[int] | None = None) -> list[int]:
+    """Accounts with order charges the daily run for `run_date` invoices (of `among`, when
+    given), by issuer then id."""
     ids = set(
         ResellerTransaction.objects.filter(_qualifying(run_date))
         .values_list("account_id", flat=True)
         .distinct()
     )
-    return list(
+    due = list(
         Account.objects.filter(pk__in=ids).order_by("issuer_id", "pk").values_list("pk", flat=True)
     )
+    if among is None:
+        return due
+    wanted = set(among)
+    return [a for a in due if a in wanted]
 
 
 def plan_daily_chunk(
@@ -107,7 +102,3 @@ def apply_daily_plan(
         invoice = invoices[invoice_of[prepaid[allocation.pk]]]
         ledger.prepayment_settle(allocation=allocation, invoice=invoice, acting_user=acting_user)
     return figures
-
-
-PLANNERS[BillingRun.Kind.DAILY] = plan_daily_chunk
-APPLIERS[BillingRun.Kind.DAILY] = apply_daily_plan

@@ -18,7 +18,9 @@ from django.db.models import Max, Prefetch, QuerySet
 from billing.document_layout import period
 from billing.models import BillingRun, BillingRunFailure, Document
 from billing.money import ZERO
-from billing.runs import CHUNK_SIZE, PlannedInvoice, RunError, run_preview, runs_visible
+from billing.runs.orchestration import RunError, run_preview, runs_visible
+from billing.runs.planning import CHUNK_SIZE
+from billing.runs.plans import PlannedInvoice
 from resellers.models import Account, User
 from resellers.tenancy import scope
 

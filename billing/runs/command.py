@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from billing.models import BillingRun
-from billing.runs import CHUNK_SIZE, RunError, parse_run_date, run_preview, run_start
+from billing.runs.orchestration import RunError, parse_run_date, run_preview, run_start
+from billing.runs.planning import CHUNK_SIZE
 
 
 class RunCommand(BaseCommand):
