@@ -30,14 +30,14 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from billing.models import MONEY, BillingRun, BillingRunChunk, BillingRunFailure
-from billing.runs import run_start
-from billing.runs.reports import (
+from billing.runs import (
     billing_run_get,
     billing_run_preview,
     billing_runs_list,
     preview_lines,
     run_date_check,
     run_stalled,
+    run_start,
 )
 from resellers.serializers import AccountRefSerializer
 from resellers.tenancy import is_provider_staff

@@ -22,6 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
+from billing.runs import subscription_reactivate
 from dashboard import selectors
 from dashboard.basket import basket_quantities, basket_save, one_time_submission
 from dashboard.confirmations import (
@@ -574,8 +575,10 @@ class SubscriptionSuspendView(SubscriptionStatusView):
 
 class SubscriptionResumeView(SubscriptionStatusView):
     """Reactivate a suspended subscription; the periods it missed while not billed on hold are
-    billed at once (orders.signals.subscription_resumed -> billing.receivers)."""
+    billed at once, in the same transaction (billing.runs.subscription_reactivate)."""
 
     def act(self, request, subscription) -> str:
-        orders.subscription_resume(subscription=subscription, acting_user=request.user)
+        subscription_reactivate(
+            subscription=subscription, acting_user=request.user, today=timezone.localdate()
+        )
         return f"{subscription.product.name} for {subscription.account.name} is active again."

@@ -3,7 +3,7 @@
 that starts one) and /billing/runs/<pk>/ (a run's figures, chunks and failures).
 
 Starting a run: the form names the kind (billing date / daily invoicing) and the date (today by
-default; a real run may not be for a future date, `billing.runs.reports.run_date_check`). A dry
+default; a real run may not be for a future date, `billing.runs.run_date_check`). A dry
 run (`billing.runs.reports.billing_run_preview`) shows the invoices and lines the run would issue
 and writes nothing. A real run calls `billing.runs.run_start` with trigger "panel": its chunks go
 to the Celery workers (in this request when Celery runs eagerly), and the page redirects to the
@@ -33,8 +33,7 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
 from billing.models import BillingRun
-from billing.runs import run_start
-from billing.runs.reports import (
+from billing.runs import (
     billing_run_documents,
     billing_run_get,
     billing_run_preview,
@@ -42,6 +41,7 @@ from billing.runs.reports import (
     preview_lines,
     run_date_check,
     run_stalled,
+    run_start,
 )
 from dashboard.confirmations import Confirmation, billing_run_consequences
 from dashboard.presentation import (

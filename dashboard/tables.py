@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing.runs.reports import run_stalled
+from billing.runs import run_stalled
 from dashboard.presentation import (
     document_open_amount,
     document_status,

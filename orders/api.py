@@ -33,6 +33,7 @@ from rest_framework.response import Response
 
 from billing import idempotency
 from billing.models import IdempotencyKey
+from billing.runs import subscription_reactivate
 from orders.models import Order, OrderStatus, Product, Subscription
 from orders.selectors import (
     catalogue_products,
@@ -68,7 +69,6 @@ from orders.services import (
     order_submit,
     subscription_cancel,
     subscription_change_quantity,
-    subscription_resume,
     subscription_suspend,
 )
 from orders.usage import UsageReferenceConflict, usage_record
@@ -550,7 +550,9 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
         bill subscriptions on hold are billed as one catch-up invoice once it is active again."""
         subscription = self.get_object()
         with _conflict_on_transition():
-            subscription_resume(subscription=subscription, acting_user=request.user)
+            subscription_reactivate(
+                subscription=subscription, acting_user=request.user, today=timezone.localdate()
+            )
         return Response(self._body(subscription))
 
     @extend_schema(

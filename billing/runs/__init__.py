@@ -19,7 +19,7 @@ The modules, from the bottom up (each imports only those above it):
 - orchestration: the runs themselves: KINDS, chunks through Celery, reports, the dry run.
 - reports, command: what the panel, the API and the management commands read and share.
 
-What callers use is re-exported here (reports and command are imported by their own names).
+What callers use is re-exported here; callers import the package, not its modules.
 """
 
 from billing.runs.daily import apply_daily_plan, due_reseller_ids, plan_daily_chunk
@@ -31,6 +31,7 @@ from billing.runs.orchestration import (
     account_bill_now,
     chunk_process,
     parse_run_date,
+    run_date_check,
     run_preview,
     run_start,
     runs_visible,
@@ -52,7 +53,20 @@ from billing.runs.plans import (
     planned_invoice,
 )
 from billing.runs.rating import plan_billing_chunk
+from billing.runs.reactivation import CatchUpFailed, subscription_reactivate
 from billing.runs.reading import _waiting_charges
+from billing.runs.reports import (
+    STALLED_AFTER,
+    PreviewFailure,
+    PreviewLine,
+    RunPreview,
+    billing_run_documents,
+    billing_run_get,
+    billing_run_preview,
+    billing_runs_list,
+    preview_lines,
+    run_stalled,
+)
 from billing.runs.writing import apply_billing_plan
 
 __all__ = [
@@ -62,16 +76,25 @@ __all__ = [
     "CHUNK_TASK",
     "CHUNK_WEIGHT",
     "KINDS",
+    "STALLED_AFTER",
+    "CatchUpFailed",
     "Charge",
     "ChunkPlan",
     "PlannedInvoice",
+    "PreviewFailure",
+    "PreviewLine",
     "RunError",
     "RunKind",
+    "RunPreview",
     "_waiting_charges",
     "account_bill_now",
     "account_weights",
     "apply_billing_plan",
     "apply_daily_plan",
+    "billing_run_documents",
+    "billing_run_get",
+    "billing_run_preview",
+    "billing_runs_list",
     "chunk_process",
     "chunked",
     "due_account_ids",
@@ -81,7 +104,11 @@ __all__ = [
     "plan_billing_chunk",
     "plan_daily_chunk",
     "planned_invoice",
+    "preview_lines",
+    "run_date_check",
     "run_preview",
+    "run_stalled",
     "run_start",
     "runs_visible",
+    "subscription_reactivate",
 ]

@@ -184,12 +184,7 @@ def run_start(
     takes any chunk), or in this process when `inline` (default: when Celery runs eagerly).
     `account_ids` limits the run (a reactivation's catch-up)."""
     run_kind = _kind(kind)
-    if run_date > timezone.localdate():
-        raise RunError(
-            f"{run_date} is in the future: a run bills every period up to its date. "
-            "A dry run may look ahead.",
-            field="run_date",
-        )
+    run_date_check(run_date, today=timezone.localdate())
     if chunk_size < 1:
         raise RunError("The chunk size must be at least 1.", field="chunk_size")
     if kind == BillingRun.Kind.BILLING:
@@ -253,6 +248,17 @@ def run_preview(
             )
         transaction.set_rollback(True)  # belt and braces: planning writes nothing anyway
     return plans
+
+
+def run_date_check(run_date: datetime.date, *, today: datetime.date) -> None:
+    """A run a person starts is for today or a past date (one that was missed, or a retry): a run
+    for a future date would bill the periods up to it in advance. A dry run may look ahead."""
+    if run_date > today:
+        raise RunError(
+            f"{run_date.isoformat()} is in the future: runs bill up to their date, so start one "
+            f"for today ({today.isoformat()}) or an earlier date. A dry run may look ahead.",
+            field="run_date",
+        )
 
 
 def account_bill_now(

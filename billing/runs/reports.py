@@ -18,7 +18,7 @@ from django.db.models import Max, Prefetch, QuerySet
 from billing.document_layout import period
 from billing.models import BillingRun, BillingRunFailure, Document
 from billing.money import ZERO
-from billing.runs.orchestration import RunError, run_preview, runs_visible
+from billing.runs.orchestration import run_preview, runs_visible
 from billing.runs.planning import CHUNK_SIZE
 from billing.runs.plans import PlannedInvoice
 from resellers.models import Account, User
@@ -82,17 +82,6 @@ def run_stalled(run: BillingRun, *, now: datetime.datetime) -> bool:
         return False
     last = getattr(run, "last_activity", None) or run.started_at
     return now - max(last, run.started_at) > STALLED_AFTER
-
-
-def run_date_check(run_date: datetime.date, *, today: datetime.date) -> None:
-    """A run a person starts is for today or a past date (one that was missed, or a retry): a run
-    for a future date would bill the periods up to it in advance. A dry run may look ahead."""
-    if run_date > today:
-        raise RunError(
-            f"{run_date.isoformat()} is in the future: runs bill up to their date, so start one "
-            f"for today ({today.isoformat()}) or an earlier date. A dry run may look ahead.",
-            field="run_date",
-        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from billing import services as ledger
 from billing.money import ZERO, line_total
 from billing.periods import Period, nth_period, period_containing
 from billing.pricing import Side, charge_sides, period_charge
-from orders import signals
 from orders.models import (
     DeliveryStatus,
     Order,
@@ -198,7 +197,9 @@ def subscription_suspend(
 
 @transaction.atomic
 def subscription_resume(*, subscription: Subscription, acting_user: User | None) -> Subscription:
-    """Reactivate a suspended subscription, or withdraw a pending cancellation."""
+    """Reactivate a suspended subscription, or withdraw a pending cancellation. The catch-up of a
+    suspended one's missed periods is billing's: callers reactivate through
+    billing.runs.subscription_reactivate, which calls this and bills it in one transaction."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     withdraw = subscription.status == SubscriptionStatus.PENDING_CANCELLATION
     subscription_action_check(
@@ -206,19 +207,12 @@ def subscription_resume(*, subscription: Subscription, acting_user: User | None)
         subscription=subscription,
         action="withdraw_cancellation" if withdraw else "reactivate",
     )
-    was_suspended = subscription.status == SubscriptionStatus.SUSPENDED
     subscription_move(subscription, SubscriptionStatus.ACTIVE)
     subscription.save(update_fields=["status"])
     audit_record(
         actor=acting_user, action="subscription.resume", obj=subscription,
         account=subscription.account,
     )  # fmt: skip
-    if was_suspended:
-        transaction.on_commit(
-            lambda: signals.subscription_resumed.send(
-                sender=Subscription, subscription=subscription, acting_user=acting_user
-            )
-        )
     return subscription
 
 

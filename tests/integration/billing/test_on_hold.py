@@ -288,22 +288,47 @@ def test_repeated_suspend_and_resume_within_a_period_never_bills_a_day_twice():
     assert not BillingRun.objects.filter(trigger="reactivation").exists()
 
 
-def test_reactivating_bills_the_catch_up_at_once(django_capture_on_commit_callbacks):
-    """The resume itself (panel, API or job) bills the catch-up when its transaction commits."""
-    import time_machine
-
+def test_reactivating_bills_the_catch_up_at_once():
+    """The reactivation itself (panel, API or job: billing.runs.subscription_reactivate) bills
+    the catch-up, in its own transaction."""
     w = bf.world(on_hold=False)
     sub = bf.subscribe(w, today=d("2026-01-01"))
     fails_to_pay_and_is_suspended(w, sub, w.customer)
     for billing_date in (B, C, DD):
         runs.run_start(run_date=billing_date, inline=True)
 
-    with (
-        time_machine.travel(REACTIVATED, tick=False),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        subscription_resume(subscription=sub, acting_user=w.staff)
+    runs.subscription_reactivate(subscription=sub, acting_user=w.staff, today=REACTIVATED)
 
     [catch_up] = invoices(w.customer, since=REACTIVATED)
     assert periods(catch_up) == [(B, D("15.00")), (C, D("15.00")), (DD, D("15.00"))]
     assert catch_up.billing_key == f"billing:{REACTIVATED}"
+
+
+def test_a_catch_up_that_fails_reactivates_nothing_and_says_why(monkeypatch):
+    """No money in signals: the catch-up runs inside the reactivation's transaction, so a failure
+    there rolls the reactivation back and reaches the caller, instead of being logged and lost."""
+    w = bf.world(on_hold=False)
+    sub = bf.subscribe(w, today=d("2026-01-01"))
+    fails_to_pay_and_is_suspended(w, sub, w.customer)
+    for billing_date in (B, C, DD):
+        runs.run_start(run_date=billing_date, inline=True)
+    before = invoices(w.customer)
+
+    def tax_engine_down(*args, **kwargs):
+        raise RuntimeError("tax engine unreachable")
+
+    monkeypatch.setattr("billing.runs.writing._number_and_issue", tax_engine_down)
+    with pytest.raises(runs.CatchUpFailed, match="tax engine unreachable"):
+        runs.subscription_reactivate(subscription=sub, acting_user=w.staff, today=REACTIVATED)
+
+    sub.refresh_from_db()
+    assert sub.status == "suspended"
+    assert invoices(w.customer) == before
+    assert not BillingRun.objects.filter(trigger="reactivation").exists()
+
+    monkeypatch.undo()
+    runs.subscription_reactivate(subscription=sub, acting_user=w.staff, today=REACTIVATED)
+    sub.refresh_from_db()
+    assert sub.status == "active"
+    [catch_up] = invoices(w.customer, since=REACTIVATED)
+    assert periods(catch_up) == [(B, D("15.00")), (C, D("15.00")), (DD, D("15.00"))]
