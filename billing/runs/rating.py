@@ -29,7 +29,8 @@ from decimal import Decimal
 
 from billing.models import ResellerTransaction
 from billing.money import ZERO, line_total
-from billing.periods import MONTHLY, Period, nth_period, period_containing, prorate
+from billing.periods import MONTHLY, Period, nth_period, period_containing
+from billing.pricing import charge_sides, period_charge, prorated_note
 from billing.runs.on_hold import _eligible, _suspended_own
 from billing.runs.plans import Charge, ChunkPlan, planned_invoice
 from billing.runs.reading import (
@@ -93,8 +94,14 @@ def _rate(sub: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
     )
     if not parts:
         return [], closed if closing else ()
-    buys_itself = sub["account_id"] == sub["credit_account_id"]
-    holder_unit = sub["unit_cost"] if buys_itself else sub["unit_price"]
+    sides = charge_sides(
+        holder_id=sub["account_id"],
+        credit_account_id=sub["credit_account_id"],
+        unit_price=sub["unit_price"],
+        unit_cost=sub["unit_cost"],
+    )
+    buys_itself = len(sides) == 1
+    holder_unit = sides[0].unit_price
     quantity = Decimal(sub["renewal_quantity"] or sub["quantity"])
     currency = sub["currency"]
     charges: list[Charge] = []
@@ -121,20 +128,16 @@ def _rate(sub: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
         )
 
     for period, start, end in parts:
-        whole = (start, end) == (period.start, period.end)
-        note = "" if whole else f" (prorated: {(end - start).days} of {period.days} days)"
+        prorated = prorated_note(period=period, start=start, end=end)
+        note = f" ({prorated})" if prorated else ""
         name = sub["product_name"]
         if in_advance:
             kind = ResellerTransaction.Kind.RECURRING
-            pairs = [(sub["account_id"], holder_unit, name)]
-            if not buys_itself:
-                pairs.append(
-                    (sub["credit_account_id"], sub["unit_cost"], f"{name} for {sub['holder_name']}")
-                )
-            for account_id, unit, description in pairs:
-                full = line_total(quantity=quantity, unit_price=unit, currency=currency)
-                amount = prorate(
-                    period_amount=full, period=period, from_date=start, to_date=end,
+            for side in sides:
+                account_id, unit = side.account_id, side.unit_price
+                description = name if side.is_holder else f"{name} for {sub['holder_name']}"
+                amount = period_charge(
+                    quantity=quantity, unit_price=unit, period=period, start=start, end=end,
                     currency=currency,
                 )  # fmt: skip
                 add(

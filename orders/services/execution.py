@@ -16,6 +16,7 @@ from billing import services as ledger
 from billing.models import PaymentAllocation
 from billing.money import ZERO
 from billing.periods import cycle_on_or_after, nth_period, prorate
+from billing.pricing import prorated_note
 from orders import notifications
 from orders.models import (
     BillingPeriod,
@@ -93,7 +94,7 @@ def _first_period_charge(
             period_amount=amount, period=stub, from_date=starts, to_date=anchor, currency=currency
         )
 
-    note = f" (prorated: {(anchor - starts).days} of {stub.days} days)"
+    note = f" ({prorated_note(period=stub, start=starts, end=anchor)})"
     return ItemCharge(item, part(item.total_cost), part(item.total_amount), starts, anchor, note)
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.money import line_total
+from billing.pricing import charge_sides
 from orders.models import Order, OrderItem, OrderStatus, OrderType, Subscription, SubscriptionStatus
 from orders.services.validation import _validate
 from orders.workflow import subscription_move
@@ -65,14 +66,20 @@ def trial_convert(
             return None
         currency = sub.currency
         holder = sub.account
-        buys_itself = holder.pk == sub.credit_account_id
         quantity = Decimal(sub.quantity)
-        cost = line_total(quantity=quantity, unit_price=sub.unit_cost, currency=currency)
-        amount = (
-            cost
-            if buys_itself
-            else line_total(quantity=quantity, unit_price=sub.unit_price, currency=currency)
-        )
+        whole = {  # a whole period, to each side (billing.pricing)
+            side.is_holder: line_total(
+                quantity=quantity, unit_price=side.unit_price, currency=currency
+            )
+            for side in charge_sides(
+                holder_id=holder.pk,
+                credit_account_id=sub.credit_account_id,
+                unit_price=sub.unit_price,
+                unit_cost=sub.unit_cost,
+            )
+        }
+        amount = whole[True]
+        cost = whole.get(False, amount)
         now = timezone.now()
         order = Order.objects.create(
             order_type=OrderType.RENEWAL,
