@@ -107,17 +107,7 @@ def billing_run_chunk(run_id: int, number: int, account_ids: list[int]) -> dict 
     transaction; delivered twice, or again after its worker died, it bills nothing twice (a
     chunk that reported does nothing; one that did not rolled back). Past its soft time limit it
     rolls back and records the chunk's failure; the date's next run bills what it left."""
-    where = {"run_id": run_id, "chunk": number}
-    logger.info(
-        "billing run %s chunk %s: %s accounts", run_id, number, len(account_ids), extra=where
-    )
-    figures = chunk_process(run_id=run_id, number=number, account_ids=account_ids)
-    if figures is None:
-        outcome = "nothing billed (it had reported already, or it failed)"
-    else:
-        outcome = f"{figures['invoices_issued']} invoices issued"
-    logger.info("billing run %s chunk %s: %s", run_id, number, outcome, extra=where)
-    return figures
+    return chunk_process(run_id=run_id, number=number, account_ids=account_ids)
 
 
 @shared_task(

@@ -4,6 +4,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +20,9 @@ logger = logging.getLogger(__name__)
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
+    acks_late=True,  # idempotent: a second delivery finds nothing left Submitted
+    soft_time_limit=settings.ORDERS_RESUME_SOFT_TIME_LIMIT,
+    time_limit=settings.ORDERS_RESUME_TIME_LIMIT,
 )
 def resume_stalled_orders(older_than_minutes: int = 10) -> dict:
     """Finish orders left *Submitted* by a crash midway through validation. Only orders idle for
@@ -39,5 +43,7 @@ def resume_stalled_orders(older_than_minutes: int = 10) -> dict:
         except InvalidOrderTransition:
             continue  # someone else finished it meanwhile
         outcome.setdefault(order.status, []).append(pk)
-        logger.info("resumed order %s: %s", pk, order.status)
+        logger.info(
+            "resumed order %s: %s", pk, order.status, extra={"order_id": pk, "status": order.status}
+        )
     return outcome

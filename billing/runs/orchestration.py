@@ -141,15 +141,28 @@ def chunk_process(*, run_id: int, number: int, account_ids: Sequence[int]) -> di
     does nothing) and to kill midway (the transaction rolls back; a run for the date again, or
     the redelivered task, bills it). An unexpected error is recorded as the chunk's failure."""
     run = BillingRun.objects.get(pk=run_id)
+    where = {"run_id": run_id, "chunk": number}
     if BillingRunChunk.objects.filter(run_id=run_id, number=number).exists():
+        logger.info("billing run %s chunk %s: reported already", run_id, number, extra=where)
         return None
+    logger.info(
+        "billing run %s chunk %s: %s accounts", run_id, number, len(account_ids), extra=where
+    )
     try:
         with transaction.atomic():
             kind = KINDS[run.kind]
             plan = kind.plan(account_ids=account_ids, run_date=run.run_date, lock=True)
             figures = kind.apply(plan, acting_user=run.started_by, run_id=run.pk)
             _record_chunk(run_id, number, figures, plan.failures)
-            return figures
+        logger.info(
+            "billing run %s chunk %s: %s invoices issued, %s failures",
+            run_id,
+            number,
+            figures.get("invoices_issued", 0),
+            len(plan.failures),
+            extra=where,
+        )
+        return figures
     except Exception as exc:
         if BillingRunChunk.objects.filter(run_id=run_id, number=number).exists():
             raise

@@ -253,6 +253,12 @@ BILLING_VERIFY_BALANCES_TIME_LIMIT = env.int("BILLING_VERIFY_BALANCES_TIME_LIMIT
 # Automatic top-up charges each account's card through the payment gateway, one at a time.
 BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT", default=900)
 BILLING_AUTO_TOPUP_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_TIME_LIMIT", default=960)
+# Resuming orders a crash left midway (orders/tasks.py): each one's chain, card charge included.
+ORDERS_RESUME_SOFT_TIME_LIMIT = env.int("ORDERS_RESUME_SOFT_TIME_LIMIT", default=300)
+ORDERS_RESUME_TIME_LIMIT = env.int("ORDERS_RESUME_TIME_LIMIT", default=360)
+# Any other task (an email, a future job) gets these limits unless it sets its own.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # The beat schedule is static and lives here, in code (no django-celery-beat tables).
 CELERY_BEAT_SCHEDULE = {
     "verify-balances-nightly": {
