@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Ledger benchmark: issue invoices and record payments through the services on PostgreSQL with
+"""Ledger benchmark: issue invoices and record payments through billing.ledger on PostgreSQL with
 concurrent writers, then check numbering is gap-free and cached balances agree.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cb_bench .venv/bin/python bench/ledger.py \
@@ -51,7 +51,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     import datetime
 
-    from billing import selectors, services
+    from billing import ledger, selectors
     from billing.models import Document
     from resellers import services as accounts
 
@@ -81,26 +81,26 @@ def main() -> int:
                 recipient = resellers[(w * per_worker + i) % len(resellers)]
                 start = time.perf_counter()
                 if i % 4 == 3:
-                    services.payment_record(
+                    ledger.payment_record(
                         recipient=recipient,
                         amount=Decimal("25.00"),
                         received_date=day,
                         acting_user=None,
                     )
                 else:
-                    draft = services.document_create(
+                    draft = ledger.document_create(
                         doc_type="invoice",
                         issuer=provider,
                         recipient=recipient,
                         lines=[
-                            services.LineSpec(
+                            ledger.LineSpec(
                                 description="Seat",
                                 unit_price=Decimal("9.99"),
                                 quantity=Decimal(1 + i % 5),
                             )
                         ],
                     )
-                    services.document_issue(document=draft, issue_date=day)
+                    ledger.document_issue(document=draft, issue_date=day)
                 mine.append(time.perf_counter() - start)
         finally:
             with lock:

@@ -83,7 +83,7 @@ def build_world(*, run: str, resellers: int, customers_per_reseller: int) -> dic
     auto-executed products, the provider's price lists to the resellers and each reseller's list
     to its customers. Accounts and documents go through the services; the catalogue and price
     lists are written as the admin writes them (the ORM), as the demo does."""
-    from billing import services as ledger
+    from billing import ledger
     from orders.models import (
         Catalogue,
         CatalogueAssignment,

@@ -1,5 +1,5 @@
 """Read-only admin views of the ledger. Documents are issued, applied and cancelled only through
-billing.services; issued documents are immutable, so nothing here edits or deletes them."""
+billing.ledger; issued documents are immutable, so nothing here edits or deletes them."""
 
 from django.contrib import admin
 

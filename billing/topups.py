@@ -2,7 +2,7 @@
 (DESIGN.md "Available credit and prepaid orders"; seed 000, seed 001 §2).
 
 A top-up is a payment document (a credit document) from the account to its upstream issuer,
-charged with `billing.services.card_charge`, marked `reference="Top-up"`, and its gateway charge's
+charged with `billing.ledger.card_charge`, marked `reference="Top-up"`, and its gateway charge's
 idempotency key starts with `topup:`. It raises the balance by exactly its amount. What happens to
 the money then is the ledger's ordinary rule (`document_issue` / `payment_record`):
 
@@ -39,10 +39,10 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, QuerySet
 
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
+from billing.ledger import card_charge
 from billing.models import Document, DocumentType, GatewayCharge
 from billing.money import AmountError, parse_amount, round_money
 from billing.selectors import documents_visible, financial_figures, financials_from
-from billing.services import card_charge
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 

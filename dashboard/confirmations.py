@@ -204,7 +204,7 @@ def subscription_cancel_refusal(subscription) -> str:
 
 
 def unlink_consequences(application: Application) -> list[str]:
-    """What `billing.services.application_remove` does: both documents' open amounts go up by
+    """What `billing.ledger.application_remove` does: both documents' open amounts go up by
     the amount, and their statuses follow (a paid invoice is unpaid again)."""
     credit, debit = application.credit_document, application.debit_document
     amount, currency = application.amount, application.currency

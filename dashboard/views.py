@@ -29,13 +29,13 @@ from django_tables2 import RequestConfig, SingleTableView
 from billing.document_layout import DocumentLayout, document_layout
 from billing.documents_pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from billing.documents_pdf import content_disposition, document_pdf
-from billing.selectors import active_applications
-from billing.services import (
+from billing.ledger import (
     application_create,
     application_remove,
     credit_balance_apply,
     payment_record,
 )
+from billing.selectors import active_applications
 from dashboard import selectors, tax_views
 from dashboard.confirmations import Confirmation, unlink_consequences
 from dashboard.forms import (

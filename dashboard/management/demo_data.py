@@ -25,7 +25,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import Application, BillingRun, Document, DocumentStatus, DocumentType
 from billing.runs import run_start
 from orders import services as ordering
