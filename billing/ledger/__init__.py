@@ -20,13 +20,11 @@ Modules, lowest first (a module imports only those above it):
 """
 
 from billing.ledger.applications import (
-    _apply_credit_balance as _apply_credit_balance,  # billing.runs issues prepaid invoices
-)
-from billing.ledger.applications import (
     allocated_amounts,
     application_create,
     application_remove,
     credit_balance_apply,
+    credit_balance_apply_locked,
 )
 from billing.ledger.credit import (
     credit_available_locked,
@@ -66,6 +64,7 @@ __all__ = [
     "card_charge",
     "credit_available_locked",
     "credit_balance_apply",
+    "credit_balance_apply_locked",
     "credit_check",
     "credit_reservation_release",
     "credit_reserve",

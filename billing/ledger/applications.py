@@ -153,7 +153,7 @@ def application_remove(*, application: Application, acting_user: User | None) ->
     return application
 
 
-def _apply_credit_balance(
+def credit_balance_apply_locked(
     *,
     issuer_id: int,
     recipient: Account,
@@ -224,6 +224,6 @@ def credit_balance_apply(
         ids = [d.pk for d in debit_documents]
         if any(d.recipient_id != recipient.pk for d in debit_documents):
             raise ApplicationError("Those documents are not this account's.", field="documents")
-    return _apply_credit_balance(
+    return credit_balance_apply_locked(
         issuer_id=locked.issuer_id, recipient=locked, acting_user=acting_user, debit_ids=ids
     )

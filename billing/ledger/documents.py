@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.ledger.applications import _apply_credit_balance
+from billing.ledger.applications import credit_balance_apply_locked
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents, _signed
 from billing.ledger.errors import InvalidTransition, _require_provider_staff
 from billing.ledger.numbering import numbers_allocate
@@ -156,7 +156,7 @@ def document_issue(
         details={"number": document.display_number, "total": str(total)},
     )
     if auto_apply and recipient.credit_terms == Account.CreditTerms.PREPAID:
-        _apply_credit_balance(
+        credit_balance_apply_locked(
             issuer_id=document.issuer_id, recipient=recipient, acting_user=acting_user
         )
         document.refresh_from_db()

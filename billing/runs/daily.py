@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from django.db.models import Q
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import Document, PaymentAllocation, ResellerTransaction
 from billing.runs.plans import ChunkPlan, planned_invoice
 from billing.runs.reading import _account_rows, _keys_taken

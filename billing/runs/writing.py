@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import (
     CREDIT_TYPES,
     Balance,
@@ -236,7 +236,7 @@ def _prepaid_settle(invoices: list[PlannedInvoice], acting_user: User | None) ->
         .values_list("recipient_id", flat=True)
     )
     for recipient in Account.objects.filter(pk__in=holding).order_by("pk"):
-        ledger._apply_credit_balance(
+        ledger.credit_balance_apply_locked(
             issuer_id=prepaid[recipient.pk], recipient=recipient, acting_user=acting_user
         )
 

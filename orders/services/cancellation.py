@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from orders.models import DeliveryStatus, Order, OrderStatus
 from orders.services.common import _is_conversion, _lock
 from orders.services.execution import _refresh_parent

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import PaymentAllocation
 from billing.money import ZERO
 from billing.periods import cycle_on_or_after, nth_period, prorate

@@ -11,7 +11,7 @@ import datetime
 
 from django.db import transaction
 
-from billing import services as ledger
+from billing import ledger
 from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from orders.models import Order, OrderStatus
 from orders.services.common import _lock, _may_prepay

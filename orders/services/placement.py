@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.money import ZERO, line_total
 from orders import notifications
 from orders.models import Order, OrderItem, OrderStatus, Product

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.money import ZERO, line_total
 from billing.periods import Period, nth_period, period_containing
 from billing.pricing import Side, charge_sides, period_charge

@@ -3,7 +3,7 @@ hand.
 
 The validation chain (seed 004), in this order:
 1. available-credit check: the order's total cost for its first billing period, before tax, is
-   reserved on the credit account under its row lock (billing.services.credit_reserve). Not enough
+   reserved on the credit account under its row lock (billing.ledger.credit_reserve). Not enough
    -> *Unexecuted due to Insufficient Credit*, the reseller notified, the order listed for the
    distributor; nothing reserved.
 2. auto-executed-product check: any product that needs manual execution -> *Submitted to
@@ -26,7 +26,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from billing import services as ledger
+from billing import ledger
 from billing.money import ZERO
 from orders import notifications
 from orders.models import Order, OrderItem, OrderStatus

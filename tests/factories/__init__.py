@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import factory
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import DocumentType
 from resellers import services as accounts
 from resellers.models import Account, CustomerClass, PaymentMethod, User

@@ -3,7 +3,7 @@ payment methods, drafts and API tokens, all built through the services."""
 
 from decimal import Decimal
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import Document, DocumentType
 from resellers import services as accounts
 from resellers.models import Account, Contact, PaymentMethod, User

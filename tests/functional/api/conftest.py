@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
-from billing import services as ledger
+from billing import ledger
 from tests import factories as f
 from tests.factories import api as fa
 

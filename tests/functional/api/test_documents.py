@@ -124,7 +124,7 @@ def test_a_cancelled_credit_memo_reads_cancelled_in_the_api_and_on_the_panel(wor
     reads closed to a reseller unless it was cancelled, which it reads everywhere."""
     from django.urls import reverse
 
-    from billing import services as ledger
+    from billing import ledger
     from tests import factories as f
 
     memo = f.credit_memo(world.a, "40.00", world.docs["cm_a"].issue_date)

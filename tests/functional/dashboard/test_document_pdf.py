@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import Document, DocumentType
 from billing.runs import run_start
 from tests import factories as f

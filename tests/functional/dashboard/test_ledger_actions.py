@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from billing import services as ledger
+from billing import ledger
 from billing.models import Application, Balance, Document, DocumentStatus, DocumentType
 from billing.selectors import balance_mismatches
 from resellers.models import AuditEvent

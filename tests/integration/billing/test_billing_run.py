@@ -236,7 +236,7 @@ def test_a_dry_run_with_taxes_agrees_with_the_run_tax_for_tax():
 
 
 def test_a_prepaid_customers_credit_pays_its_run_invoice_at_once():
-    from billing import services as ledger
+    from billing import ledger
     from resellers.models import Account
 
     w = bf.world(customer_terms=Account.CreditTerms.PREPAID)

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import IntegrityError, transaction
 
-from billing import services
+from billing import ledger
 from billing.models import Application, Document, DocumentLine, DocumentStatus
 from tests import factories as f
 
@@ -52,7 +52,7 @@ def test_lines_of_an_issued_document_cannot_change(inv):
 
 
 def test_cancelled_document_never_comes_back(inv, provider_user):
-    services.document_cancel(document=inv, acting_user=provider_user)
+    ledger.document_cancel(document=inv, acting_user=provider_user)
     with pytest.raises(IntegrityError), transaction.atomic():
         Document.objects.filter(pk=inv.pk).update(status=DocumentStatus.ISSUED)
 
@@ -64,11 +64,11 @@ def test_status_and_open_amount_may_move(inv):
 
 
 def test_drafts_are_editable(reseller_a):
-    draft = services.document_create(
+    draft = ledger.document_create(
         doc_type="invoice",
         issuer=reseller_a.issuer,
         recipient=reseller_a,
-        lines=[services.LineSpec(description="x", unit_price=D("5"))],
+        lines=[ledger.LineSpec(description="x", unit_price=D("5"))],
     )
     Document.objects.filter(pk=draft.pk).update(memo="fine")
     DocumentLine.objects.filter(document=draft).delete()
@@ -78,7 +78,7 @@ def test_drafts_are_editable(reseller_a):
 def test_applications_are_never_deleted(reseller_a, provider_user):
     inv = f.invoice(reseller_a, "10.00", DAY)
     pay = f.payment(reseller_a, "10.00", DAY)
-    app = services.application_create(
+    app = ledger.application_create(
         credit_document=pay, debit_document=inv, amount=D("10.00"), acting_user=provider_user
     )
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -9,8 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from billing import runs
-from billing import services as ledger
+from billing import ledger, runs
 from billing.models import BillingRun, Document, ResellerTransaction
 from orders.services import subscription_resume, subscription_suspend
 from resellers.models import Account

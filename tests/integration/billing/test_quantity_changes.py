@@ -5,8 +5,8 @@ from decimal import Decimal as D
 import pytest
 
 from billing import runs
+from billing.ledger import InsufficientCredit
 from billing.models import Document, ResellerTransaction
-from billing.services import InsufficientCredit
 from orders.services import subscription_change_quantity
 from resellers.models import Account
 from tests.factories import billing as bf

@@ -7,9 +7,9 @@ from decimal import Decimal as D
 import pytest
 
 from billing import runs
+from billing.ledger import InsufficientCredit
 from billing.models import Document, ResellerTransaction
 from billing.selectors import account_financials
-from billing.services import InsufficientCredit
 from orders.models import Order, OrderStatus, OrderType, Product, SubscriptionStatus
 from orders.services import order_approve, order_cancel, subscription_change_quantity
 from resellers.models import Account

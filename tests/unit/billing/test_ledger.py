@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from billing import selectors, services
+from billing import ledger, selectors
 from billing.models import Application, Document, DocumentStatus, DocumentType
 from resellers.exceptions import ApplicationError, PermissionDenied
 from tests import factories as f
@@ -59,19 +59,19 @@ def test_figures_before_any_application(books):
 
 def test_partial_applications_move_open_amounts_and_balances(books):
     staff = books["staff"]
-    services.application_create(
+    ledger.application_create(
         credit_document=books["pay"],
         debit_document=books["inv1"],
         amount=D("100.00"),
         acting_user=staff,
     )
-    services.application_create(
+    ledger.application_create(
         credit_document=books["pay"],
         debit_document=books["inv2"],
         amount=D("50.00"),
         acting_user=staff,
     )
-    services.application_create(
+    ledger.application_create(
         credit_document=books["cm"],
         debit_document=books["dm"],
         amount=D("10.00"),
@@ -107,13 +107,13 @@ def test_partial_applications_move_open_amounts_and_balances(books):
 
 def test_unlink_restores_open_amounts_and_keeps_history(books):
     staff = books["staff"]
-    app = services.application_create(
+    app = ledger.application_create(
         credit_document=books["pay"],
         debit_document=books["inv2"],
         amount=D("50.00"),
         acting_user=staff,
     )
-    services.application_remove(application=app, acting_user=staff)
+    ledger.application_remove(application=app, acting_user=staff)
 
     app.refresh_from_db()
     assert app.unapplied_by == staff and app.unapplied_at is not None
@@ -122,7 +122,7 @@ def test_unlink_restores_open_amounts_and_keeps_history(books):
     fin = selectors.account_financials(account=books["r"])
     assert (fin.open_debt, fin.credit_balance) == (D("370.50"), D("180.00"))
     with pytest.raises(ApplicationError):
-        services.application_remove(application=app, acting_user=staff)
+        ledger.application_remove(application=app, acting_user=staff)
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_unlink_restores_open_amounts_and_keeps_history(books):
 )
 def test_bad_application_is_refused_and_changes_nothing(books, amount, message):
     with pytest.raises(ApplicationError, match=message):
-        services.application_create(
+        ledger.application_create(
             credit_document=books["pay"],
             debit_document=books["inv2"],
             amount=amount,
@@ -148,7 +148,7 @@ def test_bad_application_is_refused_and_changes_nothing(books, amount, message):
 def test_resellers_cannot_link_or_unlink(books):
     reseller_user = f.user(account=books["r"])
     with pytest.raises(PermissionDenied):
-        services.application_create(
+        ledger.application_create(
             credit_document=books["pay"],
             debit_document=books["inv1"],
             amount=D("1.00"),
@@ -159,7 +159,7 @@ def test_resellers_cannot_link_or_unlink(books):
 def test_cannot_link_documents_of_two_accounts(books, reseller_b):
     other = f.invoice(reseller_b, "40.00", JAN1)
     with pytest.raises(ApplicationError, match="same two accounts"):
-        services.application_create(
+        ledger.application_create(
             credit_document=books["pay"],
             debit_document=other,
             amount=D("10.00"),
@@ -170,7 +170,7 @@ def test_cannot_link_documents_of_two_accounts(books, reseller_b):
 def test_term_account_pays_with_credit_balance_oldest_due_first(books):
     """Seed 002: the reseller chooses to use its credit balance; the system picks the order."""
     r = books["r"]
-    apps = services.credit_balance_apply(recipient=r, acting_user=f.user(account=r))
+    apps = ledger.credit_balance_apply(recipient=r, acting_user=f.user(account=r))
     # credits oldest first: CM (Jan 20) 30, then PAY (Feb 1) 150 -> INV1 100, INV2 80.
     assert [(a.credit_document_id, a.debit_document_id, a.amount) for a in apps] == [
         (books["cm"].pk, books["inv1"].pk, D("30.00")),
@@ -183,7 +183,7 @@ def test_term_account_pays_with_credit_balance_oldest_due_first(books):
 
 def test_paying_chosen_documents_only(books):
     r = books["r"]
-    services.credit_balance_apply(recipient=r, acting_user=None, debit_documents=[books["dm"]])
+    ledger.credit_balance_apply(recipient=r, acting_user=None, debit_documents=[books["dm"]])
     assert reload(books["dm"]).status == DocumentStatus.PAID
     assert reload(books["inv1"]).open_amount == D("100.00")
 
@@ -203,7 +203,7 @@ def test_prepaid_account_applies_credit_automatically(reseller_a):
 
 
 def test_refund_is_applied_against_the_payment_it_refunds(books):
-    refund = services.refund_issue(
+    refund = ledger.refund_issue(
         credit_document=books["pay"], amount=D("40.00"), issue_date=FEB1, acting_user=books["staff"]
     )
     assert refund.doc_type == DocumentType.REFUND and refund.status == DocumentStatus.PAID
@@ -211,7 +211,7 @@ def test_refund_is_applied_against_the_payment_it_refunds(books):
     fin = selectors.account_financials(account=books["r"])
     assert (fin.open_debt, fin.credit_balance) == (D("370.50"), D("140.00"))
     with pytest.raises(ApplicationError, match="open"):
-        services.refund_issue(
+        ledger.refund_issue(
             credit_document=books["pay"],
             amount=D("500.00"),
             issue_date=FEB1,
@@ -220,7 +220,7 @@ def test_refund_is_applied_against_the_payment_it_refunds(books):
 
 
 def test_cancel_an_issued_document_removes_it_from_every_figure(books):
-    services.document_cancel(document=books["dm"], acting_user=books["staff"])
+    ledger.document_cancel(document=books["dm"], acting_user=books["staff"])
     fin = selectors.account_financials(account=books["r"])
     assert fin.open_debt == D("350.50")
     cancelled = reload(books["dm"])
@@ -229,14 +229,14 @@ def test_cancel_an_issued_document_removes_it_from_every_figure(books):
 
 
 def test_cannot_cancel_a_document_with_applications(books):
-    services.application_create(
+    ledger.application_create(
         credit_document=books["pay"],
         debit_document=books["inv1"],
         amount=D("1.00"),
         acting_user=books["staff"],
     )
     with pytest.raises(ApplicationError, match="unlink"):
-        services.document_cancel(document=books["inv1"], acting_user=books["staff"])
+        ledger.document_cancel(document=books["inv1"], acting_user=books["staff"])
 
 
 def test_line_totals_round_half_up_once(reseller_a):
@@ -247,11 +247,11 @@ def test_line_totals_round_half_up_once(reseller_a):
 
 
 def test_drafts_count_in_no_figure(reseller_a):
-    services.document_create(
+    ledger.document_create(
         doc_type=DocumentType.INVOICE,
         issuer=reseller_a.issuer,
         recipient=reseller_a,
-        lines=[services.LineSpec(description="x", unit_price=D("99"))],
+        lines=[ledger.LineSpec(description="x", unit_price=D("99"))],
     )
     assert selectors.account_financials(account=reseller_a).open_debt == D("0")
 
@@ -259,20 +259,20 @@ def test_drafts_count_in_no_figure(reseller_a):
 def test_issuing_twice_is_refused(reseller_a):
     inv = f.invoice(reseller_a, "10.00", JAN1)
     with pytest.raises(ApplicationError, match="cannot go from issued to issued"):
-        services.document_issue(document=inv, issue_date=JAN1)
+        ledger.document_issue(document=inv, issue_date=JAN1)
 
 
 def test_the_same_payment_key_records_one_payment(reseller_a):
-    first = services.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
+    first = ledger.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
                                     acting_user=None, idempotency_key="k1")  # fmt: skip
-    again = services.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
+    again = ledger.payment_record(recipient=reseller_a, amount=D("50.00"), received_date=FEB1,
                                     acting_user=None, idempotency_key="k1")  # fmt: skip
     assert first.pk == again.pk
     assert selectors.account_financials(account=reseller_a).credit_balance == D("50.00")
 
 
 def test_applied_amounts_are_stored_to_the_cent(books):
-    app = services.application_create(credit_document=books["pay"], debit_document=books["inv1"],
+    app = ledger.application_create(credit_document=books["pay"], debit_document=books["inv1"],
                                       amount=D("20"), acting_user=books["staff"])  # fmt: skip
     app.refresh_from_db()
     assert str(app.amount) == "20.00"

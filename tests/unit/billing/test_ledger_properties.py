@@ -16,7 +16,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from billing import selectors, services
+from billing import ledger, selectors
 from billing.models import CREDIT_TYPES, DEBIT_TYPES, LIVE_STATUSES, Application, Document
 from resellers.exceptions import ApplicationError
 from tests import factories as f
@@ -57,7 +57,7 @@ class Ledger(RuleBasedStateMachine):
         credit, debit = data.draw(st.sampled_from(credits)), data.draw(st.sampled_from(debits))
         most = min(credit.open_amount, debit.open_amount)
         amount = data.draw(st.decimals(min_value=D("0.01"), max_value=most, places=2))
-        services.application_create(
+        ledger.application_create(
             credit_document=credit, debit_document=debit, amount=amount, acting_user=self.staff
         )
 
@@ -70,7 +70,7 @@ class Ledger(RuleBasedStateMachine):
         )
         if apps:
             self.unlinked = True
-            services.application_remove(
+            ledger.application_remove(
                 application=data.draw(st.sampled_from(apps)), acting_user=self.staff
             )
 
@@ -81,13 +81,13 @@ class Ledger(RuleBasedStateMachine):
             return
         doc = data.draw(st.sampled_from(docs))
         try:
-            services.document_cancel(document=doc, acting_user=self.staff)
+            ledger.document_cancel(document=doc, acting_user=self.staff)
         except ApplicationError:
             assert doc.open_amount != doc.total  # refused only when something is applied
 
     @rule()
     def pay_with_credit_balance(self):
-        services.credit_balance_apply(recipient=self.account, acting_user=None)
+        ledger.credit_balance_apply(recipient=self.account, acting_user=None)
 
     @invariant()
     def books_balance(self):

@@ -3,7 +3,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from billing import services as ledger
+from billing import ledger
 from resellers import services
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, AuditEvent, Contact, PaymentMethod
