@@ -24,7 +24,7 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,6 +43,7 @@ from billing.runs import (
     run_stalled,
     run_start,
 )
+from dashboard.access import require_provider_panel
 from dashboard.confirmations import Confirmation, billing_run_consequences
 from dashboard.presentation import (
     REACTIVATION,
@@ -60,17 +61,11 @@ from dashboard.tables import (
     BillingRunTable,
 )
 from resellers import exceptions as domain
-from resellers.tenancy import is_provider_staff
 
 PER_PAGE = 25
 SUBMISSIONS = "billing_run_submissions"
 REFRESH_SECONDS = 5
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _require_provider_staff(user) -> None:
-    if not is_provider_staff(user):
-        raise PermissionDenied("The provider control panel is for provider staff.")
 
 
 class RunStartForm(forms.Form):
@@ -117,7 +112,7 @@ class BillingRunListView(LoginRequiredMixin, SingleTableView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            _require_provider_staff(request.user)
+            require_provider_panel(request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def filter_form(self) -> RunFilterForm:
@@ -271,7 +266,7 @@ class BillingRunDetailView(LoginRequiredMixin, TemplateView):
         return response
 
     def get_context_data(self, **kwargs):
-        _require_provider_staff(self.request.user)
+        require_provider_panel(self.request.user)
         try:
             run = billing_run_get(user=self.request.user, pk=kwargs["pk"])
         except ObjectDoesNotExist as exc:

@@ -37,6 +37,7 @@ from billing.ledger import (
 )
 from billing.selectors import active_applications
 from dashboard import selectors, tax_views
+from dashboard.access import require_provider_panel
 from dashboard.confirmations import Confirmation, unlink_consequences
 from dashboard.forms import (
     ApplicationForm,
@@ -79,11 +80,6 @@ def _or_404(read, **kwargs):
         raise Http404("Not found.") from exc
 
 
-def _require_provider_staff(user) -> None:
-    if not is_provider_staff(user):
-        raise PermissionDenied("The provider control panel is for provider staff.")
-
-
 def _search(request) -> str:
     return request.GET.get("q", "").strip()[:100]
 
@@ -103,7 +99,7 @@ class BillingView(LoginRequiredMixin, TemplateView):
     template_name = "dashboard/billing.html"
 
     def get_context_data(self, **kwargs):
-        _require_provider_staff(self.request.user)
+        require_provider_panel(self.request.user)
         overview = selectors.billing_overview(user=self.request.user)
         return super().get_context_data(overview=overview, **kwargs)
 
@@ -131,7 +127,7 @@ class ResellerListView(AccountListView):
     search_hint = "Search by name or reseller code"
 
     def get_queryset(self):
-        _require_provider_staff(self.request.user)
+        require_provider_panel(self.request.user)
         return resellers_visible(user=self.request.user, search=_search(self.request))
 
 
@@ -140,7 +136,7 @@ class CustomerListView(AccountListView):
     heading = "Customers"
 
     def get_queryset(self):
-        _require_provider_staff(self.request.user)
+        require_provider_panel(self.request.user)
         return customers_visible(user=self.request.user, search=_search(self.request))
 
 
@@ -238,7 +234,7 @@ class ResellerDetailView(LoginRequiredMixin, TemplateView):
 
     def get_page(self) -> selectors.AccountPage:
         page = _or_404(selectors.reseller_page, user=self.request.user, pk=self.kwargs["pk"])
-        _require_provider_staff(self.request.user)
+        require_provider_panel(self.request.user)
         return page
 
     def page_url(self) -> str:
@@ -270,7 +266,7 @@ class CustomerDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         page = _or_404(selectors.customer_page, user=self.request.user, pk=kwargs["pk"])
         if self.provider_view:
-            _require_provider_staff(self.request.user)
+            require_provider_panel(self.request.user)
         context = _page_context(self.request, page, provider_view=self.provider_view)
         return {**super().get_context_data(**kwargs), **context}
 
@@ -285,7 +281,7 @@ class ResellerFinancialsEditView(LoginRequiredMixin, FormView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.account = _or_404(selectors.reseller_for_edit, user=request.user, pk=kwargs["pk"])
-            _require_provider_staff(request.user)
+            require_provider_panel(request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
@@ -338,7 +334,7 @@ class PaymentRecordView(LoginRequiredMixin, FormView):
             self.target = _or_404(
                 selectors.payment_target, user=request.user, pk=kwargs["pk"], kind=self.kind
             )
-            _require_provider_staff(request.user)
+            require_provider_panel(request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def account_url(self) -> str:
@@ -500,7 +496,7 @@ class ApplicationCreateView(DocumentDetailView):
 
     def post(self, request, *args, **kwargs):
         page = self.get_page()
-        _require_provider_staff(request.user)
+        require_provider_panel(request.user)
         form = ApplicationForm(request.POST, document=page.document, counterparts=page.counterparts)
         if form.is_valid():
             credit, debit = form.credit_and_debit()
@@ -529,7 +525,7 @@ class ApplicationRemoveView(LoginRequiredMixin, View):
     def get(self, request, pk: int, application_pk: int):
         page = _or_404(selectors.document_page, user=request.user, pk=pk)
         application = _or_404(page.applications.get, pk=application_pk)
-        _require_provider_staff(request.user)
+        require_provider_panel(request.user)
         active = application.is_active
         credit, debit = application.credit_document, application.debit_document
         confirm = Confirmation(
@@ -545,7 +541,7 @@ class ApplicationRemoveView(LoginRequiredMixin, View):
     def post(self, request, pk: int, application_pk: int):
         page = _or_404(selectors.document_page, user=request.user, pk=pk)
         application = _or_404(page.applications.get, pk=application_pk)
-        _require_provider_staff(request.user)
+        require_provider_panel(request.user)
         try:
             application = application_remove(application=application, acting_user=request.user)
         except domain.PermissionDenied as exc:

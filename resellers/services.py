@@ -11,6 +11,7 @@ from django.utils import timezone
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
 from resellers.selectors import approving_reseller, order_approval_locked
+from resellers.tenancy import require_provider_staff
 
 
 def audit_record(
@@ -256,11 +257,6 @@ PROVIDER_ONLY_FIELDS = frozenset(
 )
 
 
-def _require_provider_staff(user: User | None, what: str) -> None:
-    if user is not None and not user.is_provider_staff:
-        raise PermissionDenied(f"Only provider staff can change {what}.")
-
-
 @transaction.atomic
 def account_update_financials(*, account: Account, acting_user: User | None, **changes) -> Account:
     """Change an account's financial information (seed 000's Edit window), atomically.
@@ -278,7 +274,9 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
         return locked  # nothing changes, so nothing is written or audited
     restricted = sorted(PROVIDER_ONLY_FIELDS & set(touched))
     if restricted:
-        _require_provider_staff(acting_user, ", ".join(f.replace("_", " ") for f in restricted))
+        require_provider_staff(
+            acting_user, "change " + ", ".join(f.replace("_", " ") for f in restricted)
+        )
     for field, value in changes.items():
         setattr(locked, field, value)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from resellers.exceptions import PermissionDenied
 from resellers.models import Account
 
 DETAILS = "details"
@@ -22,6 +23,13 @@ FINANCIAL = "financial"
 
 def is_provider_staff(user) -> bool:
     return bool(user and user.is_authenticated and user.is_provider_staff)
+
+
+def require_provider_staff(user, what: str) -> None:
+    """For services: only provider staff, or a job acting for no one (`user` None), may `what`
+    ("cancel documents"); anyone else gets PermissionDenied (403)."""
+    if user is not None and not user.is_provider_staff:
+        raise PermissionDenied(f"Only provider staff can {what}.")
 
 
 def account_ids(user, *, level: str = DETAILS) -> QuerySet | None:

@@ -11,7 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents
-from billing.ledger.errors import InvalidTransition, _require_provider_staff
+from billing.ledger.errors import InvalidTransition
 from billing.ledger.statuses import _settled_status, _transition
 from billing.models import (
     CREDIT_TYPES,
@@ -25,6 +25,7 @@ from billing.money import ZERO, CurrencyMismatch, round_money, to_decimal
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, User
 from resellers.services import audit_record
+from resellers.tenancy import require_provider_staff
 
 
 def _apply(
@@ -104,7 +105,7 @@ def application_create(
     acting_user: User | None,
 ) -> Application:
     """Link part of a credit document to part of a debit document (provider staff only)."""
-    _require_provider_staff(acting_user, "link documents")
+    require_provider_staff(acting_user, "link documents")
     _lock_account(debit_document.recipient_id)
     docs = _lock_documents([credit_document.pk, debit_document.pk])
     return _apply(
@@ -118,7 +119,7 @@ def application_create(
 @transaction.atomic
 def application_remove(*, application: Application, acting_user: User | None) -> Application:
     """Unlink (provider staff only). The row stays, stamped with who unlinked it and when."""
-    _require_provider_staff(acting_user, "unlink documents")
+    require_provider_staff(acting_user, "unlink documents")
     _lock_account(application.debit_document.recipient_id)
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.unapplied_at is not None:

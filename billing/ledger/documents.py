@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing.ledger.applications import credit_balance_apply_locked
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents, _signed
-from billing.ledger.errors import InvalidTransition, _require_provider_staff
+from billing.ledger.errors import InvalidTransition
 from billing.ledger.numbering import numbers_allocate
 from billing.ledger.statuses import _settled_status, _transition
 from billing.models import (
@@ -29,6 +29,7 @@ from billing.money import ZERO, line_total, round_money, to_decimal
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, PaymentMethod, User
 from resellers.services import audit_record
+from resellers.tenancy import require_provider_staff
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def document_cancel(
 ) -> Document:
     """Cancel a draft, or an issued document with nothing applied to it. Its number stays used;
     it then counts in no figure. A document with applications must be unlinked first."""
-    _require_provider_staff(acting_user, "cancel documents")
+    require_provider_staff(acting_user, "cancel documents")
     recipient = _lock_account(document.recipient_id)
     document = _lock_documents([document.pk])[document.pk]
     was_live = document.status in LIVE_STATUSES

@@ -1,9 +1,9 @@
-"""What the ledger refuses: its exceptions, and the guard on writes only provider staff may make."""
+"""What the ledger refuses: its exceptions. (Writes only provider staff may make are guarded by
+resellers.tenancy.require_provider_staff.)"""
 
 from __future__ import annotations
 
-from resellers.exceptions import ApplicationError, PermissionDenied
-from resellers.models import User
+from resellers.exceptions import ApplicationError
 
 
 class InvalidTransition(ApplicationError):
@@ -12,8 +12,3 @@ class InvalidTransition(ApplicationError):
 
 class InsufficientCredit(ApplicationError):
     pass
-
-
-def _require_provider_staff(user: User | None, what: str) -> None:
-    if user is not None and not user.is_provider_staff:
-        raise PermissionDenied(f"Only provider staff can {what}.")

@@ -12,11 +12,11 @@ from billing.gateway import get_gateway
 from billing.ledger.applications import _apply
 from billing.ledger.balances import _lock_account, _lock_documents
 from billing.ledger.documents import LineSpec, document_create, document_issue
-from billing.ledger.errors import _require_provider_staff
 from billing.models import Document, DocumentType, GatewayCharge, PaymentRequestKey
 from billing.money import round_money, to_decimal
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, PaymentMethod, User
+from resellers.tenancy import require_provider_staff
 
 
 @transaction.atomic
@@ -89,7 +89,7 @@ def refund_issue(
 ) -> Document:
     """Pay money back out of a payment or credit memo's open amount: a refund (a debit document)
     applied against the credit document it refunds."""
-    _require_provider_staff(acting_user, "issue refunds")
+    require_provider_staff(acting_user, "issue refunds")
     refund = document_create(
         doc_type=DocumentType.REFUND,
         issuer=credit_document.issuer,
