@@ -42,6 +42,7 @@ from billing.models import (
     ResellerTransaction,
 )
 from billing.money import ZERO
+from config.prepared import PreparedQuery
 from resellers.models import Account, Contact, User
 from resellers.selectors import can_see_financials
 from resellers.tenancy import is_provider_staff, scope
@@ -109,14 +110,18 @@ def financials_from(row: dict, *, currency: str) -> Financials:
 FIGURE_FIELDS = ("credit_limit", "credit_terms", *financial_figures())
 
 
+# Compiled once per process (config.prepared): every order reads it under its credit check.
+_FIGURES = PreparedQuery(
+    lambda pk: Account.objects.filter(pk=pk).annotate(**financial_figures()).values(*FIGURE_FIELDS),
+    "pk",
+)
+
+
 def account_financials(*, account: Account) -> Financials:
     """The account's figures towards its upstream issuer, from the cached balance, in one query."""
-    row = (
-        Account.objects.filter(pk=account.pk)
-        .annotate(**financial_figures())
-        .values(*FIGURE_FIELDS)
-        .get()
-    )
+    row = _FIGURES.first(using=account._state.db or "default", pk=account.pk)
+    if row is None:
+        raise Account.DoesNotExist(f"Account {account.pk} does not exist.")
     return financials_from(row, currency=account.currency)
 
 

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Exists, FilteredRelation, Q, QuerySet
 
 from billing.money import round_unit_price
+from config.prepared import PreparedQuery
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
     Order,
     OrderStatus,
     PriceListAssignment,
-    PriceListItem,
     Product,
     Subscription,
     UsageRecord,
@@ -50,7 +50,11 @@ def catalogue_for(*, account: Account) -> Catalogue | None:
 def catalogue_products(*, account: Account) -> QuerySet[Product]:
     """The active products `account` may order: its assigned catalogue's, else the default
     catalogue's. One query."""
-    assigned = CatalogueAssignment.objects.filter(account_id=account.pk)
+    return _catalogue_products(account.pk)
+
+
+def _catalogue_products(account_id: int) -> QuerySet[Product]:
+    assigned = CatalogueAssignment.objects.filter(account_id=account_id)
     return (
         Product.objects.filter(is_active=True)
         .filter(
@@ -59,6 +63,27 @@ def catalogue_products(*, account: Account) -> QuerySet[Product]:
         )
         .order_by("name", "id")
     )
+
+
+_IN_CATALOGUE = PreparedQuery(
+    lambda account, products: (
+        _catalogue_products(account).filter(pk__in=products).order_by().values("pk")
+    ),
+    "account",
+    "products",
+)
+
+
+def catalogue_has(*, account: Account, product_ids: Sequence[int]) -> set[int]:
+    """Which of `product_ids` are in `account`'s catalogue (catalogue_products), compiled once
+    (config.prepared): every order checks its products."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return set()
+    rows = _IN_CATALOGUE.rows(
+        using=account._state.db or "default", account=account.pk, products=ids
+    )
+    return {row["pk"] for row in rows}
 
 
 def products_visible(*, user: User) -> QuerySet[Product]:
@@ -97,6 +122,29 @@ def order_parties(*, customer: Account | None, reseller: Account | None) -> Acco
     return customer
 
 
+# Each buyer's price list with its items for the products: one row per (buyer, listed product),
+# or one row with no item. Compiled once (config.prepared): every order prices its products.
+_PRICES = PreparedQuery(
+    lambda buyers, products: (
+        PriceListAssignment.objects.filter(buyer_id__in=buyers)
+        .annotate(
+            listed=FilteredRelation(
+                "price_list__items", condition=Q(price_list__items__product_id__in=products)
+            )
+        )
+        .values(
+            "buyer_id",
+            "price_list_id",
+            "price_list__markup_percent",
+            "listed__product_id",
+            "listed__unit_price",
+        )
+    ),
+    "buyers",
+    "products",
+)
+
+
 def price_quotes(
     *, products: Sequence[Product], customer: Account | None, credit_account: Account
 ) -> dict[int, Quote]:
@@ -111,29 +159,26 @@ def price_quotes(
     buyers = [credit_account.pk]
     if customer is not None and credit_account.is_reseller:
         buyers.append(customer.pk)
-    lists = {
-        a.buyer_id: a.price_list
-        for a in PriceListAssignment.objects.filter(buyer_id__in=buyers).select_related(
-            "price_list"
-        )
-    }
-    listed = {
-        (row.price_list_id, row.product_id): row.unit_price
-        for row in PriceListItem.objects.filter(
-            price_list_id__in=[pl.pk for pl in lists.values()],
-            product_id__in=[p.pk for p in products],
-        ).only("price_list_id", "product_id", "unit_price")
-    }
+    using = credit_account._state.db or "default"
+    lists, listed = {}, {}
+    if products:
+        rows = _PRICES.rows(using=using, buyers=buyers, products=sorted({p.pk for p in products}))
+        for row in rows:
+            lists[row["buyer_id"]] = row
+            if row["listed__product_id"] is not None:
+                key = (row["price_list_id"], row["listed__product_id"])
+                listed[key] = row["listed__unit_price"]
 
     def price(buyer_id: int, product: Product, base: Decimal) -> Decimal:
         plist = lists.get(buyer_id)
         if plist is None:
             return base
-        item = listed.get((plist.pk, product.pk))
+        item = listed.get((plist["price_list_id"], product.pk))
         if item is not None:
             return item
-        if plist.markup_percent is not None:
-            return round_unit_price(base * (Decimal(100) + plist.markup_percent) / Decimal(100))
+        markup = plist["price_list__markup_percent"]
+        if markup is not None:
+            return round_unit_price(base * (Decimal(100) + markup) / Decimal(100))
         return base
 
     quotes = {}

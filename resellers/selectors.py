@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
+from config.prepared import PreparedQuery
 from resellers.models import Account, Contact, PaymentMethod, User
 from resellers.tenancy import FINANCIAL, account_ids, scope
 
@@ -42,17 +43,25 @@ def contact_first(contacts: QuerySet[Contact]) -> Contact | None:
     return contacts.order_by(*CONTACT_PRIORITY).first()
 
 
+_CONTACT_EMAILS = PreparedQuery(
+    lambda accounts: (
+        Contact.objects.filter(account_id__in=accounts)
+        .order_by("account_id", *CONTACT_PRIORITY)
+        .values("account_id", "email")
+    ),
+    "accounts",
+)
+
+
 def contact_emails(*, account_ids) -> dict[int, str]:
     """Each account's first contact email by CONTACT_PRIORITY, for several accounts in one query;
     an account without a contact (or whose first contact has no email) is left out."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
     found: dict[int, str] = {}
-    rows = (
-        Contact.objects.filter(account_id__in=set(account_ids))
-        .order_by("account_id", *CONTACT_PRIORITY)
-        .values_list("account_id", "email")
-    )
-    for account_id, email in rows:
-        found.setdefault(account_id, email)
+    for row in _CONTACT_EMAILS.rows(accounts=ids):
+        found.setdefault(row["account_id"], row["email"])
     return {account_id: email for account_id, email in found.items() if email}
 
 
@@ -67,10 +76,41 @@ def can_see_financials(*, user: User, account: Account) -> bool:
     return ids is None or ids.filter(pk=account.pk).exists()
 
 
+_DEFAULT_METHOD = PreparedQuery(
+    lambda account: (
+        PaymentMethod.objects.filter(account_id=account, is_default=True)
+        .order_by("pk")
+        .values(*PreparedQuery.fields(PaymentMethod))
+    ),
+    "account",
+)
+
+
+_WITH_PARENT = PreparedQuery(
+    lambda account: Account.objects.filter(
+        Q(pk=account) | Q(pk=Subquery(Account.objects.filter(pk=account).values("parent_id")))
+    ).values(*PreparedQuery.fields(Account)),
+    "account",
+)
+
+
+def account_with_parent(*, pk: int, using: str = "default") -> Account:
+    """The account as stored now, with its parent loaded (`account.parent` costs no query): one
+    query, compiled once (config.prepared), for the order placement that reads both."""
+    found = {a.pk: a for a in _WITH_PARENT.instances(Account, using=using, account=pk)}
+    account = found[pk] if pk in found else Account.objects.get(pk=pk)  # DoesNotExist
+    account.parent = found.get(account.parent_id)
+    return account
+
+
 def default_payment_method(*, account: Account) -> PaymentMethod | None:
     """The account's default method, active or not: a deactivated default card still means the
-    account pays by card (and its token is then inactive)."""
-    return PaymentMethod.objects.filter(account=account, is_default=True).first()
+    account pays by card (and its token is then inactive). Every order reads it: compiled once
+    (config.prepared)."""
+    found = _DEFAULT_METHOD.instances(
+        PaymentMethod, using=account._state.db or "default", account=account.pk
+    )
+    return found[0] if found else None
 
 
 def approving_reseller(*, customer: Account) -> Account | None:

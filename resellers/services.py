@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.prepared import PreparedInsert
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
 from resellers.selectors import approving_reseller, order_approval_locked
@@ -34,9 +35,13 @@ def audit_record(
     )
 
 
+_AUDIT_INSERT = PreparedInsert(AuditEvent)
+
+
 def audit_events(*, actor: User | None, events: list[tuple[str, object, int | None, dict]]) -> None:
-    """Several audit rows in one statement: (action, object, account id, details) each."""
-    AuditEvent.objects.bulk_create(
+    """Several audit rows in one statement: (action, object, account id, details) each. Every
+    order writes some: the INSERT is built once (config.prepared)."""
+    _AUDIT_INSERT.insert(
         [
             AuditEvent(
                 actor=actor if actor is not None and actor.pk else None,

@@ -13,6 +13,7 @@ from billing.ledger.errors import InsufficientCredit
 from billing.models import CreditReservation
 from billing.money import to_decimal
 from billing.selectors import account_financials
+from config.prepared import PreparedQuery
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
 from resellers.services import audit_record
@@ -38,10 +39,21 @@ def _lock_with_available(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("credit_available_locked needs the caller's transaction")
     ids = sorted({account.pk, *(other.pk for other in also_lock)})
-    locked = {
-        row.pk: row for row in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
+    using = account._state.db or "default"
+    locked = {row.pk: row for row in _LOCK_ACCOUNTS.instances(Account, using=using, ids=ids)}
     return locked[account.pk], account_financials(account=locked[account.pk]).available_credit
+
+
+# Every order takes these locks: compiled once (config.prepared).
+_LOCK_ACCOUNTS = PreparedQuery(
+    lambda ids: (
+        Account.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values(*PreparedQuery.fields(Account))
+    ),
+    "ids",
+)
 
 
 def credit_check(

@@ -16,6 +16,7 @@ from billing.ledger.errors import InvalidTransition
 from billing.models import CreditReservation, ResellerTransaction
 from billing.money import round_money, to_decimal
 from billing.periods import MONTHLY, nth_period
+from config.prepared import PreparedInsert
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
 from resellers.services import audit_events, audit_record
@@ -113,6 +114,9 @@ def billing_cycles_start(
     return dict(Account.objects.filter(pk__in=ids).values_list("pk", "billing_anchor"))
 
 
+_TRANSACTIONS_INSERT = PreparedInsert(ResellerTransaction)  # every order records some
+
+
 @transaction.atomic(savepoint=False)
 def reseller_transactions_add(
     *,
@@ -146,7 +150,7 @@ def reseller_transactions_add(
         reservation.closed_at = timezone.now()
         reservation.save(update_fields=["status", "closed_at"])
     today = timezone.localdate()
-    rows = ResellerTransaction.objects.bulk_create(
+    rows = _TRANSACTIONS_INSERT.insert(
         [
             ResellerTransaction(
                 account=c.account,

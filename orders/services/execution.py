@@ -17,6 +17,7 @@ from billing.models import PaymentAllocation
 from billing.money import ZERO
 from billing.periods import cycle_on_or_after, nth_period, prorate
 from billing.pricing import prorated_note
+from config.prepared import PreparedInsert
 from orders import notifications
 from orders.models import (
     BillingPeriod,
@@ -33,6 +34,11 @@ from orders.workflow import order_move
 from orders.workflow import subscription_move as _move
 from resellers.models import User
 from resellers.services import audit_record
+
+# Every order inserts these: the statements are built once (config.prepared).
+ORDERS_INSERT = PreparedInsert(Order)
+ITEMS_INSERT = PreparedInsert(OrderItem)
+SUBSCRIPTIONS_INSERT = PreparedInsert(Subscription)
 
 
 @transaction.atomic
@@ -173,11 +179,11 @@ def _deliver(
             next_billing_date=next_date,
         )
         subscriptions.append(item.subscription)
-    Subscription.objects.bulk_create(subscriptions)
+    SUBSCRIPTIONS_INSERT.insert(subscriptions)
     if insert_items:
         for item in items:
             item.order = order
-        OrderItem.objects.bulk_create(items)
+        ITEMS_INSERT.insert(items)
     else:
         OrderItem.objects.bulk_update(items, ["subscription", "delivery_status"])
     return charged

@@ -16,14 +16,18 @@ from billing.money import ZERO, line_total
 from orders import notifications
 from orders.models import Order, OrderItem, OrderStatus, Product
 from orders.quantities import check_quantity
-from orders.selectors import catalogue_products, order_parties, price_quotes
+from orders.selectors import catalogue_has, order_parties, price_quotes
 from orders.services.common import INSUFFICIENT_CREDIT, _lock, _may_prepay, _require_status
-from orders.services.execution import _charges, _deliver
+from orders.services.execution import ITEMS_INSERT, ORDERS_INSERT, _charges, _deliver
 from orders.services.validation import _validate
 from orders.workflow import order_move
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
-from resellers.selectors import default_payment_method, order_approval_required
+from resellers.selectors import (
+    account_with_parent,
+    default_payment_method,
+    order_approval_required,
+)
 from resellers.services import audit_events, audit_record
 
 
@@ -65,7 +69,7 @@ def _build_order(
         if not allowed:
             raise PermissionDenied("You cannot order for that account.")
     if customer is not None:  # its current approval toggle and parent, not a caller's old copy
-        customer = Account.objects.select_related("parent").get(pk=customer.pk)
+        customer = account_with_parent(pk=customer.pk, using=customer._state.db or "default")
     credit_account = order_parties(customer=customer, reseller=reseller)
     if credit_account.is_referral_reseller:
         raise ApplicationError("Referral resellers do not buy; their customers order directly.")
@@ -73,9 +77,7 @@ def _build_order(
     for spec in items:
         check_quantity(spec.quantity)
     products = {spec.product.pk: spec.product for spec in items}
-    allowed = set(
-        catalogue_products(account=orderer).filter(pk__in=products).values_list("pk", flat=True)
-    )
+    allowed = catalogue_has(account=orderer, product_ids=list(products))
     for product in products.values():
         if product.pk not in allowed:
             raise ApplicationError(
@@ -134,10 +136,10 @@ def _build_order(
 
 def _insert(order: Order, items: list[OrderItem]) -> None:
     """Write a built order and its items as they stand (two statements)."""
-    order.save(force_insert=True)
+    ORDERS_INSERT.insert([order])
     for item in items:
         item.order = order
-    OrderItem.objects.bulk_create(items)
+    ITEMS_INSERT.insert(items)
 
 
 @transaction.atomic
@@ -320,7 +322,7 @@ def _complete_at_once(
     order.completed_at = order.submitted_at
     new = order.pk is None
     if new:
-        order.save(force_insert=True)  # the subscriptions point at it; the items come after them
+        ORDERS_INSERT.insert([order])  # the subscriptions point at it; the items come after them
         if on_created is not None:
             on_created(order)
     else:
