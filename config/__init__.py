@@ -1,3 +1,5 @@
+"""Settings, URLs and the Celery app."""
+
 from .celery import app as celery_app
 
 __all__ = ("celery_app",)
