@@ -43,9 +43,9 @@ from billing.ledger.prepayments import (
     prepayment_settle,
     prepayment_source_locked,
 )
-from billing.ledger.statuses import TRANSITIONS
+from billing.ledger.statuses import TRANSITIONS, settled_status
 from billing.ledger.transactions import (
-    ChargeSpec,
+    TransactionSpec,
     billing_cycles_start,
     reseller_transaction_record,
     reseller_transactions_add,
@@ -53,10 +53,10 @@ from billing.ledger.transactions import (
 
 __all__ = [
     "TRANSITIONS",
-    "ChargeSpec",
     "InsufficientCredit",
     "InvalidTransition",
     "LineSpec",
+    "TransactionSpec",
     "allocated_amounts",
     "application_create",
     "application_remove",
@@ -81,4 +81,5 @@ __all__ = [
     "refund_issue",
     "reseller_transaction_record",
     "reseller_transactions_add",
+    "settled_status",
 ]

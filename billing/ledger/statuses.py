@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from billing.ledger.errors import InvalidTransition
 from billing.models import DEBIT_TYPES, Document, DocumentStatus
 
@@ -26,7 +28,14 @@ def _transition(document: Document, new_status: str) -> None:
     document.status = new_status
 
 
-def _settled_status(document: Document) -> str:
-    if document.open_amount > 0:
+def settled_status(*, doc_type: str, open_amount: Decimal) -> str:
+    """The status an issued document's open amount puts it in: issued while anything is open;
+    then paid (a debit document) or closed (a credit document). The billing runs issue their
+    invoices by it too."""
+    if open_amount > 0:
         return DocumentStatus.ISSUED
-    return DocumentStatus.PAID if document.doc_type in DEBIT_TYPES else DocumentStatus.CLOSED
+    return DocumentStatus.PAID if doc_type in DEBIT_TYPES else DocumentStatus.CLOSED
+
+
+def _settled_status(document: Document) -> str:
+    return settled_status(doc_type=document.doc_type, open_amount=document.open_amount)

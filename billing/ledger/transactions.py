@@ -40,14 +40,7 @@ def reseller_transaction_record(
         raise ApplicationError("The amount has more decimals than the currency.", field="amount")
     locked = _lock_account(account.pk)
     if reservation is not None:
-        reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
-        if reservation.account_id != locked.pk:
-            raise ApplicationError("The reservation belongs to another account.")
-        if reservation.status != CreditReservation.Status.ACTIVE:
-            raise InvalidTransition(f"The reservation is already {reservation.status}.")
-        reservation.status = CreditReservation.Status.CONSUMED
-        reservation.closed_at = timezone.now()
-        reservation.save(update_fields=["status", "closed_at"])
+        reservation = _reservation_consume(reservation, account_ids={locked.pk})
     tx = ResellerTransaction.objects.create(
         account=locked,
         amount=amount,
@@ -68,21 +61,44 @@ def reseller_transaction_record(
     return tx
 
 
+def _reservation_consume(
+    reservation: CreditReservation, *, account_ids: set[int]
+) -> CreditReservation:
+    """The charges recorded for an order take its reserved credit's place: lock the reservation
+    and mark it consumed; it must be active and one of `account_ids`'."""
+    reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.account_id not in account_ids:
+        raise ApplicationError("The reservation belongs to another account.")
+    if reservation.status != CreditReservation.Status.ACTIVE:
+        raise InvalidTransition(f"The reservation is already {reservation.status}.")
+    reservation.status = CreditReservation.Status.CONSUMED
+    reservation.closed_at = timezone.now()
+    reservation.save(update_fields=["status", "closed_at"])
+    return reservation
+
+
+def _anchor(ids: Sequence[int], day: datetime.date) -> None:
+    """Anchor the billing cycle of those of `ids` that have none on `day`; the first cycle date
+    is a month on. Only rows still unanchored are written (and so locked)."""
+    Account.objects.filter(pk__in=ids, billing_anchor__isnull=True).update(
+        billing_anchor=day,
+        next_billing_date=nth_period(anchor=day, billing_period=MONTHLY, index=1).start,
+    )
+
+
 def _cycles_start(rows: Sequence[ResellerTransaction]) -> None:
     """A first charge anchors its account's billing cycle (one statement when anchored)."""
     first: dict[int, datetime.date] = {}
     for row in rows:
         first[row.account_id] = min(row.charge_date, first.get(row.account_id, row.charge_date))
     for day in sorted(set(first.values())):
-        ids = sorted(a for a, d in first.items() if d == day)
-        Account.objects.filter(pk__in=ids, billing_anchor__isnull=True).update(
-            billing_anchor=day,
-            next_billing_date=nth_period(anchor=day, billing_period=MONTHLY, index=1).start,
-        )
+        _anchor(sorted(a for a, d in first.items() if d == day), day)
 
 
 @dataclass(frozen=True)
-class ChargeSpec:
+class TransactionSpec:
+    """One reseller transaction to record: a charge to `account` (docs/glossary.md)."""
+
     account: Account
     amount: Decimal
     description: str
@@ -107,10 +123,7 @@ def billing_cycles_start(
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    Account.objects.filter(pk__in=ids, billing_anchor__isnull=True).update(
-        billing_anchor=day,
-        next_billing_date=nth_period(anchor=day, billing_period=MONTHLY, index=1).start,
-    )
+    _anchor(ids, day)
     return dict(Account.objects.filter(pk__in=ids).values_list("pk", "billing_anchor"))
 
 
@@ -120,7 +133,7 @@ _TRANSACTIONS_INSERT = PreparedInsert(ResellerTransaction)  # every order record
 @transaction.atomic(savepoint=False)
 def reseller_transactions_add(
     *,
-    charges: Sequence[ChargeSpec],
+    charges: Sequence[TransactionSpec],
     acting_user: User | None = None,
     locked: bool = False,
     also_audit: Sequence[tuple] = (),
@@ -141,14 +154,7 @@ def reseller_transactions_add(
             Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk")
         )
     if reservation is not None:  # an order's reserved credit, consumed by its charges
-        reservation = CreditReservation.objects.select_for_update().get(pk=reservation.pk)
-        if reservation.account_id not in {c.account.pk for c in charges}:
-            raise ApplicationError("The reservation belongs to another account.")
-        if reservation.status != CreditReservation.Status.ACTIVE:
-            raise InvalidTransition(f"The reservation is already {reservation.status}.")
-        reservation.status = CreditReservation.Status.CONSUMED
-        reservation.closed_at = timezone.now()
-        reservation.save(update_fields=["status", "closed_at"])
+        reservation = _reservation_consume(reservation, account_ids={c.account.pk for c in charges})
     today = timezone.localdate()
     rows = _TRANSACTIONS_INSERT.insert(
         [

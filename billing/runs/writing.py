@@ -18,7 +18,6 @@ from billing.models import (
     Balance,
     Document,
     DocumentLine,
-    DocumentStatus,
     DocumentType,
     ResellerTransaction,
 )
@@ -277,7 +276,7 @@ def _number_and_issue(invoices: list[PlannedInvoice], now) -> None:
             issuer_id=issuer_id, doc_type=DocumentType.INVOICE, count=len(batch)
         )
         for offset, inv in enumerate(batch):
-            status = DocumentStatus.ISSUED if inv.total > 0 else DocumentStatus.PAID
+            status = ledger.settled_status(doc_type=DocumentType.INVOICE, open_amount=inv.total)
             rows.append(
                 (inv.document_id, status, first + offset, now, now if inv.total == 0 else None)
             )

@@ -218,14 +218,14 @@ def _convert(*, order: Order, items: list[OrderItem]) -> list[ItemCharge]:
 
 def _charges(
     order: Order, charged: Sequence[ItemCharge], today: datetime.date
-) -> tuple[list[ledger.ChargeSpec], list[ledger.ChargeSpec]]:
+) -> tuple[list[ledger.TransactionSpec], list[ledger.TransactionSpec]]:
     """What an executed order leaves to invoice, one charge per item: the credit account's at
     cost and, for a resale customer, the customer's at its amount. Each names its product,
     quantity, unit price and period, so the invoice reads as what was bought for when."""
     ref = f"order:{order.pk}"
     resale = order.customer_id and order.customer_id != order.credit_account_id
-    own: list[ledger.ChargeSpec] = []
-    customers: list[ledger.ChargeSpec] = []
+    own: list[ledger.TransactionSpec] = []
+    customers: list[ledger.TransactionSpec] = []
     for c in charged:
         item = c.item
         label = f"{item.product.name}{c.note} (order {order.display_number})"
@@ -240,7 +240,7 @@ def _charges(
         if c.cost > 0:
             upstream = f"{label} for {order.customer.name}" if resale else label
             own.append(
-                ledger.ChargeSpec(
+                ledger.TransactionSpec(
                     order.credit_account,
                     c.cost,
                     upstream,
@@ -251,7 +251,7 @@ def _charges(
             )
         if resale and c.amount > 0:
             customers.append(
-                ledger.ChargeSpec(
+                ledger.TransactionSpec(
                     order.customer, c.amount, label, ref, unit_price=item.unit_price, **common
                 )
             )

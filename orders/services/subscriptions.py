@@ -249,7 +249,7 @@ def subscription_change_quantity(
         submitted_at=now,
         completed_at=now,
     )
-    charges: list[ledger.ChargeSpec] = []
+    charges: list[ledger.TransactionSpec] = []
     paid_now = (
         delta > 0
         and subscription.status == SubscriptionStatus.ACTIVE
@@ -292,7 +292,7 @@ def subscription_change_quantity(
             "tax_category": product.tax_category,
         }
         charges.append(
-            ledger.ChargeSpec(
+            ledger.TransactionSpec(
                 credit_account,
                 order.total_cost,
                 label if buys_itself else f"{label} for {holder.name}",
@@ -303,7 +303,7 @@ def subscription_change_quantity(
         )
         if not buys_itself:
             charges.append(
-                ledger.ChargeSpec(
+                ledger.TransactionSpec(
                     holder,
                     order.total_amount,
                     label,
