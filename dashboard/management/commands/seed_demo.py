@@ -7,7 +7,7 @@ Running it twice adds nothing. Prints the logins and where to open the panel.
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dashboard.management.demo_data import PASSWORD, seed_demo
+from dashboard.management.demo import PASSWORD, seed_demo
 from resellers.exceptions import ApplicationError
 
 

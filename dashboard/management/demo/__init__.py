@@ -1,0 +1,101 @@
+"""Demo data for a first look, written through the services (never raw ORM writes for money).
+
+Idempotent by natural keys: accounts by (kind, parent, name), contacts by (account, email),
+payment methods by (account, kind, label), users by username, documents by (issuer, recipient,
+type, reference), applications by their two documents, products by SKU, catalogues by name,
+price lists by (seller, name), orders by the demo key in their notes (`DEMO-SR-ORD-1`). A second
+run finds everything and adds nothing, not even an audit row; nor does it undo what a user changed
+since (a price, a catalogue's products, an approval toggle, an order approved or cancelled).
+
+The catalogue, catalogues and price lists are configuration that provider staff keep in the
+Django admin, which writes them with the ORM; the demo does the same. Orders go through the
+order services (create, submit, approve, cancel), so their statuses, reservations, charges,
+subscriptions and audit rows are exactly what a person's clicks would have made.
+
+Dates are relative to `today`, which the caller passes in (the clock lives at the edge).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.test.utils import override_settings
+
+from billing.models import BillingRun
+from billing.runs import run_start
+from dashboard.management.demo.accounts import Accounts
+from dashboard.management.demo.builder import PASSWORD, Builder, SeedReport
+from dashboard.management.demo.catalogue import CatalogueAndOrders
+from resellers.models import Account
+
+__all__ = ["PASSWORD", "SeedReport", "seed_demo"]
+
+
+class _Seeder(Accounts, CatalogueAndOrders, Builder):
+    """The demo installation, in order."""
+
+    # --- the demo --------------------------------------------------------------------------
+
+    def run(self) -> SeedReport:
+        provider = self.account(
+            kind=Account.Kind.PROVIDER, name="Cloud Distributor", currency="USD"
+        )
+        self.staff = self.user(
+            "provider", provider, email="staff@cloud-distributor.example", superuser=True
+        )
+        self.contact(
+            provider,
+            name="Distributor Billing Desk",
+            email="billing@cloud-distributor.example",
+            bill_to=True,
+            primary=True,
+        )
+        r1 = self._reseller1(provider)
+        r2 = self._reseller2(provider)
+        self._referral(provider)
+        r4 = self._reseller4(provider)
+        products = self._catalogue()
+        self._price_lists(provider, products, r1=r1, r2=r2, r4=r4)
+        self._orders_reseller1(products, r1)
+        self._orders_reseller2(products, r2)
+        self._orders_reseller4(products, r4)
+        self._runs()
+        return self.report
+
+    def _runs(self) -> None:
+        """Tonight's two runs, once: daily invoicing settles the prepaid orders with their
+        payments, then the billing-date run invoices the customers' first periods."""
+        if BillingRun.objects.exists():
+            return
+        for kind in (BillingRun.Kind.DAILY, BillingRun.Kind.BILLING):
+            run = run_start(
+                run_date=self.today, kind=kind, trigger="demo", acting_user=self.staff, inline=True
+            )
+            self.report.note(f"{run.get_kind_display()} run for {self.today}")
+
+
+LOGIN_ORDER = (
+    "provider",
+    "reseller1",
+    "reseller2",
+    "reseller4",
+    "customer1",
+    "customer2",
+    "customer3",
+    "customer4",
+    "customer5",
+)
+
+
+def seed_demo(*, today: datetime.date) -> SeedReport:
+    """Create (or find) the demo installation. One transaction: all of it or nothing.
+
+    The demo's orders are history, not news: the order emails their services queue are not sent
+    (with the console backend they would bury the logins under a screenful of mail).
+    """
+    quiet = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+    with quiet, transaction.atomic():
+        report = _Seeder(today=today).run()
+    report.logins.sort(key=lambda login: LOGIN_ORDER.index(login[0]))
+    return report
