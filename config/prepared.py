@@ -8,9 +8,12 @@ and compiling those querysets costs several times what PostgreSQL spends running
 and then runs that SQL with the real values in their places, converting each row as Django
 would (`compiler.apply_converters`, so SQLite's dates and decimals come back typed too).
 
-Only `.values()` querysets, and only values that appear as query parameters (never inlined):
-compiling checks both. A value may be a list (`pk__in=ids`): the query is compiled once per
-length, so an order of one item and one of three each have their SQL.
+Only `.values()` querysets whose SQL depends on nothing but the named values (no clock, no
+setting read while building), and only values that appear as query parameters (never inlined):
+compiling checks the last two. The compiled form is kept per database connection, so each
+thread compiles its own and a compiler never serves another thread's connection. A value may be
+a list (`pk__in=ids`): the query is compiled once per length, so an order of one item and one of
+three each have their SQL.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ class PreparedQuery:
     def __init__(self, build: Callable[..., QuerySet], *names: str):
         self._build = build
         self._names = names
-        self._compiled: dict[tuple, tuple] = {}
 
     def _compile(self, alias: str, shape: tuple) -> tuple:
         values: dict[str, Any] = {}
@@ -66,16 +68,18 @@ class PreparedQuery:
             len(values[name]) if isinstance(values[name], list | tuple) else None
             for name in self._names
         )
-        compiled = self._compiled.get((using, shape))
+        connection = connections[using]
+        cache = connection.__dict__.setdefault("_prepared_queries", {})
+        compiled = cache.get((id(self), shape))
         if compiled is None:
-            compiled = self._compiled[(using, shape)] = self._compile(using, shape)
+            compiled = cache[(id(self), shape)] = self._compile(using, shape)
         sql, params, slots, compiler, converters, names = compiled
         params = list(params)
         for (name, index), positions in slots.items():
             value = values[name] if index is None else values[name][index]
             for position in positions:
                 params[position] = value
-        with connections[using].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
