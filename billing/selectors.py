@@ -42,8 +42,8 @@ from billing.models import (
     ResellerTransaction,
 )
 from billing.money import ZERO
-from config.prepared import PreparedQuery
 from resellers.models import Account, Contact, User
+from resellers.prepared import PreparedQuery
 from resellers.selectors import can_see_financials
 from resellers.tenancy import is_provider_staff, scope
 
@@ -110,7 +110,7 @@ def financials_from(row: dict, *, currency: str) -> Financials:
 FIGURE_FIELDS = ("credit_limit", "credit_terms", *financial_figures())
 
 
-# Compiled once per process (config.prepared): every order reads it under its credit check.
+# Compiled once per process (resellers.prepared): every order reads it under its credit check.
 _FIGURES = PreparedQuery(
     lambda pk: Account.objects.filter(pk=pk).annotate(**financial_figures()).values(*FIGURE_FIELDS),
     "pk",

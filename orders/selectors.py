@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.db.models import Exists, FilteredRelation, Q, QuerySet
 
 from billing.money import round_unit_price
-from config.prepared import PreparedQuery
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
@@ -34,6 +33,7 @@ from orders.workflow import (  # noqa: F401
     subscription_actions,
 )
 from resellers.models import Account, User
+from resellers.prepared import PreparedQuery
 from resellers.tenancy import is_provider_staff, scope
 
 
@@ -76,7 +76,7 @@ _IN_CATALOGUE = PreparedQuery(
 
 def catalogue_has(*, account: Account, product_ids: Sequence[int]) -> set[int]:
     """Which of `product_ids` are in `account`'s catalogue (catalogue_products), compiled once
-    (config.prepared): every order checks its products."""
+    (resellers.prepared): every order checks its products."""
     ids = sorted(set(product_ids))
     if not ids:
         return set()
@@ -123,7 +123,7 @@ def order_parties(*, customer: Account | None, reseller: Account | None) -> Acco
 
 
 # Each buyer's price list with its items for the products: one row per (buyer, listed product),
-# or one row with no item. Compiled once (config.prepared): every order prices its products.
+# or one row with no item. Compiled once (resellers.prepared): every order prices its products.
 _PRICES = PreparedQuery(
     lambda buyers, products: (
         PriceListAssignment.objects.filter(buyer_id__in=buyers)

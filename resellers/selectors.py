@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
 
-from config.prepared import PreparedQuery
 from resellers.models import Account, Contact, PaymentMethod, User
+from resellers.prepared import PreparedQuery
 from resellers.tenancy import FINANCIAL, account_ids, scope
 
 
@@ -96,7 +96,7 @@ _WITH_PARENT = PreparedQuery(
 
 def account_with_parent(*, pk: int, using: str = "default") -> Account:
     """The account as stored now, with its parent loaded (`account.parent` costs no query): one
-    query, compiled once (config.prepared), for the order placement that reads both."""
+    query, compiled once (resellers.prepared), for the order placement that reads both."""
     found = {a.pk: a for a in _WITH_PARENT.instances(Account, using=using, account=pk)}
     account = found[pk] if pk in found else Account.objects.get(pk=pk)  # DoesNotExist
     account.parent = found.get(account.parent_id)
@@ -106,7 +106,7 @@ def account_with_parent(*, pk: int, using: str = "default") -> Account:
 def default_payment_method(*, account: Account) -> PaymentMethod | None:
     """The account's default method, active or not: a deactivated default card still means the
     account pays by card (and its token is then inactive). Every order reads it: compiled once
-    (config.prepared)."""
+    (resellers.prepared)."""
     found = _DEFAULT_METHOD.instances(
         PaymentMethod, using=account._state.db or "default", account=account.pk
     )

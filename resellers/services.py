@@ -8,9 +8,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.prepared import PreparedInsert
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
+from resellers.prepared import PreparedInsert
 from resellers.selectors import approving_reseller, order_approval_locked
 from resellers.tenancy import require_provider_staff
 
@@ -40,7 +40,7 @@ _AUDIT_INSERT = PreparedInsert(AuditEvent)
 
 def audit_events(*, actor: User | None, events: list[tuple[str, object, int | None, dict]]) -> None:
     """Several audit rows in one statement: (action, object, account id, details) each. Every
-    order writes some: the INSERT is built once (config.prepared)."""
+    order writes some: the INSERT is built once (resellers.prepared)."""
     _AUDIT_INSERT.insert(
         [
             AuditEvent(

@@ -13,9 +13,9 @@ from billing.ledger.errors import InsufficientCredit
 from billing.models import CreditReservation
 from billing.money import to_decimal
 from billing.selectors import account_financials
-from config.prepared import PreparedQuery
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
+from resellers.prepared import PreparedQuery
 from resellers.services import audit_record
 
 
@@ -44,7 +44,7 @@ def _lock_with_available(
     return locked[account.pk], account_financials(account=locked[account.pk]).available_credit
 
 
-# Every order takes these locks: compiled once (config.prepared).
+# Every order takes these locks: compiled once (resellers.prepared).
 _LOCK_ACCOUNTS = PreparedQuery(
     lambda ids: (
         Account.objects.select_for_update()

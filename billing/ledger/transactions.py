@@ -16,9 +16,9 @@ from billing.ledger.errors import InvalidTransition
 from billing.models import CreditReservation, ResellerTransaction
 from billing.money import round_money, to_decimal
 from billing.periods import MONTHLY, nth_period
-from config.prepared import PreparedInsert
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
+from resellers.prepared import PreparedInsert
 from resellers.services import audit_events, audit_record
 
 

@@ -17,7 +17,6 @@ from billing.models import PaymentAllocation
 from billing.money import ZERO
 from billing.periods import cycle_on_or_after, nth_period, prorate
 from billing.pricing import prorated_note
-from config.prepared import PreparedInsert
 from orders import notifications
 from orders.models import (
     BillingPeriod,
@@ -33,9 +32,10 @@ from orders.services.common import _is_conversion, _lock, _may_prepay, _require_
 from orders.workflow import order_move
 from orders.workflow import subscription_move as _move
 from resellers.models import User
+from resellers.prepared import PreparedInsert
 from resellers.services import audit_record
 
-# Every order inserts these: the statements are built once (config.prepared).
+# Every order inserts these: the statements are built once (resellers.prepared).
 ORDERS_INSERT = PreparedInsert(Order)
 ITEMS_INSERT = PreparedInsert(OrderItem)
 SUBSCRIPTIONS_INSERT = PreparedInsert(Subscription)

@@ -1,4 +1,4 @@
-"""config.prepared: a prepared query answers what its queryset answers, for any values and list
+"""resellers.prepared: a prepared query answers what its queryset answers, for any values and list
 lengths, typed as Django types them; a prepared insert writes what bulk_create writes."""
 
 import datetime
@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from config.prepared import PreparedInsert, PreparedQuery
 from orders.models import Subscription
 from resellers.models import Account, AuditEvent
+from resellers.prepared import PreparedInsert, PreparedQuery
 from tests import factories as f
 from tests.factories import billing as bf
 from tests.factories.billing import d

@@ -1,5 +1,5 @@
 """Hot read queries compiled once per process: the queryset stays the one definition of the rule,
-only Django's per-call compilation is skipped.
+only Django's per-call compilation is skipped. (Here, in the one app every other app may import.)
 
 Placing an order reads the same few queries every time with different ids (its credit figures,
 the orderer's catalogue and prices, the default payment method, the contacts to email). Building
