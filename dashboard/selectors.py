@@ -447,6 +447,4 @@ def order_approval_state(*, customer: Account) -> ApprovalToggle | None:
 
 def subscription_for_action(*, user, pk: int):
     """A subscription `user` may see (and so act on), or Subscription.DoesNotExist (404)."""
-    from orders.selectors import subscriptions_visible
-
     return subscriptions_visible(user=user).get(pk=pk)
