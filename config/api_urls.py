@@ -11,6 +11,7 @@ from billing.api_runs import BillingRunViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
+    AuditEventViewSet,
     ContactViewSet,
     DailyInvoicingView,
     ObtainTokenView,
@@ -30,6 +31,7 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 router.register("tax-rules", TaxRuleViewSet, basename="tax-rule")
 router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

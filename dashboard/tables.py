@@ -561,3 +561,27 @@ class TaxEngineAccountTable(PanelTable):
     class Meta(PanelTable.Meta):
         order_by = ("label",)
         empty_text = "No engine accounts."
+
+
+# --- activity --------------------------------------------------------------------------------
+
+
+class AuditEventTable(PanelTable):
+    """An account's activity (audit events), newest first: when, who, what, which object, and
+    the details its service recorded (reason, before and after)."""
+
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    actor = tables.Column(verbose_name="Who", default="Scheduled job", accessor="actor__username")
+    action = tables.Column(verbose_name="What")
+    object = tables.Column(verbose_name="Object", accessor="object_id", orderable=False)
+    details = tables.Column(verbose_name="Details", orderable=False)
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-created_at",)
+        empty_text = "No activity recorded for this account."
+
+    def render_object(self, record):
+        return f"{record.object_type} #{record.object_id}"
+
+    def render_details(self, value):
+        return "; ".join(f"{key}: {value[key]}" for key in sorted(value)) if value else ""

@@ -56,6 +56,7 @@ from dashboard.presentation import (
 )
 from dashboard.submissions import form_error
 from dashboard.tables import (
+    AuditEventTable,
     CustomerTable,
     DocumentTable,
     OrderTable,
@@ -66,7 +67,7 @@ from dashboard.tables import (
 )
 from resellers import exceptions as domain
 from resellers.models import Account
-from resellers.selectors import customers_visible, resellers_visible
+from resellers.selectors import audit_events_visible, customers_visible, resellers_visible
 from resellers.services import account_update_financials
 from resellers.tenancy import is_provider_staff
 
@@ -183,6 +184,13 @@ def _page_context(
         context["subscriptions_table"] = config.configure(
             SubscriptionTable(page.subscriptions, prefix="sub-")
         )
+    if provider_view:
+        action = request.GET.get("act-action", "").strip()[:64]
+        events = audit_events_visible(user=request.user).filter(account=page.account)
+        if action:
+            events = events.filter(action__startswith=action)
+        context["activity_action"] = action
+        context["activity_table"] = config.configure(AuditEventTable(events, prefix="act-"))
     if page.widgets is not None:
         context["pending_table"] = config.configure(
             OrderWidgetTable(

@@ -15,7 +15,12 @@ from django import forms
 from django.contrib.auth.signals import user_logged_in
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -25,9 +30,15 @@ from rest_framework.views import APIView
 
 from resellers.exceptions import ApplicationError
 from resellers.logins import lockout_message, log_lockout, retry_after_seconds
-from resellers.models import Contact, PaymentMethod
-from resellers.selectors import contacts_visible, payment_methods_visible, resellers_visible
+from resellers.models import AuditEvent, Contact, PaymentMethod
+from resellers.selectors import (
+    audit_events_visible,
+    contacts_visible,
+    payment_methods_visible,
+    resellers_visible,
+)
 from resellers.serializers import (
+    AuditEventSerializer,
     ContactSerializer,
     DailyInvoicingSerializer,
     LockedOutSerializer,
@@ -134,6 +145,50 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return contacts_visible(user=self.request.user)
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    account = IdFilter(field_name="account_id")
+    action = django_filters.CharFilter(
+        field_name="action",
+        lookup_expr="startswith",
+        help_text="An action or its prefix: `order.cancel`, or `order.` for every order action.",
+    )
+    actor = django_filters.CharFilter(field_name="actor__username", help_text="A username.")
+    object_type = django_filters.CharFilter(help_text="`orders.order`, `billing.document`...")
+    object_id = django_filters.CharFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["account", "action", "actor", "object_type", "object_id"]
+
+
+class ProviderStaffOnly(BasePermission):
+    message = "Audit events are for provider staff."
+
+    def has_permission(self, request, view) -> bool:
+        return is_provider_staff(request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["audit-events"]), retrieve=extend_schema(tags=["audit-events"])
+)
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Who did what, when, and why, across the accounts: provider staff only (403 to others).
+    Every service that changes an account's state writes one row in its transaction; filter by
+    `account`, `action` (or its prefix), `actor`, the object, and `created_after` /
+    `created_before` (ISO date-times). Newest first."""
+
+    queryset = AuditEvent.objects.none()
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    permission_classes = [IsAuthenticated, ProviderStaffOnly]
+    ordering_fields = ["created_at", "id"]
+
+    def get_queryset(self):
+        return audit_events_visible(user=self.request.user)
 
 
 class PaymentMethodFilter(django_filters.FilterSet):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
 
-from resellers.models import Account, Contact, PaymentMethod, User
+from resellers.models import Account, AuditEvent, Contact, PaymentMethod, User
 from resellers.prepared import PreparedQuery
-from resellers.tenancy import FINANCIAL, account_ids, scope
+from resellers.tenancy import FINANCIAL, account_ids, is_provider_staff, scope
 
 
 def resellers_visible(*, user: User, search: str = "") -> QuerySet[Account]:
@@ -153,3 +153,11 @@ def order_approval_required(*, customer: Account | None, reseller_method=_LOOK_U
     return customer.order_approval_required or order_approval_locked(
         reseller=reseller, method=reseller_method
     )
+
+
+def audit_events_visible(*, user: User) -> QuerySet[AuditEvent]:
+    """Audit events (who did what, to which object, when): provider staff see every account's;
+    nobody else any (an account's activity is the provider's record, issue 11). Newest first."""
+    if not is_provider_staff(user):
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.select_related("actor", "account").order_by("-created_at", "-id")

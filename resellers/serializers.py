@@ -8,7 +8,7 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
-from resellers.models import Account, Contact, PaymentMethod
+from resellers.models import Account, AuditEvent, Contact, PaymentMethod
 from resellers.services import FINANCIAL_FIELDS
 
 
@@ -130,3 +130,30 @@ class DailyInvoicingSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True)
     mode = serializers.ChoiceField(choices=Account.DailyInvoicing.choices)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """One audit row: who (`actor`, null for a scheduled job), the account it concerns, what
+    (`action`, e.g. `order.cancel`), which object, when, and the details the service recorded
+    (a reason, before and after)."""
+
+    actor = serializers.SerializerMethodField()
+    account_name = serializers.CharField(source="account.name", read_only=True, default=None)
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "account",
+            "account_name",
+            "action",
+            "object_type",
+            "object_id",
+            "details",
+        ]
+        read_only_fields = fields
+
+    def get_actor(self, event: AuditEvent) -> str | None:
+        return event.actor.username if event.actor_id else None
