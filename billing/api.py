@@ -19,11 +19,12 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import renderers, viewsets
+from rest_framework import renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from billing import idempotency, ledger
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, content_disposition, document_pdf
 from billing.models import Document, DocumentStatus, DocumentType
@@ -31,9 +32,12 @@ from billing.selectors import account_financials_visible, document_bill_to, docu
 from billing.serializers import (
     CustomerDetailSerializer,
     DocumentSerializer,
+    MemoCreateSerializer,
     ResellerDetailSerializer,
 )
+from billing.taxes.engines import TaxEngineError
 from resellers.api import IdFilter
+from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account
 from resellers.selectors import customers_visible, resellers_visible
 from resellers.serializers import CustomerSerializer, ResellerSerializer
@@ -177,6 +181,71 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return documents_visible(user=self.request.user)
+
+    def get_serializer_class(self):
+        return MemoCreateSerializer if self.action == "create" else DocumentSerializer
+
+    @extend_schema(
+        tags=["documents"],
+        request=MemoCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                name=idempotency.KEY_HEADER,
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="New for each memo, scoped to you: a retry with the same key and "
+                "body answers 200 with the same memo (`Idempotent-Replayed: true`) and issues "
+                "nothing more.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(DocumentSerializer, description="Issued and numbered."),
+            200: OpenApiResponse(DocumentSerializer, description="A replay of the same key."),
+            400: OpenApiResponse(
+                description="Bad input, naming the field: `doc_type`, `recipient`, `lines`, "
+                "`reason`; nothing written."
+            ),
+            403: OpenApiResponse(description="Memos are issued by provider staff only."),
+            503: OpenApiResponse(description="The tax engine failed: nothing was issued."),
+        },
+    )
+    def create(self, request):
+        """Issue a debit memo or a credit memo by hand (provider staff): lines, a reason kept in
+        the audit log, tax from the issuer's taxation rules as for invoices, numbered like every
+        document. A credit memo raises the recipient's credit balance."""
+        if not is_provider_staff(request.user):
+            raise PermissionDenied("Memos are issued by provider staff only.")
+        serializer = MemoCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def work(record):
+            recipient = Account.objects.filter(pk=data["recipient"]).first()
+            if recipient is None:
+                raise ApplicationError("No such account.", field="recipient")
+            memo = ledger.memo_issue(
+                doc_type=data["doc_type"],
+                recipient=recipient,
+                lines=[ledger.MemoLine(**line) for line in data["lines"]],
+                reason=data["reason"],
+                issue_date=timezone.localdate(),
+                acting_user=request.user,
+            )
+            body = DocumentSerializer(self.get_queryset().get(pk=memo.pk)).data
+            return status.HTTP_201_CREATED, idempotency.json_ready(body)
+
+        try:
+            outcome = idempotency.run_request(
+                user=request.user,
+                header=request.headers.get(idempotency.KEY_HEADER),
+                data=request.data,
+                endpoint="POST documents/",
+                work=work,
+            )
+        except TaxEngineError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(
         tags=["documents"],

@@ -8,6 +8,8 @@ decided by `billing.selectors.documents_visible`, which annotates `shown_status`
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -174,3 +176,30 @@ class DocumentSerializer(serializers.ModelSerializer):
             "lines",
         ]
         read_only_fields = fields
+
+
+class MemoLineSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=300)
+    quantity = serializers.DecimalField(
+        max_digits=19, decimal_places=4, min_value=Decimal("0.0001"), default=Decimal("1")
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=19,
+        decimal_places=4,
+        min_value=Decimal("0.0001"),
+        help_text="Before tax, in the recipient's currency.",
+    )
+    tax_category = serializers.CharField(
+        max_length=40, default="standard", help_text="As on invoice lines (billing.taxes)."
+    )
+
+
+class MemoCreateSerializer(serializers.Serializer):
+    """`POST documents/`: a debit or credit memo by hand (provider staff)."""
+
+    doc_type = serializers.ChoiceField(
+        choices=[(DocumentType.DEBIT_MEMO, "Debit memo"), (DocumentType.CREDIT_MEMO, "Credit memo")]
+    )
+    recipient = serializers.IntegerField(help_text="The account it is issued to.")
+    lines = MemoLineSerializer(many=True, allow_empty=False)
+    reason = serializers.CharField(max_length=300, help_text="Why; kept in the audit log.")

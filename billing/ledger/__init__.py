@@ -34,6 +34,7 @@ from billing.ledger.credit import (
 )
 from billing.ledger.documents import LineSpec, document_cancel, document_create, document_issue
 from billing.ledger.errors import InsufficientCredit, InvalidTransition
+from billing.ledger.memos import MEMO_TYPES, MemoLine, memo_issue
 from billing.ledger.numbering import numbers_allocate
 from billing.ledger.payments import card_charge, payment_record, refund_issue
 from billing.ledger.prepayments import (
@@ -52,10 +53,12 @@ from billing.ledger.transactions import (
 )
 
 __all__ = [
+    "MEMO_TYPES",
     "TRANSITIONS",
     "InsufficientCredit",
     "InvalidTransition",
     "LineSpec",
+    "MemoLine",
     "TransactionSpec",
     "allocated_amounts",
     "application_create",
@@ -71,6 +74,7 @@ __all__ = [
     "document_cancel",
     "document_create",
     "document_issue",
+    "memo_issue",
     "numbers_allocate",
     "payment_record",
     "prepayment_allocate",

@@ -40,6 +40,9 @@ class LineSpec:
     tax_rate: Decimal = Decimal("0")
     period_start_date: datetime.date | None = None
     period_end_date: datetime.date | None = None
+    # What a tax engine computed for the line (billing.taxes), kept as it is; None: the amount
+    # times `tax_rate`, rounded.
+    tax_amount: Decimal | None = None
 
 
 @transaction.atomic
@@ -98,7 +101,11 @@ def _line(document: Document, position: int, spec: LineSpec) -> DocumentLine:
         unit_price=unit_price,
         amount=amount,
         tax_rate=tax_rate,
-        tax_amount=round_money(amount * tax_rate, document.currency),
+        tax_amount=(
+            round_money(amount * tax_rate, document.currency)
+            if spec.tax_amount is None
+            else to_decimal(spec.tax_amount)
+        ),
         period_start_date=spec.period_start_date,
         period_end_date=spec.period_end_date,
     )

@@ -1,6 +1,6 @@
-"""Property: whatever sequence of issues, payments, applications, unlinks and cancellations
-happens, the cached figures equal the documents, and balance = live credits - live debits
-(applications move nothing between the two sides)."""
+"""Property: whatever sequence of issues, payments, memos by hand, applications, unlinks and
+cancellations happens, the cached figures equal the documents, and balance = live credits - live
+debits (applications move nothing between the two sides)."""
 
 import datetime
 from decimal import Decimal as D
@@ -84,6 +84,18 @@ class Ledger(RuleBasedStateMachine):
             ledger.document_cancel(document=doc, acting_user=self.staff)
         except ApplicationError:
             assert doc.open_amount != doc.total  # refused only when something is applied
+
+    @rule(amount=amounts, kind=st.sampled_from(["debit_memo", "credit_memo"]))
+    def memo_by_hand(self, amount, kind):
+        """A memo provider staff issue by hand (ledger.memo_issue), taxed and audited."""
+        ledger.memo_issue(
+            doc_type=kind,
+            recipient=self.account,
+            lines=[ledger.MemoLine(description="By hand", unit_price=amount)],
+            reason="property test",
+            issue_date=DAY,
+            acting_user=self.staff,
+        )
 
     @rule()
     def pay_with_credit_balance(self):
