@@ -9,6 +9,8 @@ reseller sees its customers' details, never their figures, documents or payment 
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters
 from django.http import HttpResponse
 from django.utils import timezone
@@ -27,18 +29,20 @@ from rest_framework.settings import api_settings
 from billing import idempotency, ledger
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, content_disposition, document_pdf
+from billing.gateway import CardDeclined, GatewayError
 from billing.models import Document, DocumentStatus, DocumentType
 from billing.selectors import account_financials_visible, document_bill_to, documents_visible
 from billing.serializers import (
     CustomerDetailSerializer,
     DocumentSerializer,
     MemoCreateSerializer,
+    RefundCreateSerializer,
     ResellerDetailSerializer,
 )
 from billing.taxes.engines import TaxEngineError
 from resellers.api import IdFilter
 from resellers.exceptions import ApplicationError, PermissionDenied
-from resellers.models import Account
+from resellers.models import Account, PaymentMethod
 from resellers.selectors import customers_visible, resellers_visible
 from resellers.serializers import CustomerSerializer, ResellerSerializer
 from resellers.tenancy import is_provider_staff
@@ -183,7 +187,82 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         return documents_visible(user=self.request.user)
 
     def get_serializer_class(self):
-        return MemoCreateSerializer if self.action == "create" else DocumentSerializer
+        if self.action == "create":
+            return MemoCreateSerializer
+        if self.action == "refund":
+            return RefundCreateSerializer
+        return DocumentSerializer
+
+    @extend_schema(
+        tags=["documents"],
+        request=RefundCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                name=idempotency.KEY_HEADER,
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="New for each refund, scoped to you; also the gateway's key, so a "
+                "retry after a timeout refunds once.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(DocumentSerializer, description="The refund document."),
+            200: OpenApiResponse(DocumentSerializer, description="A replay of the same key."),
+            400: OpenApiResponse(
+                description="`amount` (more than is unapplied, not positive) or "
+                "`payment_method` (not the account's, or a card that did not pay this one); "
+                "nothing written."
+            ),
+            402: OpenApiResponse(description="The gateway declined the refund; nothing written."),
+            403: OpenApiResponse(description="Refunds are issued by provider staff only."),
+            404: OpenApiResponse(description="No such document among those you may see."),
+            503: OpenApiResponse(description="The gateway failed; nothing written. Retry."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def refund(self, request, pk=None):
+        """Refund part or all of a credit document's unapplied amount (a payment, a credit
+        memo) to one of the recipient's payment methods: to a card through the gateway, against
+        the card payment it refunds; to cash, deposit or bank transfer as money paid back
+        offline. A refund document is issued and applied against it; the credit balance falls.
+        """
+        document = self.get_object()
+        if not is_provider_staff(request.user):
+            raise PermissionDenied("Refunds are issued by provider staff only.")
+        serializer = RefundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def work(record):
+            method = PaymentMethod.objects.filter(pk=data["payment_method"]).first()
+            if method is None:
+                raise ApplicationError("No such payment method.", field="payment_method")
+            refund = ledger.credit_refund(
+                credit_document=document,
+                amount=data["amount"],
+                payment_method=method,
+                idempotency_key=record.key if record is not None else uuid.uuid4().hex,
+                issue_date=timezone.localdate(),
+                acting_user=request.user,
+                reason=data["reason"],
+            )
+            body = DocumentSerializer(self.get_queryset().get(pk=refund.pk)).data
+            return status.HTTP_201_CREATED, idempotency.json_ready(body)
+
+        try:
+            outcome = idempotency.run_request(
+                user=request.user,
+                header=request.headers.get(idempotency.KEY_HEADER),
+                data=request.data,
+                endpoint=f"POST documents/{document.pk}/refund/",
+                work=work,
+            )
+        except CardDeclined as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_402_PAYMENT_REQUIRED)
+        except GatewayError as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(
         tags=["documents"],

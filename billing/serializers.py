@@ -13,6 +13,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.fields import AmountField
 from billing.models import MONEY, Document, DocumentLine, DocumentStatus, DocumentType
 from resellers.models import Account
 from resellers.serializers import (
@@ -203,3 +204,16 @@ class MemoCreateSerializer(serializers.Serializer):
     recipient = serializers.IntegerField(help_text="The account it is issued to.")
     lines = MemoLineSerializer(many=True, allow_empty=False)
     reason = serializers.CharField(max_length=300, help_text="Why; kept in the audit log.")
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    """`POST documents/{id}/refund/`: pay back part or all of a credit document's unapplied
+    amount (provider staff)."""
+
+    amount = AmountField(positive=True, help_text="At most the document's unapplied (open) amount.")
+    payment_method = serializers.IntegerField(
+        help_text="One of the recipient's payment methods: a card refunds through the gateway "
+        "(only a payment taken from that card); cash, deposit or bank transfer records money "
+        "paid back offline."
+    )
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")

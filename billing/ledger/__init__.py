@@ -44,6 +44,7 @@ from billing.ledger.prepayments import (
     prepayment_settle,
     prepayment_source_locked,
 )
+from billing.ledger.refunds import credit_refund
 from billing.ledger.statuses import TRANSITIONS, settled_status
 from billing.ledger.transactions import (
     TransactionSpec,
@@ -69,6 +70,7 @@ __all__ = [
     "credit_balance_apply",
     "credit_balance_apply_locked",
     "credit_check",
+    "credit_refund",
     "credit_reservation_release",
     "credit_reserve",
     "document_cancel",

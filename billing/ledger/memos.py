@@ -49,7 +49,9 @@ def memo_issue(
     tax category would be; a tax engine that fails issues nothing. Audited with the reason."""
     require_provider_staff(acting_user, "issue debit and credit memos")
     if doc_type not in MEMO_TYPES:
-        raise ApplicationError("Only a debit memo or a credit memo is issued by hand.", "doc_type")
+        raise ApplicationError(
+            "Only a debit memo or a credit memo is issued by hand.", field="doc_type"
+        )
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("Say why the memo is issued.", field="reason")
@@ -61,7 +63,7 @@ def memo_issue(
     for line in lines:
         quantity, unit_price = to_decimal(line.quantity), to_decimal(line.unit_price)
         if quantity <= 0 or unit_price <= 0:
-            raise ApplicationError("Each line has a positive quantity and price.", "lines")
+            raise ApplicationError("Each line has a positive quantity and price.", field="lines")
         amounts.append(
             line_total(quantity=quantity, unit_price=unit_price, currency=recipient.currency)
         )

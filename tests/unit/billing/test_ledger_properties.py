@@ -1,6 +1,6 @@
-"""Property: whatever sequence of issues, payments, memos by hand, applications, unlinks and
-cancellations happens, the cached figures equal the documents, and balance = live credits - live
-debits (applications move nothing between the two sides)."""
+"""Property: whatever sequence of issues, payments, memos by hand, refunds, applications, unlinks
+and cancellations happens, the cached figures equal the documents, and balance = live credits -
+live debits (applications move nothing between the two sides)."""
 
 import datetime
 from decimal import Decimal as D
@@ -18,6 +18,7 @@ from hypothesis.stateful import (
 
 from billing import ledger, selectors
 from billing.models import CREDIT_TYPES, DEBIT_TYPES, LIVE_STATUSES, Application, Document
+from resellers import services as accounts
 from resellers.exceptions import ApplicationError
 from tests import factories as f
 
@@ -93,6 +94,27 @@ class Ledger(RuleBasedStateMachine):
             recipient=self.account,
             lines=[ledger.MemoLine(description="By hand", unit_price=amount)],
             reason="property test",
+            issue_date=DAY,
+            acting_user=self.staff,
+        )
+
+    @rule(data=st.data())
+    def refund_offline(self, data):
+        """Part of a credit document's unapplied amount paid back offline (ledger.credit_refund)."""
+        open_credits = [d for d in self._docs(CREDIT_TYPES) if d.open_amount > 0]
+        if not open_credits:
+            return
+        document = data.draw(st.sampled_from(open_credits))
+        amount = data.draw(
+            st.decimals(min_value=D("0.01"), max_value=document.open_amount, places=2)
+        )
+        if not hasattr(self, "cash"):
+            self.cash = accounts.payment_method_create(account=self.account, kind="cash")
+        ledger.credit_refund(
+            credit_document=document,
+            amount=amount,
+            payment_method=self.cash,
+            idempotency_key=f"p{document.pk}-{amount}-{Document.objects.count()}",
             issue_date=DAY,
             acting_user=self.staff,
         )
