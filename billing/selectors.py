@@ -317,3 +317,30 @@ def document_bill_to(*, document: Document) -> Contact | None:
     """The contact an invoice is addressed to: the recipient's bill-to contact, if it has one.
     Whoever may see the document may see its recipient's details."""
     return Contact.objects.filter(account_id=document.recipient_id, is_bill_to=True).first()
+
+
+def reseller_transactions_visible(*, user: User) -> QuerySet[ResellerTransaction]:
+    """Reseller transactions: provider staff see every account's; anyone else its own account's
+    only (read-only). Newest first."""
+    qs = ResellerTransaction.objects.select_related("account", "invoice").order_by(
+        "-charge_date", "-id"
+    )
+    if is_provider_staff(user):
+        return qs
+    if not (user and user.is_authenticated and user.account_id):
+        return qs.none()
+    return qs.filter(account_id=user.account_id)
+
+
+def transactions_overlapping(qs, *, start=None, end=None):
+    """Transactions whose period overlaps [start, end); one without a period counts on its
+    charge date."""
+    if start is not None:
+        qs = qs.filter(
+            Q(period_end_date__gt=start) | Q(period_end_date__isnull=True, charge_date__gte=start)
+        )
+    if end is not None:
+        qs = qs.filter(
+            Q(period_start_date__lt=end) | Q(period_start_date__isnull=True, charge_date__lt=end)
+        )
+    return qs

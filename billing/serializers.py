@@ -14,7 +14,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.fields import AmountField
-from billing.models import MONEY, Document, DocumentLine, DocumentStatus, DocumentType
+from billing.models import (
+    MONEY,
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+    ResellerTransaction,
+)
 from resellers.models import Account
 from resellers.serializers import (
     AccountRefSerializer,
@@ -217,3 +224,48 @@ class RefundCreateSerializer(serializers.Serializer):
         "paid back offline."
     )
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ResellerTransactionSerializer(serializers.ModelSerializer):
+    """A charge recorded against an account until an invoice picks it up (docs/glossary.md)."""
+
+    account = AccountRefSerializer(read_only=True)
+    invoice_number = serializers.CharField(
+        source="invoice.display_number", read_only=True, default=None
+    )
+
+    class Meta:
+        model = ResellerTransaction
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "status",
+            "description",
+            "amount",
+            "currency",
+            "quantity",
+            "unit_price",
+            "charge_date",
+            "period_start_date",
+            "period_end_date",
+            "reference",
+            "subscription",
+            "invoice",
+            "invoice_number",
+        ]
+        read_only_fields = fields
+
+
+class TransactionCorrectSerializer(serializers.Serializer):
+    amount = AmountField(help_text="The corrected amount, in the account's currency.")
+    reason = serializers.CharField(max_length=300)
+    refund = serializers.BooleanField(
+        default=False,
+        help_text="Refund the difference at once instead of through the billing order: not "
+        "offered yet (400 on `refund`).",
+    )
+
+
+class TransactionCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)

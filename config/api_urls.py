@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
+from billing.api_transactions import ResellerTransactionViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
@@ -32,6 +33,9 @@ router.register("billing-runs", BillingRunViewSet, basename="billing-run")
 router.register("tax-rules", TaxRuleViewSet, basename="tax-rule")
 router.register("tax-rates", TaxRateViewSet, basename="tax-rate")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register(
+    "reseller-transactions", ResellerTransactionViewSet, basename="reseller-transaction"
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

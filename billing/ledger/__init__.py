@@ -26,6 +26,10 @@ from billing.ledger.applications import (
     credit_balance_apply,
     credit_balance_apply_locked,
 )
+from billing.ledger.corrections import (
+    reseller_transaction_cancel,
+    reseller_transaction_correct,
+)
 from billing.ledger.credit import (
     credit_available_locked,
     credit_check,
@@ -85,6 +89,8 @@ __all__ = [
     "prepayment_settle",
     "prepayment_source_locked",
     "refund_issue",
+    "reseller_transaction_cancel",
+    "reseller_transaction_correct",
     "reseller_transaction_record",
     "reseller_transactions_add",
     "settled_status",
