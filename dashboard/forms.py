@@ -17,7 +17,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from billing.fields import MoneyFormField
-from billing.models import Document
+from billing.models import Document, ResellerTransaction
 from billing.taxes.models import TaxEngineAccount
 from dashboard.presentation import money
 from orders.models import Product
@@ -424,3 +424,37 @@ class TaxProfileForm(forms.Form):
     exemption_number = forms.CharField(
         max_length=64, required=False, label="Exemption number", help_text="Exempt accounts only."
     )
+
+
+# --- reseller transactions ---------------------------------------------------------------------
+
+
+class TransactionFilterForm(forms.Form):
+    """The provider's filters on the reseller transactions list (all optional)."""
+
+    account = forms.IntegerField(required=False, min_value=1, label="Account id")
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Any kind"), *ResellerTransaction.Kind.choices]
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *ResellerTransaction.Status.choices]
+    )
+    period_start = forms.DateField(
+        required=False, label="Period from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        required=False, label="to (exclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class TransactionCorrectForm(forms.Form):
+    amount = MoneyFormField(label="Corrected amount")
+    reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].currency = currency
+
+
+class TransactionCancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from billing.document_layout import period
 from billing.runs import run_stalled
 from dashboard.presentation import (
     document_open_amount,
@@ -585,3 +586,35 @@ class AuditEventTable(PanelTable):
 
     def render_details(self, value):
         return "; ".join(f"{key}: {value[key]}" for key in sorted(value)) if value else ""
+
+
+# --- reseller transactions ---------------------------------------------------------------------
+
+
+class TransactionTable(PanelTable):
+    """Reseller transactions: what each account will be invoiced, with Correct and Cancel for
+    one not yet invoiced (an invoiced one names its invoice: a correcting order corrects it)."""
+
+    charge_date = tables.DateColumn(verbose_name="Date", format="Y-m-d")
+    account = tables.Column(verbose_name="Account", order_by=("account__name",))
+    kind = tables.Column(verbose_name="Kind")
+    description = tables.Column(verbose_name="Description", orderable=False)
+    period = tables.Column(verbose_name="Period", accessor="period_start_date", orderable=False)
+    amount = MoneyColumn(verbose_name="Amount")
+    status = tables.Column(verbose_name="Status")
+    actions = tables.TemplateColumn(
+        template_name="dashboard/_transaction_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-charge_date",)
+        empty_text = "No reseller transactions match."
+
+    def render_account(self, value):
+        return value.name
+
+    def render_period(self, record):
+        return period(record.period_start_date, record.period_end_date)

@@ -34,7 +34,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard import auth_views as panel_auth
-from dashboard import order_views, run_views, tax_views, topup_views, views
+from dashboard import order_views, run_views, tax_views, topup_views, transaction_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -113,6 +113,21 @@ urlpatterns = [
         name="billing_run_detail",
     ),
     path("billing/taxes/", tax_views.TaxesView.as_view(), name="taxes"),
+    path(
+        "billing/transactions/",
+        transaction_views.TransactionListView.as_view(),
+        name="transactions",
+    ),
+    path(
+        "billing/transactions/<int:pk>/correct/",
+        transaction_views.TransactionCorrectView.as_view(),
+        name="transaction_correct",
+    ),
+    path(
+        "billing/transactions/<int:pk>/cancel/",
+        transaction_views.TransactionCancelView.as_view(),
+        name="transaction_cancel",
+    ),
     path(
         "billing/taxes/rules/<int:pk>/delete/",
         tax_views.TaxRuleDeleteView.as_view(),
