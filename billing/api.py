@@ -242,7 +242,10 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
                 credit_document=document,
                 amount=data["amount"],
                 payment_method=method,
-                idempotency_key=record.key if record is not None else uuid.uuid4().hex,
+                # the gateway's key: one per refund, whoever asks (keys are per user here)
+                idempotency_key=(
+                    f"u{request.user.pk}:{record.key}" if record is not None else uuid.uuid4().hex
+                ),
                 issue_date=timezone.localdate(),
                 acting_user=request.user,
                 reason=data["reason"],

@@ -43,16 +43,18 @@ def credit_refund(
 ) -> Document:
     """Refund `amount` of `credit_document`'s open (unapplied) amount to `payment_method`; the
     refund document. Raises ApplicationError naming `amount` or `payment_method`, and the
-    gateway's CardDeclined / GatewayError, writing nothing then."""
+    gateway's CardDeclined / GatewayError, writing nothing then. `idempotency_key` goes to the
+    gateway as it is: make it unique per refund across users (the API prefixes the user)."""
     require_provider_staff(acting_user, "issue refunds")
-    booked = GatewayCharge.objects.filter(
-        idempotency_key=f"refund:{idempotency_key}", status=GatewayCharge.Status.REFUNDED
-    ).first()
-    if booked is not None:
-        return booked.payment
     amount = to_decimal(amount)
     with transaction.atomic():
         document = _lock_documents([credit_document.pk])[credit_document.pk]
+        # Checked under the lock: a concurrent call with this key that booked first is the one.
+        booked = GatewayCharge.objects.filter(
+            idempotency_key=f"refund:{idempotency_key}", status=GatewayCharge.Status.REFUNDED
+        ).first()
+        if booked is not None:
+            return booked.payment
         if document.doc_type not in CREDIT_TYPES:
             raise ApplicationError("Only a payment or a credit memo is refunded.", field="document")
         if amount <= 0 or round_money(amount, document.currency) != amount:

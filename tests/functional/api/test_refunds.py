@@ -150,3 +150,18 @@ def test_a_replayed_key_refunds_once(world, api, paid):
     assert next(iter(TestGateway.charges.values())).refunded == D("25.00")
     payment.refresh_from_db()
     assert payment.open_amount == D("75.00")
+
+
+def test_one_key_string_from_two_staff_users_makes_two_refunds(world, api, paid):
+    payment, card = paid
+    second_staff = f.user(account=world.provider, username="staff-two")
+    body = {"amount": "10.00", "payment_method": card.pk}
+
+    first = refund(api(world.staff), payment, body, HTTP_IDEMPOTENCY_KEY="same")
+    second = refund(api(second_staff), payment, body, HTTP_IDEMPOTENCY_KEY="same")
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert next(iter(TestGateway.charges.values())).refunded == D("20.00")
+    payment.refresh_from_db()
+    assert payment.open_amount == D("80.00")
