@@ -174,6 +174,7 @@ class OrderType(models.TextChoices):
     RENEWAL = "renewal", "Renewal"
     CANCELLATION = "cancellation", "Cancellation"
     BILLING = "billing", "Billing order"
+    CORRECTION = "correction", "Correcting order"
 
 
 class Order(models.Model):
@@ -188,6 +189,14 @@ class Order(models.Model):
 
     order_type = models.CharField(max_length=14, choices=OrderType.choices, default=OrderType.SALES)
     status = models.CharField(max_length=26, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The order a correcting order corrects (seed 001 §4).",
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="sub_orders"
     )
@@ -281,11 +290,24 @@ class OrderItem(models.Model):
     subscription = models.ForeignKey(
         "Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    corrects_item = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="On a correcting order: the detail it corrects; its values are the detail's "
+        "corrected state.",
+    )
 
     class Meta:
         ordering = ["order", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_gt_0"),
+            # A correcting order's detail may bring the quantity to 0 (a cancelled detail).
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) | Q(corrects_item__isnull=False),
+                name="item_quantity_gt_0",
+            ),
             models.CheckConstraint(condition=Q(discount__gte=0), name="item_discount_gte_0"),
         ]
 

@@ -189,6 +189,7 @@ class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
             "total",
             "unit_cost",
             "total_cost",
+            "corrects_item",
         ]
         read_only_fields = fields
 
@@ -289,6 +290,12 @@ class OrderSerializer(_OrderSummarySerializer):
         source="submitted_at", read_only=True, allow_null=True, help_text="When it was submitted."
     )
     parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    corrects = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The order a correcting order corrects."
+    )
+    corrections = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="The correcting orders of this order, oldest first."
+    )
     sub_orders = SubOrderSerializer(many=True, read_only=True)
     billing_contact_email = _EmailOrNullField(
         read_only=True, allow_null=True, help_text="Null when the order names none."
@@ -317,6 +324,8 @@ class OrderSerializer(_OrderSummarySerializer):
             "billing_contact_email",
             "notes",
             "parent",
+            "corrects",
+            "corrections",
             "items",
             "sub_orders",
         ]
@@ -494,3 +503,50 @@ class SubscriptionCancelSerializer(serializers.Serializer):
         help_text="Provider staff: end it today and credit the unused days already billed, "
         "prorated by days. Otherwise it runs to the end of the period already billed.",
     )
+
+
+class CorrectionLineSerializer(serializers.Serializer):
+    item = serializers.IntegerField(help_text="A detail (item id) of the order or its sub-orders.")
+    unit_price = serializers.DecimalField(
+        **RATE, min_value=Decimal(0), required=False, help_text="The customer's corrected price."
+    )
+    unit_cost = serializers.DecimalField(
+        **RATE, min_value=Decimal(0), required=False, help_text="The reseller's corrected cost."
+    )
+    quantity = serializers.IntegerField(min_value=1, required=False)
+    cancel = serializers.BooleanField(default=False)
+
+
+class CorrectionCreateSerializer(serializers.Serializer):
+    """`POST orders/{id}/corrections/`: correct details of a completed order (provider staff)."""
+
+    lines = CorrectionLineSerializer(many=True, allow_empty=False)
+    outcome = serializers.ChoiceField(
+        choices=[("credit_memo", "Credit memo"), ("refund", "Refund to the card that paid")],
+        help_text="What a lower charge that was already invoiced gives back.",
+    )
+    reason = serializers.CharField(max_length=300)
+
+
+class CorrectionDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="DM-000003, CM-000007, RF-000002...")
+    type = serializers.CharField(help_text="debit_memo, credit_memo or refund.")
+    recipient = serializers.IntegerField()
+    total = serializers.CharField()
+
+
+class CorrectionSideSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    before = serializers.CharField(help_text="What the side was charged for the detail.")
+    after = serializers.CharField(help_text="What it is charged now.")
+    how = serializers.CharField(
+        help_text="unchanged, corrected in place, debit memo, credit memo or refund."
+    )
+    note = serializers.CharField(help_text="E.g. a refund that became a credit memo, and why.")
+
+
+class CorrectionResultSerializer(serializers.Serializer):
+    order = OrderSerializer(help_text="The correcting order.")
+    documents = CorrectionDocumentSerializer(many=True)
+    sides = CorrectionSideSerializer(many=True)

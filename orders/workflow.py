@@ -126,6 +126,14 @@ ORDER_ACTIONS: dict[str, Action] = {
         parties=frozenset({PROVIDER, SYSTEM}),
         denied="Only the distributor executes orders by hand.",
     ),
+    # Seed 001 §4: provider staff correct a completed order by a correcting order.
+    "correct": Action(
+        name="correct",
+        past="corrected",
+        statuses=frozenset({S.COMPLETED}),
+        parties=frozenset({PROVIDER, SYSTEM}),
+        denied="Only provider staff correct orders.",
+    ),
     # Anything not yet executed; a customer only its own, before its reseller approved it.
     "cancel": Action(
         name="cancel",

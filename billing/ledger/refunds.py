@@ -40,11 +40,14 @@ def credit_refund(
     issue_date: datetime.date,
     acting_user: User | None,
     reason: str = "",
+    charge: GatewayCharge | None = None,
 ) -> Document:
     """Refund `amount` of `credit_document`'s open (unapplied) amount to `payment_method`; the
     refund document. Raises ApplicationError naming `amount` or `payment_method`, and the
     gateway's CardDeclined / GatewayError, writing nothing then. `idempotency_key` goes to the
-    gateway as it is: make it unique per refund across users (the API prefixes the user)."""
+    gateway as it is: make it unique per refund across users (the API prefixes the user).
+    `charge`: the card charge to refund against when it is not the document's own (a correcting
+    order refunds its credit memo to the card payment that paid the corrected invoice)."""
     require_provider_staff(acting_user, "issue refunds")
     amount = to_decimal(amount)
     with transaction.atomic():
@@ -71,9 +74,14 @@ def credit_refund(
             )
         gateway_reference = ""
         if payment_method.kind == PaymentMethod.Kind.CARD:
-            charge = GatewayCharge.objects.filter(
-                payment=document, payment_method=payment_method
-            ).first()
+            if charge is None:
+                charge = GatewayCharge.objects.filter(
+                    payment=document, payment_method=payment_method
+                ).first()
+            elif charge.payment_method_id != payment_method.pk:
+                raise ApplicationError(
+                    "That card did not take this charge.", field="payment_method"
+                )
             if charge is None:
                 raise ApplicationError(
                     "Money goes back to a card only against a payment taken from that card; "

@@ -111,6 +111,7 @@ class TransactionSpec:
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
     tax_category: str = ""
+    order_item_id: int | None = None  # the order detail it charges for
 
 
 def billing_cycles_start(
@@ -167,6 +168,7 @@ def reseller_transactions_add(
                 charge_date=c.charge_date or today,
                 kind=c.kind,
                 subscription_id=c.subscription_id,
+                order_item_id=c.order_item_id,
                 quantity=c.quantity,
                 unit_price=c.unit_price,
                 period_start_date=c.period_start,

@@ -120,6 +120,15 @@ class ResellerTransaction(models.Model):
         on_delete=models.PROTECT,
         related_name="charges",
     )
+    order_item = models.ForeignKey(
+        "orders.OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The order detail this charge is for (an order's charges), so a correcting "
+        "order finds each detail's charges.",
+    )
     quantity = models.DecimalField(**RATE, null=True, blank=True)
     unit_price = models.DecimalField(**RATE, null=True, blank=True)
     period_start_date = models.DateField(null=True, blank=True)

@@ -16,7 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import idempotency
+from billing.gateway import CardDeclined, GatewayError
 from billing.models import IdempotencyKey
+from billing.taxes.engines import TaxEngineError
 from orders.api.common import _conflict_on_transition, _viewer
 from orders.models import Order, OrderStatus
 from orders.selectors import (
@@ -25,14 +27,18 @@ from orders.selectors import (
     orders_visible,
 )
 from orders.serializers import (
+    CorrectionCreateSerializer,
+    CorrectionResultSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderSerializer,
 )
 from orders.services import (
+    CorrectionLine,
     ItemSpec,
     order_approve,
     order_cancel,
+    order_correct,
     order_place,
     order_submit,
 )
@@ -201,6 +207,102 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                 else lambda order: idempotency.key_link_order(record=record, order=order)
             ),
         )
+
+    @extend_schema(
+        tags=["orders"],
+        request=CorrectionCreateSerializer,
+        parameters=[KEY_PARAMETER],
+        responses={
+            201: OpenApiResponse(
+                CorrectionResultSerializer,
+                description="The correcting order (`order_type: correction`, `corrects`, each "
+                "item's `corrects_item`) with the documents it issued and, per detail and side, "
+                "what was done.",
+            ),
+            200: OpenApiResponse(CorrectionResultSerializer, description="A replayed key."),
+            400: OpenApiResponse(
+                description="`lines` (a detail of another order, a quantity below 1, a negative "
+                "price, charges that cannot be found), `outcome`, `reason`; nothing written."
+            ),
+            402: OpenApiResponse(description="The gateway declined the refund: nothing written."),
+            403: OpenApiResponse(description="Provider staff only."),
+            404: NOT_FOUND,
+            409: ORDER_CONFLICT,
+            503: OpenApiResponse(
+                description="The gateway or a tax engine failed: nothing written."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def corrections(self, request, pk=None):
+        """Correct a completed order (seed 001 §4), detail by detail: a corrected unit price
+        (the customer's) or unit cost (the reseller's), quantity, or cancel. Each side's charge
+        is computed again by the rule that made it; a charge not yet invoiced is corrected in
+        place, an invoiced one by a debit memo, or for less by a credit memo or (`refund`) a
+        refund to the card that paid. The original order and its invoice never change."""
+        order = self.get_object()
+        serializer = CorrectionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def work(record):
+            correction, results = order_correct(
+                order=order,
+                lines=[
+                    CorrectionLine(
+                        item_id=line["item"],
+                        unit_price=line.get("unit_price"),
+                        unit_cost=line.get("unit_cost"),
+                        quantity=line.get("quantity"),
+                        cancel=line["cancel"],
+                    )
+                    for line in data["lines"]
+                ],
+                outcome=data["outcome"],
+                reason=data["reason"],
+                acting_user=request.user,
+                today=timezone.localdate(),
+            )
+            body = {
+                "order": self._body(correction),
+                "documents": [
+                    {
+                        "id": d.pk,
+                        "number": d.display_number,
+                        "type": d.doc_type,
+                        "recipient": d.recipient_id,
+                        "total": str(d.total),
+                    }
+                    for r in results
+                    for d in r.documents
+                ],
+                "sides": [
+                    {
+                        "account": r.account.pk,
+                        "before": str(r.before),
+                        "after": str(r.after),
+                        "how": r.how,
+                        "note": r.note,
+                    }
+                    for r in results
+                ],
+            }
+            return status.HTTP_201_CREATED, idempotency.json_ready(body)
+
+        try:
+            with _conflict_on_transition():
+                outcome = idempotency.run_request(
+                    user=request.user,
+                    header=request.headers.get(idempotency.KEY_HEADER),
+                    data=request.data,
+                    endpoint=f"POST orders/{order.pk}/corrections/",
+                    work=work,
+                )
+        except CardDeclined as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_402_PAYMENT_REQUIRED)
+        except (GatewayError, TaxEngineError) as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(
         tags=["orders"],

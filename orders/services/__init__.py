@@ -9,6 +9,7 @@ subscriptions (cancel, suspend, resume, change quantity: needs only common).
 
 from orders.services.cancellation import order_cancel
 from orders.services.common import INSUFFICIENT_CREDIT
+from orders.services.corrections import OUTCOMES, CorrectionLine, SideResult, order_correct
 from orders.services.payment import GATEWAY_FAILED, TOKEN_WARNING
 from orders.services.placement import ItemSpec, order_create, order_place, order_submit
 from orders.services.subscriptions import (
@@ -29,15 +30,19 @@ __all__ = [
     "CHANGE_INSUFFICIENT_CREDIT",
     "GATEWAY_FAILED",
     "INSUFFICIENT_CREDIT",
+    "OUTCOMES",
     "SUBSCRIPTION_TRANSITIONS",
     "TOKEN_WARNING",
     "TRIAL_CONVERSION_NOTE",
     "ApplicationError",
+    "CorrectionLine",
     "InvalidOrderTransition",
     "ItemSpec",
     "PermissionDenied",
+    "SideResult",
     "order_approve",
     "order_cancel",
+    "order_correct",
     "order_create",
     "order_execute_manually",
     "order_place",

@@ -232,6 +232,7 @@ def _charges(
         common = {
             "charge_date": today,
             "subscription_id": item.subscription.pk if item.subscription else None,
+            "order_item_id": item.pk,
             "quantity": Decimal(item.quantity),
             "period_start": c.period_start,
             "period_end": c.period_end,

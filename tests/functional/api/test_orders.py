@@ -70,6 +70,8 @@ def test_the_reseller_sees_the_detailed_view_with_cost_and_amount(world, shop, a
         "billing_contact_email": None,  # null, not "" (format: email)
         "notes": "",
         "parent": None,
+        "corrects": None,  # not a correcting order
+        "corrections": [],  # and none corrects it
         "items": [
             {
                 "id": shop.a1_pending.items.get().pk,
@@ -81,6 +83,7 @@ def test_the_reseller_sees_the_detailed_view_with_cost_and_amount(world, shop, a
                 "total": "25.00",
                 "unit_cost": "10.0000",
                 "total_cost": "20.00",
+                "corrects_item": None,
             }
         ],
         "sub_orders": [],

@@ -1,0 +1,182 @@
+"""Correcting orders (seed 001 §4): provider staff correct a completed order detail by detail.
+A charge not yet invoiced is corrected in place; an invoiced one by a memo, or for less by a
+refund to the card that paid; the original order and invoice never change; nothing is credited
+twice; the subscription follows."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from billing import ledger, runs
+from billing.gateway import TestGateway
+from billing.models import Document, ResellerTransaction
+from billing.selectors import balance_mismatches
+from orders.models import Order, OrderItem
+from orders.services import CorrectionLine, order_correct
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import AuditEvent
+from tests import factories as f
+from tests.factories import billing as bf
+from tests.factories.billing import d
+
+BOUGHT, BILLED, DAY2 = d("2026-01-01"), d("2026-02-01"), d("2026-02-02")
+pytestmark = pytest.mark.django_db
+
+
+def _bought(w, product=None, quantity=1):
+    sub = bf.subscribe(w, product=product or w.monthly, quantity=quantity, today=BOUGHT)
+    order = Order.objects.get(pk=sub.order_id)
+    return order, order.items.get(), sub
+
+
+def _charges(item):
+    return {
+        tx.account_id: tx
+        for tx in ResellerTransaction.objects.filter(order_item=item).exclude(status="cancelled")
+    }
+
+
+def correct(w, order, outcome="credit_memo", **line):
+    reason = line.pop("reason", "Wrong price in the price list")
+    return order_correct(
+        order=order,
+        lines=[CorrectionLine(item_id=line.pop("item"), **line)],
+        outcome=outcome,
+        reason=reason,
+        acting_user=w.staff,
+        today=DAY2,
+    )
+
+
+def test_before_invoicing_the_charges_are_corrected_in_place():
+    w = bf.world()
+    order, item, sub = _bought(w, quantity=2)  # 20.00 at cost to R, 30.00 to C
+    charges = _charges(item)
+    assert (charges[w.reseller.pk].amount, charges[w.customer.pk].amount) == (D(20), D(30))
+
+    correction, sides = correct(w, order, item=item.pk, unit_price=D("12.00"), unit_cost=D("9"))
+
+    charges = _charges(item)
+    assert (charges[w.reseller.pk].amount, charges[w.customer.pk].amount) == (D(18), D(24))
+    assert [s.how for s in sides] == ["corrected in place", "corrected in place"]
+    assert not Document.objects.filter(reference=f"correction:{correction.pk}").exists()
+    assert (correction.order_type, correction.corrects_id) == ("correction", order.pk)
+    fixed = correction.items.get()
+    assert (fixed.corrects_item_id, fixed.total_cost, fixed.total_amount) == (item.pk, 18, 24)
+    item.refresh_from_db()
+    assert (item.unit_price, item.total_amount) == (D("15.0000"), D("30.00"))  # never changed
+    sub.refresh_from_db()
+    assert (sub.unit_price, sub.unit_cost) == (D("12.0000"), D("9.0000"))  # renewals follow
+    assert AuditEvent.objects.filter(action="order.correct", object_id=str(order.pk)).exists()
+    # the billing order carries the corrected amounts
+    runs.run_start(run_date=BILLED, inline=True)
+    line = Document.objects.get(recipient=w.customer, doc_type="invoice").lines.first()
+    assert line.amount == D("24.00")
+    assert balance_mismatches() == []
+
+
+def test_seed_case_one_a_cancelled_mistake_is_refunded_as_an_exception_by_credit_memo():
+    """An end customer bought an annual subscription by mistake and cancelled it on day two; by
+    the no-refund policy cancelling refunded nothing. The reseller asks; the provider corrects
+    the order, cancelling the detail: credit memos for what was invoiced, at cost to the reseller
+    and at its price to the customer."""
+    w = bf.world()
+    order, item, sub = _bought(w, product=w.annual)  # 100.00 to R, 150.00 to C
+    runs.run_start(run_date=BILLED, inline=True)  # both charges invoiced
+    assert all(tx.status == "invoiced" for tx in _charges(item).values())
+    invoices_before = list(Document.objects.filter(doc_type="invoice").values_list("pk", "total"))
+
+    correction, sides = correct(w, order, item=item.pk, cancel=True, reason="Bought by mistake")
+
+    memos = Document.objects.filter(reference=f"correction:{correction.pk}").order_by("pk")
+    assert [(m.doc_type, m.recipient_id, m.total) for m in memos] == [
+        ("credit_memo", w.reseller.pk, D("100.00")),
+        ("credit_memo", w.customer.pk, D("150.00")),
+    ]
+    assert [(s.before, s.after, s.how) for s in sides] == [
+        (D(100), D(0), "credit memo"),
+        (D(150), D(0), "credit memo"),
+    ]
+    assert list(Document.objects.filter(doc_type="invoice").values_list("pk", "total")) == (
+        invoices_before
+    )
+    sub.refresh_from_db()
+    assert sub.status == "cancelled"
+    # a second correction of the same detail starts from its corrected state: nothing more
+    again, sides = correct(w, order, item=item.pk, cancel=True, reason="Asked twice")
+    assert [s.how for s in sides] == ["unchanged", "unchanged"]
+    assert not Document.objects.filter(reference=f"correction:{again.pk}").exists()
+    assert balance_mismatches() == []
+
+
+def test_more_is_a_debit_memo_and_less_later_never_credits_more_than_was_charged():
+    w = bf.world()
+    order, item, _ = _bought(w)  # 10.00 / 15.00
+    runs.run_start(run_date=BILLED, inline=True)
+
+    _, up = correct(w, order, item=item.pk, quantity=3)
+    assert [(s.after, s.how) for s in up] == [(D(30), "debit memo"), (D(45), "debit memo")]
+    _, down = correct(w, order, item=item.pk, cancel=True)
+    assert [(s.before, s.after) for s in down] == [(D(30), D(0)), (D(45), D(0))]
+
+    credited = sum(
+        m.total for m in Document.objects.filter(recipient=w.customer, doc_type="credit_memo")
+    )
+    debited = sum(
+        m.total for m in Document.objects.filter(recipient=w.customer, doc_type="debit_memo")
+    )
+    assert credited - debited == D("15.00")  # exactly what the order charged, never more
+    assert balance_mismatches() == []
+
+
+def test_the_refund_outcome_pays_back_through_the_card_that_paid_the_invoice():
+    TestGateway.reset()
+    w = bf.world()
+    order, item, _ = _bought(w, product=w.annual)
+    runs.run_start(run_date=BILLED, inline=True)
+    invoice = Document.objects.get(recipient=w.reseller, doc_type="invoice")
+    card = f.card(w.reseller, token="tok_reseller")
+    payment = ledger.card_charge(
+        payment_method=card, amount=invoice.total, idempotency_key="pay-inv", charge_date=BILLED
+    )
+    ledger.application_create(
+        credit_document=payment, debit_document=invoice, amount=invoice.total, acting_user=w.staff
+    )
+
+    _, sides = correct(w, order, "refund", item=item.pk, cancel=True)
+
+    reseller_side, customer_side = sides
+    assert reseller_side.how == "refund"
+    assert [doc.doc_type for doc in reseller_side.documents] == ["credit_memo", "refund"]
+    assert next(iter(TestGateway.charges.values())).refunded == D("100.00")
+    # the customer paid nothing by card: its credit is a credit memo, and it says so
+    assert customer_side.how == "credit memo" and "outside the gateway" in customer_side.note
+    assert balance_mismatches() == []
+
+
+def test_bad_input_and_who_may_correct():
+    w = bf.world()
+    order, item, _ = _bought(w)
+    _, other_item, _ = _bought(w)
+    count = (Order.objects.count(), OrderItem.objects.count(), Document.objects.count())
+    for line, field in (
+        ({"item": other_item.pk, "cancel": True}, "lines"),
+        ({"item": item.pk, "quantity": 0}, "lines"),
+        ({"item": item.pk, "unit_price": D("-1")}, "lines"),
+    ):
+        with pytest.raises(ApplicationError) as caught:
+            correct(w, order, **line)
+        assert caught.value.field == field
+    with pytest.raises(ApplicationError) as caught:
+        correct(w, order, "nothing", item=item.pk, cancel=True)
+    assert caught.value.field == "outcome"
+    with pytest.raises(PermissionDenied):
+        order_correct(
+            order=order,
+            lines=[CorrectionLine(item_id=item.pk, cancel=True)],
+            outcome="credit_memo",
+            reason="mine",
+            acting_user=w.reseller_user,
+            today=DAY2,
+        )
+    assert (Order.objects.count(), OrderItem.objects.count(), Document.objects.count()) == count
