@@ -180,3 +180,25 @@ def test_bad_input_and_who_may_correct():
             today=DAY2,
         )
     assert (Order.objects.count(), OrderItem.objects.count(), Document.objects.count()) == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_corrections_of_one_detail_at_once_credit_it_once():
+    """Both cancel the same invoiced detail at the same instant: the detail's rows are locked,
+    the second sees the first's corrected state, and only one set of credit memos is issued."""
+    from tests.threads import run_together
+
+    w = bf.world()
+    order, item, _ = _bought(w, product=w.annual)
+    runs.run_start(run_date=BILLED, inline=True)
+
+    results, errors = run_together(
+        2, lambda i: correct(w, order, item=item.pk, cancel=True, reason=f"asked twice {i}")
+    )
+
+    assert errors == []
+    credited = Document.objects.filter(doc_type="credit_memo").values_list("recipient_id", "total")
+    assert sorted(credited) == sorted([(w.reseller.pk, D("100.00")), (w.customer.pk, D("150.00"))])
+    hows = sorted(side.how for _, sides in results for side in sides)
+    assert hows == ["credit memo", "credit memo", "unchanged", "unchanged"]
+    assert balance_mismatches() == []
