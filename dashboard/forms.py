@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.db.models import QuerySet
@@ -458,3 +459,85 @@ class TransactionCorrectForm(forms.Form):
 
 class TransactionCancelForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
+
+
+# --- correcting orders -------------------------------------------------------------------------
+
+UNIT = {"max_digits": 19, "decimal_places": 4, "min_value": Decimal(0), "required": False}
+
+
+class OrderCorrectForm(forms.Form):
+    """Seed 001 §4 in the provider panel: per detail, a corrected unit price (the customer's),
+    unit cost (the reseller's), quantity, or cancel; what a lower invoiced charge gives back;
+    and why. Left as they are, a detail's fields change nothing."""
+
+    outcome = forms.ChoiceField(
+        choices=[
+            ("credit_memo", "Credit memo (raises the account's credit balance)"),
+            ("refund", "Refund to the card that paid (a credit memo where it paid otherwise)"),
+        ],
+        widget=forms.RadioSelect,
+        initial="credit_memo",
+        label="What a lower invoiced charge gives back",
+    )
+    reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
+
+    def __init__(self, *args, states: list, **kwargs):
+        """`states`: (detail, its corrected state) per detail of the order."""
+        super().__init__(*args, **kwargs)
+        self.states = states
+        for item, state in states:
+            name = item.product.name
+            self.fields[f"unit_price_{item.pk}"] = forms.DecimalField(
+                **UNIT, initial=state.unit_price, label=f"{name}: unit price"
+            )
+            self.fields[f"unit_cost_{item.pk}"] = forms.DecimalField(
+                **UNIT, initial=state.unit_cost, label=f"{name}: unit cost"
+            )
+            self.fields[f"quantity_{item.pk}"] = forms.IntegerField(
+                min_value=1, max_value=MAX_QUANTITY, required=False, initial=state.quantity,
+                label=f"{name}: quantity",
+            )  # fmt: skip
+            self.fields[f"cancel_{item.pk}"] = forms.BooleanField(
+                required=False, label=f"Cancel {name}"
+            )
+
+    def rows(self) -> list[dict]:
+        """Per detail, for the template: the detail, its corrected state and its four fields."""
+        return [
+            {
+                "item": item,
+                "corrected": state is not item,
+                **{
+                    key: self[f"{key}_{item.pk}"]
+                    for key in ("unit_price", "unit_cost", "quantity", "cancel")
+                },
+            }
+            for item, state in self.states
+        ]
+
+    def lines(self) -> list[dict]:
+        """The details the form changes, as the service's lines."""
+        found = []
+        for item, state in self.states:
+            data = self.cleaned_data
+            line: dict = {"item_id": item.pk}
+            if data[f"cancel_{item.pk}"]:
+                line["cancel"] = True
+            for key, current in (
+                ("unit_price", state.unit_price),
+                ("unit_cost", state.unit_cost),
+                ("quantity", state.quantity),
+            ):
+                value = data[f"{key}_{item.pk}"]
+                if value is not None and value != current:
+                    line[key] = value
+            if len(line) > 1:
+                found.append(line)
+        return found
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.lines():
+            raise forms.ValidationError("Change at least one detail, or cancel it.")
+        return cleaned

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 
+from billing.gateway import CardDeclined, GatewayError
 from billing.runs import subscription_reactivate
 from dashboard import selectors
 from dashboard.basket import basket_quantities, basket_save, one_time_submission
@@ -38,19 +40,24 @@ from dashboard.forms import (
     BasketAddForm,
     BasketUpdateForm,
     OrderApprovalForm,
+    OrderCorrectForm,
     OrderReviewForm,
     SubscriptionSuspendForm,
 )
 from dashboard.presentation import (
+    correction_message,
     order_outcome,
     order_status,
     order_status_tone,
     order_submitted_message,
 )
+from dashboard.submissions import form_error
 from dashboard.tables import CatalogueTable, DistributorOrderTable, OrderTable
 from orders import services as orders
+from orders.models import Order, OrderItem
 from orders.quantities import MAX_QUANTITY, quantity_error
 from orders.selectors import (
+    item_corrected_state,
     order_actions,
     order_status_message_shown,
     sees_credit_side,
@@ -582,3 +589,63 @@ class SubscriptionResumeView(SubscriptionStatusView):
             subscription=subscription, acting_user=request.user, today=timezone.localdate()
         )
         return f"{subscription.product.name} for {subscription.account.name} is active again."
+
+
+class OrderCorrectView(LoginRequiredMixin, TemplateView):
+    """Seed 001 §4: provider staff correct a completed order from its page. GET: the details as
+    they stand (after earlier corrections) with a field each for the corrected unit price, unit
+    cost and quantity, and Cancel; POST: `orders.services.order_correct`, then the correcting
+    order's page, with what each side was given back or charged. 404 out of scope; 403 for
+    anyone but provider staff; an order that is not completed gets the refusal, nothing
+    changed."""
+
+    template_name = "dashboard/order_correct.html"
+
+    def _order(self, request, pk: int) -> Order:
+        order = _or_404(selectors.order_for_action, user=request.user, pk=pk)
+        if not is_provider_staff(request.user):
+            raise PermissionDenied("Only provider staff correct orders.")
+        return order
+
+    def _form(self, order: Order, data=None) -> OrderCorrectForm:
+        items = OrderItem.objects.filter(Q(order=order) | Q(order__parent=order)).select_related(
+            "product"
+        )
+        states = [(item, item_corrected_state(item=item)) for item in items.order_by("pk")]
+        return OrderCorrectForm(data, states=states)
+
+    def _page(self, request, order, form, status=200):
+        refusal = ""
+        if "correct" not in order_actions(user=request.user, order=order):
+            refusal = order_action_refusal(
+                order, verb="corrected", status=order_status(order, user=request.user)
+            )
+        return self.render_to_response(
+            self.get_context_data(order=order, form=form, refusal=refusal), status=status
+        )
+
+    def get(self, request, pk: int):
+        order = self._order(request, pk)
+        return self._page(request, order, self._form(order))
+
+    def post(self, request, pk: int):
+        order = self._order(request, pk)
+        form = self._form(order, request.POST)
+        if form.is_valid():
+            try:
+                correction, sides = orders.order_correct(
+                    order=order,
+                    lines=[orders.CorrectionLine(**line) for line in form.lines()],
+                    outcome=form.cleaned_data["outcome"],
+                    reason=form.cleaned_data["reason"],
+                    acting_user=request.user,
+                    today=timezone.localdate(),
+                )
+            except (CardDeclined, GatewayError) as exc:
+                form.add_error(None, f"The payment gateway refused the refund: {exc.message}")
+            except domain.ApplicationError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, correction_message(order, correction, sides))
+                return redirect("order-status", correction.pk)
+        return self._page(request, order, form, status=400)

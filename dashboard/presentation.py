@@ -224,3 +224,21 @@ def run_started_by(run) -> str:
 def tax_rate_percent(rate: Decimal) -> str:
     """A stored rate (a fraction) as people read it: 0.0725 -> "7.25 %", 0.2000 -> "20 %"."""
     return f"{format((rate * 100).normalize(), 'f')} %"
+
+
+def correction_message(order: Order, correction: Order, sides) -> str:
+    """What a correcting order did, side by side: `SO-000012 was corrected by SO-000015: Reseller
+    R 100.00 USD -> 0.00 USD (credit memo CM-000003); ...`."""
+    parts = []
+    for side in sides:
+        if side.how == "unchanged":
+            continue
+        docs = ", ".join(d.display_number for d in side.documents)
+        how = f"{side.how} {docs}".strip() if docs else side.how
+        note = f"; {side.note}" if side.note else ""
+        parts.append(
+            f"{side.account.name} {money(side.before, order.currency)} -> "
+            f"{money(side.after, order.currency)} ({how}{note})"
+        )
+    done = "; ".join(parts) if parts else "nothing to charge or give back"
+    return f"{order.display_number} was corrected by {correction.display_number}: {done}."

@@ -187,6 +187,7 @@ urlpatterns = [
     path("orders/<int:pk>/", order_views.OrderDetailView.as_view(), name="order-status"),
     path("orders/<int:pk>/accept/", order_views.OrderAcceptView.as_view(), name="order_accept"),
     path("orders/<int:pk>/cancel/", order_views.OrderCancelView.as_view(), name="order_cancel"),
+    path("orders/<int:pk>/correct/", order_views.OrderCorrectView.as_view(), name="order_correct"),
     path(
         "subscriptions/<int:pk>/cancel/",
         order_views.SubscriptionCancelView.as_view(),

@@ -14,6 +14,7 @@ from orders.models import (
     Catalogue,
     CatalogueAssignment,
     Order,
+    OrderItem,
     OrderStatus,
     PriceListAssignment,
     Product,
@@ -251,3 +252,9 @@ def usage_records_visible(*, user: User, subscription: Subscription) -> QuerySet
     return scope(UsageRecord.objects.filter(subscription_id=subscription.pk), user).order_by(
         "usage_date", "id"
     )
+
+
+def item_corrected_state(*, item: OrderItem) -> OrderItem:
+    """The detail as it stands after its corrections (the last correcting order's detail for
+    it), or the detail itself: where the next correction starts (orders.services.corrections)."""
+    return OrderItem.objects.filter(corrects_item=item).order_by("-pk").first() or item

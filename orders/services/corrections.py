@@ -46,6 +46,7 @@ from orders.models import (
     SubscriptionStatus,
 )
 from orders.quantities import check_quantity
+from orders.selectors import item_corrected_state
 from orders.services.execution import _billing_period
 from orders.workflow import order_action_check, subscription_move
 from resellers.exceptions import ApplicationError
@@ -288,7 +289,7 @@ def order_correct(
 
 
 def _correct_item(order, correction, item, line, outcome, reason, acting_user, today, corrected):
-    state = OrderItem.objects.filter(corrects_item=item).order_by("-pk").first() or item
+    state = item_corrected_state(item=item)
     quantity = 0 if line.cancel else (state.quantity if line.quantity is None else line.quantity)
     if not line.cancel:
         if quantity == 0:
