@@ -501,6 +501,9 @@ class OrderCorrectForm(forms.Form):
             self.fields[f"cancel_{item.pk}"] = forms.BooleanField(
                 required=False, label=f"Cancel {name}"
             )
+        for name, form_field in self.fields.items():
+            if name not in ("outcome", "reason"):  # in a table: labelled by aria-label
+                form_field.widget.attrs["aria-label"] = form_field.label
 
     def rows(self) -> list[dict]:
         """Per detail, for the template: the detail, its corrected state and its four fields."""
