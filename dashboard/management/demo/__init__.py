@@ -18,15 +18,19 @@ Dates are relative to `today`, which the caller passes in (the clock lives at th
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal as D
 
 from django.db import transaction
 from django.test.utils import override_settings
 
-from billing.models import BillingRun
+from billing import ledger
+from billing.models import BillingRun, ResellerTransaction
 from billing.runs import run_start
 from dashboard.management.demo.accounts import Accounts
 from dashboard.management.demo.builder import PASSWORD, Builder, SeedReport
 from dashboard.management.demo.catalogue import CatalogueAndOrders
+from orders import services as ordering
+from orders.models import Order, OrderType
 from resellers.models import Account
 
 __all__ = ["PASSWORD", "SeedReport", "seed_demo"]
@@ -61,7 +65,38 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
         self._orders_reseller2(products, r2)
         self._orders_reseller4(products, r4)
         self._runs()
+        self._corrections(r2)
         return self.report
+
+    def _corrections(self, r2: Account) -> None:
+        """Seed 001 §4, once: Southridge's customer Tailspin Toys was invoiced tonight for
+        Microsoft 365 at the wrong price (DEMO-SR-ORD-1): a correcting order sets its price to
+        12.00 and issues Tailspin a credit memo for the difference; and Southridge's charge for
+        Tailspin's backup (not invoiced yet) is corrected from 144.00 to 134.00, an agreed
+        discount that its next billing order carries."""
+        if Order.objects.filter(order_type=OrderType.CORRECTION).exists():
+            return
+        wrong = Order.objects.get(notes="DEMO-SR-ORD-1", parent__isnull=True)
+        m365 = wrong.items.get(product__sku="DEMO-M365-BS")
+        correction, _ = ordering.order_correct(
+            order=wrong,
+            lines=[ordering.CorrectionLine(item_id=m365.pk, unit_price=D("12.00"))],
+            outcome="credit_memo",
+            reason="Tailspin's Microsoft 365 price is 12.00: the price list had a typo",
+            acting_user=self.staff,
+            today=self.today,
+        )
+        self.report.note(f"Correcting order {correction.display_number}")
+        backup = ResellerTransaction.objects.get(
+            account=r2, status="uninvoiced", amount=D("144.00")
+        )
+        ledger.reseller_transaction_correct(
+            transaction_=backup,
+            amount=D("134.00"),
+            reason="Agreed setup discount for Tailspin's backup",
+            acting_user=self.staff,
+        )
+        self.report.note("Corrected reseller transaction")
 
     def _runs(self) -> None:
         """Tonight's two runs, once: daily invoicing settles the prepaid orders with their

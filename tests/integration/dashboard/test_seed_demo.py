@@ -14,7 +14,7 @@ from django.test import RequestFactory
 
 from billing.gateway import TestGateway
 from billing.models import Balance, Document, DocumentType, GatewayCharge
-from billing.selectors import account_financials
+from billing.selectors import account_financials, balance_mismatches
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
@@ -33,7 +33,7 @@ from orders.selectors import (
     price_quote,
 )
 from orders.services import TOKEN_WARNING
-from resellers.models import Account, PaymentMethod, User
+from resellers.models import Account, AuditEvent, PaymentMethod, User
 
 TODAY = datetime.date(2026, 3, 15)
 
@@ -151,10 +151,11 @@ def test_balances_are_the_hand_computed_ones():
     assert (daily.total, daily.status) == (D("54.00"), "paid")
     assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(0), D(0), D("3600.00"))
     # Provider -> reseller2: 300 paid in full, 345 open, a 100 top-up unapplied. Orders: 55 + 144
-    # executed (uninvoiced), 270 + 270 reserved for the distributor's manual execution.
+    # executed (uninvoiced), the 144 corrected to 134 (the demo's corrected transaction), 270 +
+    # 270 reserved for the distributor's manual execution.
     fig = account_financials(account=r2)
     assert (fig.open_debt, fig.credit_balance) == (D(345), D(100))
-    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(199), D(540), D(916))
+    assert (fig.uninvoiced, fig.reserved, fig.available_credit) == (D(189), D(540), D(926))
     # Proseware's approved order stopped at its expired token: nothing reserved or spent.
     assert account_financials(account=_account("reseller4")).available_credit == D("3000.00")
     # reseller1 -> customer1: 250 + 8% tax = 270, 100 paid; and tonight's billing-date run
@@ -253,10 +254,11 @@ def test_price_lists_give_cost_and_amount_and_referral_customers_pay_catalogue_p
 
 
 def _statuses(reseller: Account) -> Counter:
+    """The reseller's orders by status, the demo's correcting order aside."""
     return Counter(
-        Order.objects.filter(credit_account=reseller, parent__isnull=True).values_list(
-            "status", flat=True
-        )
+        Order.objects.filter(credit_account=reseller, parent__isnull=True)
+        .exclude(order_type="correction")
+        .values_list("status", flat=True)
     )
 
 
@@ -319,3 +321,28 @@ def test_subscriptions_come_from_the_completed_orders():
     trial = subscriptions.get(status=SubscriptionStatus.TRIAL)
     assert trial.trial_end_date == TODAY + datetime.timedelta(days=30)
     assert subscriptions.get(order=_order("DEMO-NW-ORD-1")).account == _account("customer1")
+
+
+def test_the_demo_holds_a_correcting_order_and_a_corrected_transaction():
+    """Seed 001 §4 in the demo: Tailspin's invoiced Microsoft 365 price corrected by a correcting
+    order (a credit memo of the difference, before tax), and Southridge's uninvoiced backup
+    charge corrected from 144.00 to 134.00."""
+    _seed()
+    original = Order.objects.get(notes="DEMO-SR-ORD-1", parent__isnull=True)
+    [correction] = original.corrections.all()
+    assert correction.order_type == "correction"
+    item = original.items.get(product__sku="DEMO-M365-BS")
+    memo = Document.objects.get(reference=f"correction:{correction.pk}")
+    assert (memo.doc_type, memo.recipient, memo.subtotal) == (
+        "credit_memo",
+        _account("customer3"),
+        item.quantity * (item.unit_price - D("12.00")),
+    )
+    assert memo.subtotal > 0
+    assert AuditEvent.objects.filter(
+        action="reseller_transaction.correct", details__after="134.00"
+    ).exists()
+    assert balance_mismatches() == []
+    before = (Order.objects.count(), Document.objects.count())
+    _seed()  # a second run corrects nothing again
+    assert (Order.objects.count(), Document.objects.count()) == before
