@@ -1,11 +1,12 @@
 """Billing periods and proration: the rules, written down once.
 
 Periods. A subscription's periods are anchored on one date (its start, or its trial's end) and
-step by whole months (monthly) or twelve months (annual). The n-th period runs from
-anchor + n steps to anchor + (n + 1) steps: inclusive start, exclusive end. Adding months keeps
-the anchor's day of the month and clamps it to the month's length, always from the anchor, never
-from the previous period: a subscription anchored on 31 January runs 31 Jan - 28 Feb, 28 Feb -
-31 Mar, 31 Mar - 30 Apr, ... (29 Feb in leap years), and never drifts to the 28th.
+step by whole months (monthly), twelve months (annual) or thirty-six (three years). The n-th
+period runs from anchor + n steps to anchor + (n + 1) steps: inclusive start, exclusive end.
+Adding months keeps the anchor's day of the month and clamps it to the month's length, always
+from the anchor, never from the previous period: a subscription anchored on 31 January runs
+31 Jan - 28 Feb, 28 Feb - 31 Mar, 31 Mar - 30 Apr, ... (29 Feb in leap years), and never drifts
+to the 28th.
 
 Proration. A part of a period [from_date, to_date) is charged
     full period amount x (days in the part) / (days in the whole period),
@@ -24,7 +25,8 @@ from billing.money import line_total
 
 MONTHLY = "monthly"
 ANNUAL = "annual"
-_STEP_MONTHS = {MONTHLY: 1, ANNUAL: 12}
+THREE_YEARS = "3_years"
+_STEP_MONTHS = {MONTHLY: 1, ANNUAL: 12, THREE_YEARS: 36}
 
 
 @dataclass(frozen=True)

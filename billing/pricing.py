@@ -9,16 +9,21 @@ and a correcting order all price a subscription the same way:
 - `period_charge`: what `quantity` units cost for [start, end) of a billing period: quantity x
   unit price rounded half-up (billing.money.line_total), then prorated by days when the part is
   shorter than the period (billing.periods.prorate), rounded once.
+- `usage_charge`: what one side is charged for a period's usage records, in arrears: the units
+  measured at its unit price, plus the money reported (the holder's `amount`; the credit
+  account's `cost`, the amount when none was given). The billing run rates usage with it, and a
+  correction of a usage record computes its difference with it (orders.services).
 - `prorated_note`: how a prorated line says so.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from billing.money import line_total
+from billing.money import ZERO, line_total
 from billing.periods import Period, prorate
 
 
@@ -52,6 +57,26 @@ def period_charge(
     return prorate(
         period_amount=full, period=period, from_date=start, to_date=end, currency=currency
     )
+
+
+def usage_charge(
+    *, side: Side, buys_itself: bool, records: Iterable[Mapping], currency: str
+) -> Decimal:
+    """What `side` is charged for usage `records` (mappings with `quantity`, `amount`, `cost`;
+    correction records carry differences, which may be negative): the measured units at the
+    side's unit price, plus the money reported, at price for a holder that buys from a reseller,
+    at cost otherwise (the amount where no cost was given)."""
+    at_price = side.is_holder and not buys_itself
+    measured = ZERO
+    money = ZERO
+    for record in records:
+        if record["quantity"] is not None:
+            measured += record["quantity"]
+        elif at_price or record["cost"] is None:
+            money += record["amount"]
+        else:
+            money += record["cost"]
+    return line_total(quantity=measured, unit_price=side.unit_price, currency=currency) + money
 
 
 def prorated_note(*, period: Period, start: datetime.date, end: datetime.date) -> str:

@@ -342,6 +342,7 @@ class CatalogueTable(PanelTable):
 PRICE_UNIT = {
     "recurring_monthly": " / month",
     "recurring_annual": " / year",
+    "recurring_3_years": " / 3 years",
     "usage": " / unit used",
 }
 

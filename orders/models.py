@@ -38,6 +38,7 @@ class Product(models.Model):
     class BillingType(models.TextChoices):
         RECURRING_MONTHLY = "recurring_monthly", "Recurring, monthly"
         RECURRING_ANNUAL = "recurring_annual", "Recurring, annual"
+        RECURRING_THREE_YEARS = "recurring_3_years", "Recurring, three years"
         USAGE = "usage", "Usage"
         ONE_TIME = "one_time", "One-time"
 
@@ -72,6 +73,7 @@ class Product(models.Model):
         return self.billing_type in (
             self.BillingType.RECURRING_MONTHLY,
             self.BillingType.RECURRING_ANNUAL,
+            self.BillingType.RECURRING_THREE_YEARS,
         )
 
 
@@ -299,13 +301,24 @@ class OrderItem(models.Model):
         help_text="On a correcting order: the detail it corrects; its values are the detail's "
         "corrected state.",
     )
+    corrects_usage = models.ForeignKey(
+        "UsageRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="correcting_items",
+        help_text="On a correcting order: the usage record it corrects, after that usage was "
+        "invoiced; its totals are what each side is now charged for the usage's period.",
+    )
 
     class Meta:
         ordering = ["order", "id"]
         constraints = [
             # A correcting order's detail may bring the quantity to 0 (a cancelled detail).
             models.CheckConstraint(
-                condition=Q(quantity__gt=0) | Q(corrects_item__isnull=False),
+                condition=Q(quantity__gt=0)
+                | Q(corrects_item__isnull=False)
+                | Q(corrects_usage__isnull=False),
                 name="item_quantity_gt_0",
             ),
             models.CheckConstraint(condition=Q(discount__gte=0), name="item_discount_gte_0"),
@@ -326,6 +339,7 @@ class SubscriptionStatus(models.TextChoices):
 class BillingPeriod(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
     ANNUAL = "annual", "Annual"
+    THREE_YEARS = "3_years", "Three years"
 
 
 class Subscription(models.Model):
@@ -391,6 +405,10 @@ class UsageRecord(models.Model):
     upstream) or directly as money (seed 001 §4: applications with their own billing logic): then
     `amount` is the holder's charge and `cost` the credit account's (the amount when not given).
     `reference` is the reporter's id for the record: reporting it again changes nothing.
+
+    A record is never edited: a correction (orders.services.usage_corrections) is a new record
+    that `corrects` the original, dated on its day, carrying the difference (which may be
+    negative) and the reason; the day's usage is the original plus its corrections.
     """
 
     tenant_paths = ("subscription__account", "subscription__credit_account")
@@ -404,6 +422,15 @@ class UsageRecord(models.Model):
     amount = models.DecimalField(**MONEY, null=True, blank=True)
     cost = models.DecimalField(**MONEY, null=True, blank=True)
     reference = models.CharField(max_length=120)
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="A correction: the record it corrects; its values are the difference.",
+    )
+    reason = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -421,7 +448,8 @@ class UsageRecord(models.Model):
                 name="usage_quantity_or_money",
             ),
             models.CheckConstraint(
-                condition=Q(quantity__isnull=True) | Q(quantity__gte=0), name="usage_quantity_gte_0"
+                condition=Q(quantity__isnull=True) | Q(quantity__gte=0) | Q(corrects__isnull=False),
+                name="usage_quantity_gte_0",
             ),
         ]
 

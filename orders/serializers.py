@@ -190,6 +190,7 @@ class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
             "unit_cost",
             "total_cost",
             "corrects_item",
+            "corrects_usage",
         ]
         read_only_fields = fields
 
@@ -463,8 +464,34 @@ class UsageRecordInputSerializer(serializers.Serializer):
     )
 
 
+class UsageCorrectionCreateSerializer(serializers.Serializer):
+    """`POST subscriptions/{id}/usage/{record}/correct/`: a usage record's real value (seed 001
+    §4), as it was reported: a `quantity`, or money (`amount`, and optionally `cost`)."""
+
+    quantity = serializers.DecimalField(
+        **RATE, required=False, allow_null=True, default=None, help_text="The real quantity."
+    )
+    amount = AmountField(
+        required=False, allow_null=True, default=None, help_text="The real amount of money."
+    )
+    cost = AmountField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The real cost upstream (default: follows the amount where the record had no "
+        "cost of its own).",
+    )
+    reason = serializers.CharField(max_length=300)
+    outcome = serializers.ChoiceField(
+        choices=[("credit_memo", "Credit memo"), ("refund", "Refund to the card that paid")],
+        default="credit_memo",
+        help_text="What a lower charge that was already invoiced gives back.",
+    )
+
+
 class UsageRecordSerializer(_HidesCost, serializers.ModelSerializer):
-    """One day's reported usage: a quantity, or money (amount, and the cost upstream)."""
+    """One day's reported usage: a quantity, or money (amount, and the cost upstream). A
+    correction (`corrects` set) carries the difference it makes to the record it corrects."""
 
     quantity = _rate(allow_null=True)
     amount = _money(allow_null=True)
@@ -481,6 +508,8 @@ class UsageRecordSerializer(_HidesCost, serializers.ModelSerializer):
             "amount",
             "cost",
             "reference",
+            "corrects",
+            "reason",
             "created_at",
         ]
         read_only_fields = fields
@@ -548,5 +577,18 @@ class CorrectionSideSerializer(serializers.Serializer):
 
 class CorrectionResultSerializer(serializers.Serializer):
     order = OrderSerializer(help_text="The correcting order.")
+    documents = CorrectionDocumentSerializer(many=True)
+    sides = CorrectionSideSerializer(many=True)
+
+
+class UsageCorrectionResultSerializer(serializers.Serializer):
+    record = UsageRecordSerializer(help_text="The correction record: the difference it makes.")
+    before = serializers.DictField(help_text="The day's usage before: quantity, or amount+cost.")
+    after = serializers.DictField(help_text="The day's usage now.")
+    stage = serializers.CharField(
+        help_text="not billed (the run bills the corrected usage), billed (a waiting charge "
+        "corrected in place) or invoiced (a correcting order's memo or refund)."
+    )
+    order = OrderSerializer(allow_null=True, help_text="The correcting order, when one was made.")
     documents = CorrectionDocumentSerializer(many=True)
     sides = CorrectionSideSerializer(many=True)

@@ -238,13 +238,14 @@ SUBSCRIPTION_ACTIONS: dict[str, Action] = {
         parties=frozenset({PROVIDER, SYSTEM, MANAGER}),
         denied="You cannot cancel this subscription.",
     ),
-    # Ends a paid subscription today and credits back the unused days already billed.
+    # Ends a paid subscription today (and, where the policy refunds on cancel, credits back the
+    # unused days already billed).
     "cancel_immediately": Action(
         name="cancel_immediately",
         past="cancelled",
         statuses=frozenset({T.TRIAL, T.ACTIVE, T.PENDING_CANCELLATION, T.SUSPENDED}),
         parties=frozenset({PROVIDER, SYSTEM}),
-        denied="Only the provider cancels at once with a refund of unused days.",
+        denied="Only the provider cancels a paid subscription at once.",
     ),
     # Credit hold (seed 001 §3).
     "suspend": Action(

@@ -33,7 +33,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(CustomerClass)
 class CustomerClassAdmin(admin.ModelAdmin):
-    list_display = ("name", "bill_for_subscriptions_on_hold", "is_default")
+    list_display = ("name", "bill_for_subscriptions_on_hold", "refund_on_cancel", "is_default")
 
 
 @admin.register(User)

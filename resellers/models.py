@@ -19,6 +19,8 @@ class CustomerClass(models.Model):
     """A class of accounts sharing billing policies (seed 001 §3).
 
     `bill_for_subscriptions_on_hold` is on by default, as in a fresh installation's default class.
+    `refund_on_cancel` is off by default: the no-refund policy of seed 001 §4. The class of the
+    account that pays upstream (a subscription's credit account) decides.
     """
 
     name = models.CharField(max_length=100, unique=True)
@@ -26,6 +28,12 @@ class CustomerClass(models.Model):
         default=True,
         help_text="Invoice suspended subscriptions on each billing date instead of one catch-up "
         "invoice when they are reactivated.",
+    )
+    refund_on_cancel = models.BooleanField(
+        default=False,
+        help_text="Give back the unused days already billed when provider staff cancel a "
+        "subscription at once. Off (the default) is a no-refund policy: cancelling refunds "
+        "nothing, and a correcting order refunds as an exception (seed 001 §4).",
     )
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

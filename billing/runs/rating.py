@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from billing.models import ResellerTransaction
-from billing.money import ZERO, line_total
+from billing.money import ZERO
 from billing.periods import MONTHLY, Period, nth_period, period_containing
-from billing.pricing import charge_sides, period_charge, prorated_note
+from billing.pricing import charge_sides, period_charge, prorated_note, usage_charge
 from billing.runs.on_hold import _eligible, _suspended_own
 from billing.runs.plans import Charge, ChunkPlan, planned_invoice
 from billing.runs.reading import (
@@ -101,7 +101,6 @@ def _rate(sub: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
         unit_cost=sub["unit_cost"],
     )
     buys_itself = len(sides) == 1
-    holder_unit = sides[0].unit_price
     quantity = Decimal(sub["renewal_quantity"] or sub["quantity"])
     currency = sub["currency"]
     charges: list[Charge] = []
@@ -147,26 +146,18 @@ def _rate(sub: dict, run_date, usage: list[dict]) -> tuple[list[Charge], tuple]:
             kind = ResellerTransaction.Kind.USAGE
             used = [u for u in usage if start <= u["usage_date"] < end]
             measured = sum((u["quantity"] for u in used if u["quantity"] is not None), ZERO)
-            money = sum((u["amount"] for u in used if u["amount"] is not None), ZERO)
-            money_cost = sum(
-                (
-                    u["cost"] if u["cost"] is not None else u["amount"]
-                    for u in used
-                    if u["amount"] is not None
-                ),
-                ZERO,
-            )
-            holder_amount = line_total(quantity=measured, unit_price=holder_unit, currency=currency)
-            holder_amount += money if buys_itself is False else money_cost
-            if holder_amount:
-                add(sub["account_id"], kind, f"{name}: usage", holder_amount, holder_unit,
-                    measured, period, start, end)  # fmt: skip
-            if not buys_itself:
-                cost = line_total(quantity=measured, unit_price=sub["unit_cost"], currency=currency)
-                cost += money_cost
-                if cost:
-                    add(sub["credit_account_id"], kind, f"{name}: usage for {sub['holder_name']}",
-                        cost, sub["unit_cost"], measured, period, start, end)  # fmt: skip
+            for side in sides:
+                amount = usage_charge(
+                    side=side, buys_itself=buys_itself, records=used, currency=currency
+                )
+                if amount:
+                    description = (
+                        f"{name}: usage"
+                        if side.is_holder
+                        else f"{name}: usage for {sub['holder_name']}"
+                    )
+                    add(side.account_id, kind, description, amount, side.unit_price, measured,
+                        period, start, end)  # fmt: skip
     billed_through = parts[-1][2]
     if in_advance:
         next_date = billed_through

@@ -83,3 +83,31 @@ def _product_prices(user: User) -> ProductPrices:
 
 
 # --- products ----------------------------------------------------------------------------------
+
+
+def correction_results(sides) -> dict:
+    """What a correction answers besides the correcting order: the documents it issued and,
+    per side, what was done (orders.services.SideResult)."""
+    return {
+        "documents": [
+            {
+                "id": d.pk,
+                "number": d.display_number,
+                "type": d.doc_type,
+                "recipient": d.recipient_id,
+                "total": str(d.total),
+            }
+            for side in sides
+            for d in side.documents
+        ],
+        "sides": [
+            {
+                "account": side.account.pk,
+                "before": str(side.before),
+                "after": str(side.after),
+                "how": side.how,
+                "note": side.note,
+            }
+            for side in sides
+        ],
+    }

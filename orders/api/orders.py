@@ -16,10 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import idempotency
-from billing.gateway import CardDeclined, GatewayError
 from billing.models import IdempotencyKey
-from billing.taxes.engines import TaxEngineError
-from orders.api.common import _conflict_on_transition, _viewer
+from orders.api.common import _conflict_on_transition, _viewer, correction_results
 from orders.models import Order, OrderStatus
 from orders.selectors import (
     catalogue_products,
@@ -263,45 +261,17 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                 acting_user=request.user,
                 today=timezone.localdate(),
             )
-            body = {
-                "order": self._body(correction),
-                "documents": [
-                    {
-                        "id": d.pk,
-                        "number": d.display_number,
-                        "type": d.doc_type,
-                        "recipient": d.recipient_id,
-                        "total": str(d.total),
-                    }
-                    for r in results
-                    for d in r.documents
-                ],
-                "sides": [
-                    {
-                        "account": r.account.pk,
-                        "before": str(r.before),
-                        "after": str(r.after),
-                        "how": r.how,
-                        "note": r.note,
-                    }
-                    for r in results
-                ],
-            }
+            body = {"order": self._body(correction), **correction_results(results)}
             return status.HTTP_201_CREATED, idempotency.json_ready(body)
 
-        try:
-            with _conflict_on_transition():
-                outcome = idempotency.run_request(
-                    user=request.user,
-                    header=request.headers.get(idempotency.KEY_HEADER),
-                    data=request.data,
-                    endpoint=f"POST orders/{order.pk}/corrections/",
-                    work=work,
-                )
-        except CardDeclined as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_402_PAYMENT_REQUIRED)
-        except (GatewayError, TaxEngineError) as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        with _conflict_on_transition():  # a declined refund: 402, a failure: 503 (config.api)
+            outcome = idempotency.run_request(
+                user=request.user,
+                header=request.headers.get(idempotency.KEY_HEADER),
+                data=request.data,
+                endpoint=f"POST orders/{order.pk}/corrections/",
+                work=work,
+            )
         return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(

@@ -4,6 +4,7 @@ quantity and report usage."""
 from __future__ import annotations
 
 import django_filters
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -14,18 +15,23 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from billing import idempotency
 from billing.runs import subscription_reactivate
-from orders.api.common import Conflict, _conflict_on_transition, _viewer
+from orders.api.common import Conflict, _conflict_on_transition, _viewer, correction_results
+from orders.api.orders import KEY_PARAMETER
 from orders.models import Subscription
 from orders.selectors import (
     subscriptions_visible,
     usage_records_visible,
 )
 from orders.serializers import (
+    OrderSerializer,
     SubscriptionCancelSerializer,
     SubscriptionQuantitySerializer,
     SubscriptionSerializer,
     SubscriptionSuspendSerializer,
+    UsageCorrectionCreateSerializer,
+    UsageCorrectionResultSerializer,
     UsageRecordInputSerializer,
     UsageRecordSerializer,
 )
@@ -33,6 +39,7 @@ from orders.services import (
     subscription_cancel,
     subscription_change_quantity,
     subscription_suspend,
+    usage_correct,
 )
 from orders.usage import UsageReferenceConflict, usage_record
 from resellers.api import NOT_FOUND, IdFilter
@@ -100,8 +107,9 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
     def cancel(self, request, pk=None):
         """Cancel through a cancellation order: a paid subscription runs to the end of the period
         already billed (*pending cancellation*); a trial or a suspended one ends at once. With
-        `immediately` (provider staff), a paid one ends today and the unused days already billed
-        are credited back, prorated by days (credit memos)."""
+        `immediately` (provider staff), a paid one ends today; where the paying account's class
+        refunds on cancel, the unused days already billed are credited back, prorated by days
+        (credit memos). By default (a no-refund policy) nothing is given back."""
         subscription = self.get_object()
         serializer = SubscriptionCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -196,6 +204,75 @@ class SubscriptionViewSet(viewsets.ReadOnlyModelViewSet):
                 today=timezone.localdate(),
             )
         return Response(self._body(subscription))
+
+    @extend_schema(
+        tags=["subscriptions"],
+        request=UsageCorrectionCreateSerializer,
+        parameters=[KEY_PARAMETER],
+        responses={
+            201: OpenApiResponse(UsageCorrectionResultSerializer, description="Corrected."),
+            200: OpenApiResponse(UsageCorrectionResultSerializer, description="A replayed key."),
+            400: OpenApiResponse(
+                description="`quantity`, `amount` or `cost` (not the kind reported, negative, "
+                "unchanged), `record` (a correction itself), `reason`, `outcome`; nothing "
+                "written."
+            ),
+            402: OpenApiResponse(description="The gateway declined the refund: nothing written."),
+            403: OpenApiResponse(description="Provider staff only."),
+            404: NOT_FOUND,
+            503: OpenApiResponse(
+                description="The gateway or a tax engine failed: nothing written."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"usage/(?P<record_id>[0-9]+)/correct",
+        filter_backends=[],
+    )
+    def usage_correct(self, request, pk=None, record_id=None):
+        """Correct a usage record's value (seed 001 §4: an application reported $30.00, the
+        real figure was $25.00), provider staff. The record is never edited: a correction record
+        carries the difference. Before the day is billed, the billing run bills the corrected
+        usage; billed but not invoiced, the waiting charge is corrected in place; invoiced, a
+        correcting order issues a debit or credit memo (or, `refund`, a refund to the card that
+        paid)."""
+        subscription = self.get_object()
+        record = get_object_or_404(
+            usage_records_visible(user=request.user, subscription=subscription), pk=record_id
+        )
+        serializer = UsageCorrectionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        context = self.get_serializer_context()
+
+        def work(_record):
+            result = usage_correct(
+                record=record,
+                acting_user=request.user,
+                today=timezone.localdate(),
+                **serializer.validated_data,
+            )
+            body = {
+                "record": UsageRecordSerializer(result.record, context=context).data,
+                "before": {k: str(v) for k, v in result.before.items()},
+                "after": {k: str(v) for k, v in result.after.items()},
+                "stage": result.stage,
+                "order": (
+                    OrderSerializer(result.order, context=context).data if result.order else None
+                ),
+                **correction_results(result.sides),
+            }
+            return status.HTTP_201_CREATED, idempotency.json_ready(body)
+
+        outcome = idempotency.run_request(
+            user=request.user,
+            header=request.headers.get(idempotency.KEY_HEADER),
+            data=request.data,
+            endpoint=f"POST subscriptions/{subscription.pk}/usage/{record.pk}/correct/",
+            work=work,
+        )  # a declined refund answers 402, a failed one 503 (config.api)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(
         methods=["GET"],

@@ -4,7 +4,8 @@ Callers import from here. The modules, each importing only those before it in th
 cycles): common (what they share); execution (step 4 of the validation chain); payment (step 1's
 prepayment, step 3's card charge); validation (the chain itself, approve, resume, execute by
 hand); placement (create and submit); trials (conversion orders); cancellation (order_cancel);
-subscriptions (cancel, suspend, resume, change quantity: needs only common).
+subscriptions (cancel, suspend, resume, change quantity: needs only common); corrections
+(correcting orders); usage_corrections (a usage record's real value: needs corrections).
 """
 
 from orders.services.cancellation import order_cancel
@@ -21,6 +22,7 @@ from orders.services.subscriptions import (
     subscription_suspend,
 )
 from orders.services.trials import TRIAL_CONVERSION_NOTE, trial_convert, trials_convert_due
+from orders.services.usage_corrections import UsageCorrection, usage_correct
 from orders.services.validation import order_approve, order_execute_manually, order_resume
 from orders.workflow import CANCELLABLE, SUBSCRIPTION_TRANSITIONS, InvalidOrderTransition
 from resellers.exceptions import ApplicationError, PermissionDenied  # raised here; callers catch
@@ -40,6 +42,7 @@ __all__ = [
     "ItemSpec",
     "PermissionDenied",
     "SideResult",
+    "UsageCorrection",
     "order_approve",
     "order_cancel",
     "order_correct",
@@ -55,4 +58,5 @@ __all__ = [
     "subscription_suspend",
     "trial_convert",
     "trials_convert_due",
+    "usage_correct",
 ]

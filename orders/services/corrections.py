@@ -124,10 +124,25 @@ def _paid_by_card(txs) -> GatewayCharge | None:
     )
 
 
-def _settle(
+def _in_place(txs, before: Decimal) -> ResellerTransaction | None:
+    """The one charge that still holds `before` uninvoiced, unprepaid: corrected in place."""
+    live = [tx for tx in txs if tx.status != ResellerTransaction.Status.CANCELLED]
+    if (
+        len(live) == 1
+        and live[0].status == ResellerTransaction.Status.UNINVOICED
+        and live[0].prepaid_by_id is None
+        and live[0].amount == before
+    ):
+        return live[0]
+    return None
+
+
+def correction_settle(
     *,
-    correction: Order,
-    item: OrderItem,
+    correction: Order | None,
+    key: str,
+    label: str,
+    tax_category: str,
     account: Account,
     txs: list[ResellerTransaction],
     before: Decimal,
@@ -137,37 +152,31 @@ def _settle(
     acting_user: User,
     today: datetime.date,
 ) -> SideResult:
+    """Settle one side's corrected charge (`before` -> `after`): in place while the charge is
+    not invoiced; else a debit memo for more, for less a credit memo, refunded at once with the
+    `refund` outcome to the card payment that paid the invoice. `correction` is the correcting
+    order the memos are referenced to (None only when the caller knows every side is settled in
+    place); `key` makes the gateway refund's idempotency key unique within it."""
     result = SideResult(account, before, after, "unchanged")
     diff = after - before
     if diff == 0:
         return result
-    live = [tx for tx in txs if tx.status != ResellerTransaction.Status.CANCELLED]
-    in_place = (
-        len(live) == 1
-        and live[0].status == ResellerTransaction.Status.UNINVOICED
-        and live[0].prepaid_by_id is None
-        and live[0].amount == before
-    )
-    if in_place:
+    charge = _in_place(txs, before)
+    if charge is not None:
         if after == 0:
             ledger.reseller_transaction_cancel(
-                transaction_=live[0], reason=reason, acting_user=acting_user
+                transaction_=charge, reason=reason, acting_user=acting_user
             )
         else:
             ledger.reseller_transaction_correct(
-                transaction_=live[0], amount=after, reason=reason, acting_user=acting_user
+                transaction_=charge, amount=after, reason=reason, acting_user=acting_user
             )
         result.how = "corrected in place"
         return result
-    label = f"Correction of {item.product.name} (order {item.order.display_number})"
     memo = ledger.memo_issue(
         doc_type="debit_memo" if diff > 0 else "credit_memo",
         recipient=account,
-        lines=[
-            ledger.MemoLine(
-                description=label, unit_price=abs(diff), tax_category=item.product.tax_category
-            )
-        ],
+        lines=[ledger.MemoLine(description=label, unit_price=abs(diff), tax_category=tax_category)],
         reason=reason,
         issue_date=today,
         acting_user=acting_user,
@@ -185,7 +194,7 @@ def _settle(
                 credit_document=memo,
                 amount=memo.open_amount,
                 payment_method=charge.payment_method,
-                idempotency_key=f"correction:{correction.pk}:{item.pk}:{account.pk}",
+                idempotency_key=f"correction:{correction.pk}:{key}:{account.pk}",
                 issue_date=today,
                 acting_user=acting_user,
                 reason=reason,
@@ -330,9 +339,11 @@ def _correct_item(order, correction, item, line, outcome, reason, acting_user, t
         )
         new_totals[side] = after
         results.append(
-            _settle(
+            correction_settle(
                 correction=correction,
-                item=item,
+                key=str(item.pk),
+                label=f"Correction of {item.product.name} (order {item.order.display_number})",
+                tax_category=item.product.tax_category,
                 account=account,
                 txs=txs,
                 before=before,

@@ -104,10 +104,14 @@ def _first_period_charge(
     return ItemCharge(item, part(item.total_cost), part(item.total_amount), starts, anchor, note)
 
 
+_PERIOD_OF = {
+    Product.BillingType.RECURRING_ANNUAL: BillingPeriod.ANNUAL,
+    Product.BillingType.RECURRING_THREE_YEARS: BillingPeriod.THREE_YEARS,
+}
+
+
 def _billing_period(product: Product) -> str:
-    if product.billing_type == Product.BillingType.RECURRING_ANNUAL:
-        return BillingPeriod.ANNUAL
-    return BillingPeriod.MONTHLY
+    return _PERIOD_OF.get(product.billing_type, BillingPeriod.MONTHLY)
 
 
 def _charged_now(item: OrderItem) -> bool:

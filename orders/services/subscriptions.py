@@ -53,10 +53,12 @@ def subscription_cancel(
     subscription runs to the end of the period already billed: *Pending cancellation* until its
     next billing date, when the billing run closes it instead of billing it.
 
-    `immediately` (provider staff only) ends a paid subscription today and gives back the unused
-    days of the period already billed, prorated by the one rule (billing.periods): a credit memo
-    to the holder at its price and, for a resale customer's subscription, one to its reseller at
-    cost."""
+    `immediately` (provider staff only) ends a paid subscription today. When the credit account's
+    class refunds on cancel (CustomerClass.refund_on_cancel; off by default, a no-refund policy)
+    it gives back the unused days of the period already billed, prorated by the one rule
+    (billing.periods): a credit memo to the holder at its price and, for a resale customer's
+    subscription, one to its reseller at cost. Under the no-refund policy nothing is given back;
+    a correcting order is the exception (seed 001 §4)."""
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     subscription_action_check(
         user=acting_user,
@@ -76,6 +78,7 @@ def subscription_cancel(
         subscription.cancelled_at = timezone.now()
     refund = (
         immediately
+        and subscription.credit_account.customer_class.refund_on_cancel
         and was in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING_CANCELLATION)
         and subscription.product.billing_type != Product.BillingType.USAGE
         and subscription.billed_through is not None

@@ -19,7 +19,8 @@ def d(text: str) -> datetime.date:
 
 def world(*, on_hold: bool = True, customer_terms: str = Account.CreditTerms.NET_TERMS):
     """Provider P, resale reseller R (net 30, limit 100,000) with customer C (net 30 by default)
-    and a user each; product `monthly` (10.00 to R, 15.00 to C) and `annual` (100.00 / 150.00)."""
+    and a user each; products `monthly` (10.00 to R, 15.00 to C), `annual` (100.00 / 150.00),
+    `three_years` (300.00 / 450.00, billed three years ahead), `usage` (0.10 / 0.15 a unit)."""
     cls = f.CustomerClassFactory(name=f"On hold {'on' if on_hold else 'off'}")
     cls.bill_for_subscriptions_on_hold = on_hold
     cls.save()
@@ -44,9 +45,18 @@ def world(*, on_hold: bool = True, customer_terms: str = Account.CreditTerms.NET
         list_price=Decimal("100.00"),
         billing_type="recurring_annual",
     )
+    three_years = of.ProductFactory(
+        name="Backup 3 Years",
+        list_price=Decimal("300.00"),
+        billing_type="recurring_3_years",
+    )
     usage = of.ProductFactory(name="Storage GB", list_price=Decimal("0.10"), billing_type="usage")
-    of.default_catalogue(monthly, annual, usage)
-    of.price_list(reseller, [customer], items={monthly: "15.00", annual: "150.00", usage: "0.15"})
+    of.default_catalogue(monthly, annual, three_years, usage)
+    of.price_list(
+        reseller,
+        [customer],
+        items={monthly: "15.00", annual: "150.00", three_years: "450.00", usage: "0.15"},
+    )
     return SimpleNamespace(
         cls=cls,
         provider=provider,
@@ -56,6 +66,7 @@ def world(*, on_hold: bool = True, customer_terms: str = Account.CreditTerms.NET
         reseller_user=reseller_user,
         monthly=monthly,
         annual=annual,
+        three_years=three_years,
         usage=usage,
     )
 

@@ -14,7 +14,7 @@ class CatalogueAndOrders:
     """Mixed into the seeder (dashboard.management.demo): uses its Builder helpers."""
 
     def _catalogue(self) -> dict[str, Product]:
-        """Eight products: every product type and billing type, one executed by hand by the
+        """Nine products: every product type and billing type, one executed by hand by the
         distributor, one with a 30-day trial. The default catalogue holds them all; Fabrikam is
         assigned a smaller one."""
         T, B = Product.ProductType, Product.BillingType
@@ -48,6 +48,14 @@ class CatalogueAndOrders:
                 product_type=T.RESERVED_INSTANCE,
                 billing_type=B.RECURRING_ANNUAL,
                 list_price=D("840.00"),
+            ),
+            "azure_ri_3y": self.product(
+                "DEMO-AZ-RI-D2S-3Y",
+                name="Azure Reserved VM Instance D2s v5, 3 years",
+                description="Billed three years in advance; no refund on cancellation.",
+                product_type=T.RESERVED_INSTANCE,
+                billing_type=B.RECURRING_THREE_YEARS,
+                list_price=D("2100.00"),
             ),
             "windows_esd": self.product(
                 "DEMO-WINSRV-ESD",

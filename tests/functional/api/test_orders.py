@@ -84,6 +84,7 @@ def test_the_reseller_sees_the_detailed_view_with_cost_and_amount(world, shop, a
                 "unit_cost": "10.0000",
                 "total_cost": "20.00",
                 "corrects_item": None,
+                "corrects_usage": None,
             }
         ],
         "sub_orders": [],

@@ -150,6 +150,8 @@ def test_usage_reported_twice_with_one_reference_is_stored_once(world, api, stor
         "amount": None,
         "cost": None,
         "reference": "meter-1",
+        "corrects": None,
+        "reason": "",
         "created_at": "2026-02-10T10:00:00Z",
     }
     assert UsageRecord.objects.filter(subscription=storage).count() == 1

@@ -90,10 +90,12 @@ def test_another_tenant_cannot_change_it():
         )
 
 
-def test_an_immediate_cancellation_credits_the_unused_days_prorated():
+def test_an_immediate_cancellation_credits_the_unused_days_prorated_where_the_policy_refunds():
     from orders.services import subscription_cancel
 
     w = bf.world()
+    w.cls.refund_on_cancel = True  # the reseller's class: the account that pays upstream
+    w.cls.save()
     sub = bf.subscribe(w, quantity=2, today=d("2026-01-01"))
 
     subscription_cancel(
@@ -117,7 +119,31 @@ def test_an_immediate_cancellation_credits_the_unused_days_prorated():
     assert not ResellerTransaction.objects.filter(subscription=sub, kind="recurring").exists()
 
 
-def test_only_the_provider_cancels_at_once_with_a_refund():
+def test_by_default_cancelling_at_once_refunds_nothing():
+    """The no-refund policy (seed 001 §4) is the default: the subscription ends today and
+    nothing already billed is given back; a correcting order is the exception."""
+    from orders.services import subscription_cancel
+
+    w = bf.world()
+    assert w.cls.refund_on_cancel is False
+    sub = bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+
+    subscription_cancel(
+        subscription=sub, acting_user=w.staff, today=d("2026-01-22"), immediately=True
+    )
+
+    sub.refresh_from_db()
+    assert (sub.status, sub.billed_through, sub.next_billing_date) == (
+        "cancelled",
+        d("2026-02-01"),
+        None,
+    )
+    assert not Document.objects.filter(doc_type="credit_memo").exists()
+    runs.run_start(run_date=d("2026-02-01"), inline=True)
+    assert not ResellerTransaction.objects.filter(subscription=sub, kind="recurring").exists()
+
+
+def test_only_the_provider_cancels_at_once():
     from orders.services import subscription_cancel
     from resellers.exceptions import PermissionDenied
 

@@ -12,7 +12,7 @@ from billing.gateway import TestGateway
 from billing.models import Document, ResellerTransaction
 from billing.selectors import balance_mismatches
 from orders.models import Order, OrderItem
-from orders.services import CorrectionLine, order_correct
+from orders.services import CorrectionLine, order_correct, subscription_cancel
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import AuditEvent
 from tests import factories as f
@@ -75,37 +75,102 @@ def test_before_invoicing_the_charges_are_corrected_in_place():
     assert balance_mismatches() == []
 
 
-def test_seed_case_one_a_cancelled_mistake_is_refunded_as_an_exception_by_credit_memo():
-    """An end customer bought an annual subscription by mistake and cancelled it on day two; by
-    the no-refund policy cancelling refunded nothing. The reseller asks; the provider corrects
-    the order, cancelling the detail: credit memos for what was invoiced, at cost to the reseller
-    and at its price to the customer."""
+def _seed_case_one(w):
+    """Seed 001 §4, case 1, up to the reseller's request: an end customer buys a three-year
+    subscription by mistake and cancels it on the second day of the subscription period. By the
+    no-refund policy (the default), cancelling refunds nothing; the billing order then invoices
+    the three years to the reseller (at cost) and the customer (at its price)."""
+    assert w.cls.refund_on_cancel is False  # the provider's no-refund policy, by default
+    order, item, sub = _bought(w, product=w.three_years)  # 300.00 to R, 450.00 to C
+    customer_user = f.user(account=w.customer)
+    subscription_cancel(subscription=sub, acting_user=customer_user, today=d("2026-01-02"))
+    sub.refresh_from_db()
+    assert sub.status == "pending_cancellation"  # runs to the end of the three years
+    assert not Document.objects.filter(doc_type="credit_memo").exists()  # nothing refunded
+    runs.run_start(run_date=BILLED, inline=True)
+    charges = _charges(item)
+    assert (charges[w.reseller.pk].amount, charges[w.customer.pk].amount) == (D(300), D(450))
+    assert {tx.status for tx in charges.values()} == {"invoiced"}
+    return order, item, sub
+
+
+def test_seed_case_one_a_mistaken_three_year_subscription_is_refunded_by_credit_memo():
+    """The reseller asks; the provider corrects the order as an exception, cancelling the
+    detail: credit memos for what was invoiced, at cost to the reseller and at its price to the
+    customer. The original order and its invoices never change."""
     w = bf.world()
-    order, item, sub = _bought(w, product=w.annual)  # 100.00 to R, 150.00 to C
-    runs.run_start(run_date=BILLED, inline=True)  # both charges invoiced
-    assert all(tx.status == "invoiced" for tx in _charges(item).values())
+    order, item, sub = _seed_case_one(w)
     invoices_before = list(Document.objects.filter(doc_type="invoice").values_list("pk", "total"))
 
     correction, sides = correct(w, order, item=item.pk, cancel=True, reason="Bought by mistake")
 
     memos = Document.objects.filter(reference=f"correction:{correction.pk}").order_by("pk")
-    assert [(m.doc_type, m.recipient_id, m.total) for m in memos] == [
-        ("credit_memo", w.reseller.pk, D("100.00")),
-        ("credit_memo", w.customer.pk, D("150.00")),
+    assert [(m.doc_type, m.recipient_id, m.total, m.status) for m in memos] == [
+        ("credit_memo", w.reseller.pk, D("300.00"), "issued"),
+        ("credit_memo", w.customer.pk, D("450.00"), "issued"),
     ]
     assert [(s.before, s.after, s.how) for s in sides] == [
-        (D(100), D(0), "credit memo"),
-        (D(150), D(0), "credit memo"),
+        (D(300), D(0), "credit memo"),
+        (D(450), D(0), "credit memo"),
     ]
     assert list(Document.objects.filter(doc_type="invoice").values_list("pk", "total")) == (
         invoices_before
     )
     sub.refresh_from_db()
     assert sub.status == "cancelled"
+    event = AuditEvent.objects.get(action="order.correct", object_id=str(order.pk))
+    assert (event.actor_id, event.details["reason"]) == (w.staff.pk, "Bought by mistake")
     # a second correction of the same detail starts from its corrected state: nothing more
     again, sides = correct(w, order, item=item.pk, cancel=True, reason="Asked twice")
     assert [s.how for s in sides] == ["unchanged", "unchanged"]
     assert not Document.objects.filter(reference=f"correction:{again.pk}").exists()
+    assert balance_mismatches() == []
+
+
+def test_seed_case_one_by_direct_refund_to_the_card_that_paid_the_billing_order():
+    TestGateway.reset()
+    w = bf.world()
+    order, item, _ = _seed_case_one(w)
+    invoice = Document.objects.get(recipient=w.reseller, doc_type="invoice")
+    card = f.card(w.reseller, token="tok_reseller")
+    payment = ledger.card_charge(
+        payment_method=card, amount=invoice.total, idempotency_key="pay-bo", charge_date=BILLED
+    )
+    ledger.application_create(
+        credit_document=payment, debit_document=invoice, amount=invoice.total, acting_user=w.staff
+    )
+
+    _, sides = correct(w, order, "refund", item=item.pk, cancel=True)
+
+    reseller_side = sides[0]
+    assert reseller_side.how == "refund"
+    refund = reseller_side.documents[1]
+    assert (refund.doc_type, refund.total, refund.recipient_id) == ("refund", D("300.00"),
+                                                                    w.reseller.pk)  # fmt: skip
+    assert next(iter(TestGateway.charges.values())).refunded == D("300.00")
+    assert balance_mismatches() == []
+
+
+def test_corrected_on_the_second_day_before_the_billing_order_nothing_is_invoiced():
+    """Corrected before the billing order: the charges are cancelled in place and the billing
+    order carries nothing for the mistake; no memo is issued."""
+    w = bf.world()
+    order, item, sub = _bought(w, product=w.three_years)
+    subscription_cancel(subscription=sub, acting_user=w.reseller_user, today=d("2026-01-02"))
+
+    _, sides = order_correct(
+        order=order,
+        lines=[CorrectionLine(item_id=item.pk, cancel=True)],
+        outcome="credit_memo",
+        reason="Bought by mistake",
+        acting_user=w.staff,
+        today=d("2026-01-02"),
+    )
+
+    assert [s.how for s in sides] == ["corrected in place", "corrected in place"]
+    assert not _charges(item)  # both cancelled
+    runs.run_start(run_date=BILLED, inline=True)
+    assert not Document.objects.filter(doc_type__in=["invoice", "credit_memo"]).exists()
     assert balance_mismatches() == []
 
 
