@@ -26,13 +26,16 @@ class AmountField(serializers.Field):
     """An amount in a request: a string of ASCII digits with at most one point (a JSON integer is
     taken too), parsed by `parse_amount`; a 400 names the field. Goes out as a string."""
 
-    def __init__(self, *, positive: bool = False, **kwargs):
+    def __init__(self, *, positive: bool = False, signed: bool = False, **kwargs):
         self.positive = positive
+        self.signed = signed
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> Decimal:
         try:
-            return parse_amount(data, positive=self.positive, field=self.field_name)
+            return parse_amount(
+                data, positive=self.positive, signed=self.signed, field=self.field_name
+            )
         except AmountError as exc:
             raise serializers.ValidationError(exc.message) from exc
 
@@ -47,9 +50,17 @@ class MoneyFormField(forms.Field):
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 
-    def __init__(self, *, currency: str | None = None, positive: bool = False, **kwargs):
+    def __init__(
+        self,
+        *,
+        currency: str | None = None,
+        positive: bool = False,
+        signed: bool = False,
+        **kwargs,
+    ):
         self.currency = currency
         self.positive = positive
+        self.signed = signed
         super().__init__(**kwargs)
 
     def to_python(self, value) -> Decimal | None:
@@ -57,7 +68,11 @@ class MoneyFormField(forms.Field):
             return None
         try:
             return parse_amount(
-                value, currency=self.currency, grouping=True, positive=self.positive
+                value,
+                currency=self.currency,
+                grouping=True,
+                positive=self.positive,
+                signed=self.signed,
             )
         except AmountError as exc:
             raise forms.ValidationError(exc.message, code="invalid") from exc

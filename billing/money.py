@@ -116,6 +116,7 @@ def parse_amount(
     field: str = "amount",
     grouping: bool = False,
     positive: bool = False,
+    signed: bool = False,
 ) -> Decimal:
     """The one money-input parser: a typed amount (str; or an int, or a Decimal that a JSON
     parser made of a number literal) to a Decimal, or AmountError naming `field`.
@@ -124,7 +125,8 @@ def parse_amount(
     when the currency is not known yet: the service checks again once it is), at most
     MAX_INTEGER_DIGITS before the point; no sign, exponent, NaN, Infinity, float, or digits of
     other scripts. `grouping` (the panel's forms) also takes commas between groups of three
-    (1,234.50). `positive` refuses zero. Surrounding blanks are ignored."""
+    (1,234.50). `positive` refuses zero. `signed` also takes a leading minus (a credit, such as
+    a reseller transaction corrected to a refund adjustment). Surrounding blanks are ignored."""
     if isinstance(value, (bool, float)):
         raise AmountError('Send an amount as a string of digits, e.g. "300.00".', field=field)
     if isinstance(value, int):
@@ -143,6 +145,9 @@ def parse_amount(
                 "Put commas only between groups of three digits, e.g. 1,234.50.", field=field
             )
         text = head.group(0).replace(",", "") + text[head.end() :]
+    negative = signed and text[0] == "-" and len(text) > 1
+    if negative:
+        text = text[1:]
     if text[0] in "+-":
         raise AmountError("Enter the amount without a sign, e.g. 300.00.", field=field)
     match = _PLAIN.fullmatch(text)
@@ -163,6 +168,8 @@ def parse_amount(
             field=field,
         )
     amount = Decimal(f"{whole or '0'}.{fraction}" if fraction else whole)
+    if negative:
+        amount = -amount
     if positive and amount == 0:
         raise AmountError("The amount must be more than zero.", field=field)
     return amount

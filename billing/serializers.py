@@ -258,12 +258,23 @@ class ResellerTransactionSerializer(serializers.ModelSerializer):
 
 
 class TransactionCorrectSerializer(serializers.Serializer):
-    amount = AmountField(help_text="The corrected amount, in the account's currency.")
+    amount = AmountField(
+        signed=True,
+        help_text="The corrected amount, in the account's currency: a charge, or with a minus "
+        'a credit to the account (e.g. "-25.00", a refund adjustment).',
+    )
     reason = serializers.CharField(max_length=300)
     refund = serializers.BooleanField(
         default=False,
-        help_text="Refund the difference at once instead of through the billing order: not "
-        "offered yet (400 on `refund`).",
+        help_text="With a credit (a negative amount): refund it at once to the account's "
+        "payment method instead of through the billing order (a credit memo and its refund; "
+        "the transaction never reaches the billing order). A charge is never refunded (400).",
+    )
+    payment_method = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With `refund`: one of the account's payment methods (default: its default).",
     )
 
 

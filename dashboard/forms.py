@@ -449,12 +449,28 @@ class TransactionFilterForm(forms.Form):
 
 
 class TransactionCorrectForm(forms.Form):
-    amount = MoneyFormField(label="Corrected amount")
+    amount = MoneyFormField(
+        label="Corrected amount",
+        signed=True,
+        help_text="A charge, or with a minus a credit to the account (e.g. -25.00).",
+    )
     reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
+    refund = forms.BooleanField(
+        required=False,
+        label="Refund a credit at once",
+        help_text="A credit (a negative amount) is paid back now to the payment method below, "
+        "instead of through the next billing order. A charge is never refunded.",
+    )
+    payment_method = forms.ModelChoiceField(
+        queryset=None, required=False, label="Refund to", empty_label="The account's default"
+    )
+    # One token per rendered form: a double click or a resubmitted page refunds once.
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, methods, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["amount"].currency = currency
+        self.fields["payment_method"].queryset = methods
 
 
 class TransactionCancelForm(forms.Form):

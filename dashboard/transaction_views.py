@@ -6,16 +6,20 @@ corrects it. Provider staff only (403)."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView
 from django_tables2 import SingleTableView
 
 from billing import ledger
+from billing.gateway import CardDeclined, GatewayError
 from billing.models import ResellerTransaction
 from billing.selectors import reseller_transactions_visible, transactions_overlapping
 from dashboard.access import require_provider_panel
@@ -24,6 +28,7 @@ from dashboard.presentation import money
 from dashboard.submissions import form_error
 from dashboard.tables import TransactionTable
 from resellers import exceptions as domain
+from resellers.models import PaymentMethod
 
 PER_PAGE = 50
 
@@ -98,18 +103,54 @@ class TransactionCorrectView(_TransactionFormView):
     title, button = "Correct transaction", "Save the corrected amount"
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "currency": self.tx.currency}
+        methods = PaymentMethod.objects.filter(account_id=self.tx.account_id, is_active=True)
+        return {**super().get_form_kwargs(), "currency": self.tx.currency, "methods": methods}
 
     def get_initial(self):
-        return {"amount": self.tx.amount}
+        return {"amount": self.tx.amount, "submission_key": uuid.uuid4().hex}
 
     def act(self, form) -> str:
-        tx = ledger.reseller_transaction_correct(
-            transaction_=self.tx,
-            amount=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"],
-            acting_user=self.request.user,
-        )
+        data = form.cleaned_data
+        method = None
+        if data["refund"]:
+            method = data["payment_method"] or (
+                PaymentMethod.objects.filter(
+                    account_id=self.tx.account_id, is_active=True, is_default=True
+                ).first()
+            )
+            if method is None:
+                raise domain.ApplicationError(
+                    "The account has no default payment method: choose one.",
+                    field="payment_method",
+                )
+        try:
+            tx = ledger.reseller_transaction_correct(
+                transaction_=self.tx,
+                amount=data["amount"],
+                reason=data["reason"],
+                acting_user=self.request.user,
+                refund_to=method,
+                # one refund per form shown: a double submit sends the same key
+                idempotency_key=f"panel:user{self.request.user.pk}:transaction{self.tx.pk}:"
+                f"{data['submission_key'] or uuid.uuid4().hex}",
+                issue_date=timezone.localdate(),
+            )
+        except CardDeclined as exc:
+            raise domain.ApplicationError(
+                f"The card issuer declined the refund: {exc.message} Nothing was changed.",
+                field="payment_method",
+            ) from exc
+        except GatewayError as exc:
+            raise domain.ApplicationError(
+                f"The payment gateway failed: {exc.message} Nothing was changed; try again.",
+                field="payment_method",
+            ) from exc
+        if method is not None:
+            return (
+                f"The transaction now reads {money(tx.amount, tx.currency)}, refunded at once "
+                f"to {method} with credit memo {tx.invoice.display_number}: it will not reach "
+                "the billing order."
+            )
         return (
             f"The transaction now reads {money(tx.amount, tx.currency)}; "
             f"{tx.account.name}'s next billing order carries it."

@@ -5,19 +5,31 @@ its new amount. An invoiced transaction is never changed here: a correcting orde
 was invoiced, with a memo or a refund.
 
 A prepaid transaction (set aside against a payment for a prepaid order) is not corrected here
-either: its payment was matched to the old amount."""
+either: its payment was matched to the old amount.
+
+Refunded at once (seed 001 §4: "an option, configured when the correction is made, to refund
+directly to the reseller's payment method, without the need to wait for the billing order"): a
+transaction corrected to a credit (a negative amount, such as a refund adjustment) may be paid
+out now instead of lowering the next billing order. A credit memo for it is issued (taxed like the
+billing order would have taxed it), refunded at once to the account's payment method (a card
+through the gateway, against a charge that card paid; other methods offline), and the
+transaction is settled by that memo: it never reaches the billing order. A charge (a positive
+amount) is never refunded: the account has not paid it yet, and its billing order invoices it."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.db import transaction
 
 from billing.ledger.balances import _lock_account
-from billing.models import ResellerTransaction
+from billing.ledger.memos import MemoLine, memo_issue
+from billing.ledger.refunds import credit_refund
+from billing.models import Document, GatewayCharge, ResellerTransaction
 from billing.money import round_money, to_decimal
 from resellers.exceptions import ApplicationError
-from resellers.models import User
+from resellers.models import PaymentMethod, User
 from resellers.services import audit_record
 from resellers.tenancy import require_provider_staff
 
@@ -60,11 +72,20 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def reseller_transaction_correct(
-    *, transaction_: ResellerTransaction, amount: Decimal, reason: str, acting_user: User | None
+    *,
+    transaction_: ResellerTransaction,
+    amount: Decimal,
+    reason: str,
+    acting_user: User | None,
+    refund_to: PaymentMethod | None = None,
+    idempotency_key: str = "",
+    issue_date: datetime.date | None = None,
 ) -> ResellerTransaction:
     """Give an uninvoiced transaction its corrected amount (positive: a charge; negative: a
     credit, such as a refund adjustment), audited with the reason and the amount before and
-    after. Its account's available credit follows at once."""
+    after. Its account's available credit follows at once. With `refund_to` (a payment method
+    of the account; `idempotency_key` and `issue_date` then required), a credit is refunded at
+    once and settled: see the module's docstring. The refund's memo: `tx.invoice`."""
     require_provider_staff(acting_user, "correct reseller transactions")
     reason = _reason(reason)
     tx = _lock_correctable(transaction_)
@@ -73,17 +94,79 @@ def reseller_transaction_correct(
         raise ApplicationError("The amount has more decimals than the currency.", field="amount")
     if amount == tx.amount:
         raise ApplicationError(f"The amount is already {amount}.", field="amount")
+    if refund_to is not None and amount >= 0:
+        raise ApplicationError(
+            f"Only a credit is refunded at once: {amount} {tx.currency} is a charge the account "
+            "has not paid yet, which its billing order invoices.",
+            field="refund",
+        )
     before = tx.amount
     tx.amount = amount
     tx.save(update_fields=["amount"])
+    details = {"reason": reason, "before": str(before), "after": str(amount)}
+    if refund_to is not None:
+        details.update(_refund_at_once(tx, refund_to, reason, acting_user, idempotency_key,
+                                       issue_date))  # fmt: skip
     audit_record(
         actor=acting_user,
         action="reseller_transaction.correct",
         obj=tx,
         account=tx.account,
-        details={"reason": reason, "before": str(before), "after": str(amount)},
+        details=details,
     )
     return tx
+
+
+def _refund_at_once(tx, method, reason, acting_user, idempotency_key, issue_date) -> dict:
+    if method.account_id != tx.account_id or not method.is_active:
+        raise ApplicationError("Not one of the account's payment methods.", field="payment_method")
+    charge = None
+    if method.kind == PaymentMethod.Kind.CARD:
+        charge = (
+            GatewayCharge.objects.filter(
+                payment_method=method,
+                status=GatewayCharge.Status.SUCCEEDED,
+                amount__gte=-tx.amount,
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if charge is None:
+            raise ApplicationError(
+                "That card paid no charge this credit could go back to: refund to another "
+                "method, or let the billing order carry the credit.",
+                field="payment_method",
+            )
+    memo = memo_issue(
+        doc_type="credit_memo",
+        recipient=tx.account,
+        lines=[
+            MemoLine(
+                description=tx.description,
+                unit_price=-tx.amount,
+                tax_category=tx.tax_category or "standard",
+            )
+        ],
+        reason=reason,
+        issue_date=issue_date,
+        acting_user=acting_user,
+        reference=f"transaction:{tx.pk}",
+    )
+    memo = Document.objects.get(pk=memo.pk)
+    refund = credit_refund(
+        credit_document=memo,
+        amount=memo.open_amount,
+        payment_method=method,
+        idempotency_key=idempotency_key,
+        issue_date=issue_date,
+        acting_user=acting_user,
+        reason=reason,
+        charge=charge,
+    )
+    tx.status = ResellerTransaction.Status.INVOICED
+    tx.invoice = memo
+    tx.save(update_fields=["status", "invoice"])
+    return {"refunded": refund.display_number, "memo": memo.display_number}
 
 
 @transaction.atomic

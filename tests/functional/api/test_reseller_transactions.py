@@ -111,3 +111,72 @@ def test_a_tenant_reads_its_own_and_corrects_nothing(world, shop, api):
     assert _post(client, mine, "correct", {"amount": "1.00", "reason": "x"}).status_code == 403
     assert _post(client, theirs, "cancel", {"reason": "x"}).status_code == 404
     assert api(world.alpha_customer).get(f"{URL}{mine.pk}/").status_code == 404
+
+
+def test_a_credit_is_refunded_at_once_and_never_reaches_the_billing_order(world, shop, api):
+    """Seed 001 §4: "an option (configured when the correction is made) to refund directly to
+    the reseller's payment method, without the need to wait for the billing order"."""
+    import datetime
+
+    from billing import ledger
+    from billing.gateway import TestGateway
+    from billing.models import Document
+    from tests import factories as f
+
+    TestGateway.reset()
+    tx = _uninvoiced(world.a)
+    card = f.card(world.a, token="tok_alpha_refund")
+    ledger.card_charge(
+        payment_method=card,
+        amount=D("100.00"),
+        idempotency_key="earlier-topup",
+        charge_date=datetime.date(2026, 1, 5),
+    )
+    body = {"amount": "-25.00", "reason": "Refund adjustment", "refund": True,
+            "payment_method": card.pk}  # fmt: skip
+    response = api(world.staff).post(
+        f"{URL}{tx.pk}/correct/", body, format="json", HTTP_IDEMPOTENCY_KEY="tx-refund-1"
+    )
+    replay = api(world.staff).post(
+        f"{URL}{tx.pk}/correct/", body, format="json", HTTP_IDEMPOTENCY_KEY="tx-refund-1"
+    )
+
+    assert response.status_code == 200, response.content
+    assert replay.status_code == 200 and replay.json() == response.json()
+    tx.refresh_from_db()
+    assert (tx.amount, tx.status) == (D("-25.00"), "invoiced")
+    memo = tx.invoice
+    assert (memo.doc_type, memo.reference, memo.open_amount) == (
+        "credit_memo",
+        f"transaction:{tx.pk}",
+        D("0.00"),
+    )
+    refund = Document.objects.get(doc_type="refund", recipient=world.a)
+    assert refund.total == memo.total  # the credit, with the tax the billing order would add
+    assert next(iter(TestGateway.charges.values())).refunded == memo.total
+    event = AuditEvent.objects.get(action="reseller_transaction.correct", object_id=str(tx.pk))
+    assert event.details["refunded"] == refund.display_number
+    world.a.refresh_from_db()
+    plans = run_preview(run_date=world.a.next_billing_date)
+    assert not [c for p in plans for i in p.invoices for c in i.charges if c.pk == tx.pk]
+    assert balance_mismatches() == []
+
+
+def test_refund_at_once_needs_a_credit_and_a_card_that_paid(world, shop, api):
+    from tests import factories as f
+
+    tx = _uninvoiced(world.a)
+    unused = f.card(world.a, token="tok_never_charged")
+    staff = api(world.staff)
+    for body, field in (
+        ({"amount": "5.00", "reason": "x", "refund": True, "payment_method": unused.pk}, "refund"),
+        ({"amount": "-5.00", "reason": "x", "refund": True, "payment_method": unused.pk},
+         "payment_method"),
+        ({"amount": "-5.00", "reason": "x", "refund": True, "payment_method": 999999},
+         "payment_method"),
+    ):  # fmt: skip
+        response = staff.post(f"{URL}{tx.pk}/correct/", body, format="json")
+        assert response.status_code == 400 and field in response.json(), response.json()
+    before = tx.amount
+    tx.refresh_from_db()
+    assert (tx.amount, tx.status) == (before, "uninvoiced")

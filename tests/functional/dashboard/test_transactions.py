@@ -83,3 +83,35 @@ def test_tenants_get_403(world, login):
         assert response.status_code == 403
     tx.refresh_from_db()
     assert tx.status == "uninvoiced"
+
+
+def test_a_credit_refunded_at_once_from_the_panel_once(world, login):
+    """A refund adjustment corrected to a credit and refunded at once to the reseller's card:
+    a credit memo and its refund; a resubmitted form refunds once; a charge is never refunded."""
+    from billing.gateway import TestGateway
+    from billing.models import Document
+    from tests import factories as f
+
+    TestGateway.reset()
+    tx = _tx(world.r1, "-10.00", "Refund adjustment for a customer's order")
+    card = f.card(world.r1, token="tok_r1_refund")
+    ledger.card_charge(
+        payment_method=card, amount=D("500.00"), idempotency_key="r1-topup", charge_date=JAN1
+    )
+    staff = login(world.staff)
+    url = reverse("transaction_correct", args=[tx.pk])
+    charge_back = staff.post(url, {"amount": "5.00", "reason": "x", "refund": "on",
+                                   "payment_method": card.pk, "submission_key": "k0"})  # fmt: skip
+    assert charge_back.status_code == 200 and "Only a credit" in charge_back.content.decode()
+    body = {"amount": "-12.00", "reason": "The customer's refund was 12.00", "refund": "on",
+            "payment_method": card.pk, "submission_key": "k1"}  # fmt: skip
+
+    first = staff.post(url, body, follow=True)
+    again = staff.post(url, body)
+
+    assert "refunded at once" in first.content.decode()
+    tx.refresh_from_db()
+    assert (tx.amount, tx.status, tx.invoice.doc_type) == (D("-12.00"), "invoiced", "credit_memo")
+    assert Document.objects.filter(doc_type="refund", recipient=world.r1).count() == 1
+    assert again.status_code == 200  # the transaction is settled: nothing more to correct
+    assert next(iter(TestGateway.charges.values())).refunded == tx.invoice.total
