@@ -477,6 +477,44 @@ class TransactionCancelForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
 
 
+class UsageCorrectForm(forms.Form):
+    """A usage record's real value, as it was reported (money, or a quantity); why; and what a
+    lower invoiced charge gives back (orders.services.usage_correct)."""
+
+    quantity = forms.DecimalField(
+        max_digits=19, decimal_places=4, min_value=Decimal(0), required=False, label="Quantity"
+    )
+    amount = MoneyFormField(label="Amount", required=False)
+    cost = MoneyFormField(
+        label="Cost upstream",
+        required=False,
+        help_text="Leave empty: it follows the amount where the report gave no cost.",
+    )
+    outcome = forms.ChoiceField(
+        choices=[
+            ("credit_memo", "Credit memo (raises the account's credit balance)"),
+            ("refund", "Refund to the card that paid (a credit memo where it paid otherwise)"),
+        ],
+        widget=forms.RadioSelect,
+        initial="credit_memo",
+        label="What a lower invoiced charge gives back",
+    )
+    reason = forms.CharField(max_length=300, label="Reason", help_text="Kept in the audit log.")
+
+    def __init__(self, *args, as_money: bool, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if as_money:
+            del self.fields["quantity"]
+            self.fields["amount"].required = True
+            self.fields["amount"].currency = currency
+            self.fields["amount"].label = f"Amount ({currency})"
+            self.fields["cost"].currency = currency
+        else:
+            del self.fields["amount"]
+            del self.fields["cost"]
+            self.fields["quantity"].required = True
+
+
 # --- correcting orders -------------------------------------------------------------------------
 
 UNIT = {"max_digits": 19, "decimal_places": 4, "min_value": Decimal(0), "required": False}

@@ -34,7 +34,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from dashboard import auth_views as panel_auth
-from dashboard import order_views, run_views, tax_views, topup_views, transaction_views, views
+from dashboard import (
+    order_views,
+    run_views,
+    tax_views,
+    topup_views,
+    transaction_views,
+    usage_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -188,6 +196,16 @@ urlpatterns = [
     path("orders/<int:pk>/accept/", order_views.OrderAcceptView.as_view(), name="order_accept"),
     path("orders/<int:pk>/cancel/", order_views.OrderCancelView.as_view(), name="order_cancel"),
     path("orders/<int:pk>/correct/", order_views.OrderCorrectView.as_view(), name="order_correct"),
+    path(
+        "subscriptions/<int:pk>/usage/",
+        usage_views.SubscriptionUsageView.as_view(),
+        name="subscription_usage",
+    ),
+    path(
+        "subscriptions/<int:pk>/usage/<int:record>/correct/",
+        usage_views.UsageCorrectView.as_view(),
+        name="usage_correct",
+    ),
     path(
         "subscriptions/<int:pk>/cancel/",
         order_views.SubscriptionCancelView.as_view(),

@@ -97,11 +97,15 @@ def test_case_two_usage_reported_as_money(api):
 
     # another day, after its billing order: a correcting order, a $5.00 credit memo
     with _on("2026-02-10"):
-        again = api(w.staff).post(
-            usage,
-            {"usage_date": "2026-02-10", "amount": "30.00", "reference": "app-feb-10"},
-            format="json",
-        ).json()["id"]
+        again = (
+            api(w.staff)
+            .post(
+                usage,
+                {"usage_date": "2026-02-10", "amount": "30.00", "reference": "app-feb-10"},
+                format="json",
+            )
+            .json()["id"]
+        )
     runs.run_start(run_date=d("2026-03-01"), inline=True)
     with _on("2026-03-02"):
         response = api(w.staff).post(
@@ -135,11 +139,15 @@ def test_usage_correction_tenants_and_bad_input(api):
     other = bf.world()
     with _on("2026-01-15"):
         sub = bf.subscribe(w, product=w.usage, today=d("2026-01-01"))
-        record = api(w.staff).post(
-            f"/api/v1/subscriptions/{sub.pk}/usage/",
-            {"usage_date": "2026-01-15", "amount": "30.00", "reference": "r"},
-            format="json",
-        ).json()["id"]
+        record = (
+            api(w.staff)
+            .post(
+                f"/api/v1/subscriptions/{sub.pk}/usage/",
+                {"usage_date": "2026-01-15", "amount": "30.00", "reference": "r"},
+                format="json",
+            )
+            .json()["id"]
+        )
         url = f"/api/v1/subscriptions/{sub.pk}/usage/{record}/correct/"
         body = {"amount": "25.00", "reason": "why"}
         assert api(w.reseller_user).post(url, body, format="json").status_code == 403
