@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
-from billing.models import Application, Document, DocumentLine
+from billing.models import CREDIT_TYPES, Application, Document, DocumentLine, DocumentStatus
 from billing.money import line_total
 from billing.selectors import (
     Financials,
@@ -24,6 +24,7 @@ from billing.selectors import (
     unpaid_documents,
 )
 from billing.selectors import documents_received as _documents_received
+from billing.taxes.selectors import tax_rates_visible, tax_rules_visible
 from orders.models import Order, OrderItem, Product, Subscription
 from orders.selectors import (
     catalogue_products,
@@ -212,6 +213,36 @@ def payment_target(*, user: User, pk: int, kind: str) -> PaymentTarget:
         financials=account_financials(account=account),
         payment_methods=payment_methods_of(user=user, account=account),
         open_documents=scope(unpaid_documents(account=account), user),
+    )
+
+
+def memo_recipient(*, user: User, pk: int, kind: str) -> Account:
+    """A reseller (`kind="reseller"`) or customer visible to `user`, to issue a memo to. Raises
+    Account.DoesNotExist out of scope; the view then refuses anyone but provider staff."""
+    visible = resellers_visible if kind == Account.Kind.RESELLER else customers_visible
+    return visible(user=user).select_related("issuer").get(pk=pk)
+
+
+def memo_tax_categories(*, user: User, issuer: Account) -> list[str]:
+    """The tax categories a memo line may take: "standard", the products' categories, and those
+    the issuer's own taxation rules and rates name (not "*", which is no category)."""
+    found = {"standard"}
+    found.update(Product.objects.values_list("tax_category", flat=True).distinct())
+    for rows in (tax_rules_visible(user=user), tax_rates_visible(user=user)):
+        found.update(rows.filter(owner=issuer).values_list("tax_category", flat=True).distinct())
+    found.discard("*")
+    found.discard("")
+    return sorted(found, key=lambda category: (category != "standard", category))
+
+
+def document_refundable(*, user: User, document: Document) -> bool:
+    """Whether `user` may refund `document` now: provider staff, an issued payment or credit
+    memo with an unapplied (open) amount. `billing.ledger.credit_refund` checks the rest."""
+    return (
+        is_provider_staff(user)
+        and document.doc_type in CREDIT_TYPES
+        and document.status == DocumentStatus.ISSUED
+        and document.open_amount > 0
     )
 
 

@@ -3,13 +3,15 @@
 Provider control panel (provider staff): /billing/, /billing/resellers/, /billing/resellers/<pk>/,
 /billing/resellers/<pk>/edit/, /billing/resellers/<pk>/payments/new/ (record an offline payment),
 /billing/resellers/<pk>/pay-with-credit/ (POST), /billing/customers/, /billing/customers/<pk>/,
-/billing/customers/<pk>/payments/new/.
+/billing/customers/<pk>/payments/new/, /billing/resellers/<pk>/memos/new/ and
+/billing/customers/<pk>/memos/new/ (issue a debit or credit memo, dashboard/memo_views.py).
 Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
 /account/customers/<pk>/.
 /account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
 Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
-/documents/<pk>/apply/ (POST) and /documents/<pk>/applications/<application_pk>/unlink/ (POST).
+/documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
+/documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
 
 Ordering (end customers, and resale resellers for themselves): /order/ (the catalogue; POST adds
 to the basket), /order/basket/ (POST: quantities, or remove), /order/review/ (POST: submit).
@@ -35,6 +37,7 @@ from django.urls import path
 
 from dashboard import auth_views as panel_auth
 from dashboard import (
+    memo_views,
     order_views,
     run_views,
     tax_views,
@@ -106,6 +109,11 @@ urlpatterns = [
         name="reseller_payment_record",
     ),
     path(
+        "billing/resellers/<int:pk>/memos/new/",
+        memo_views.MemoIssueView.as_view(),
+        name="reseller_memo_issue",
+    ),
+    path(
         "billing/resellers/<int:pk>/pay-with-credit/",
         views.ResellerCreditBalancePayView.as_view(),
         name="reseller_credit_pay",
@@ -157,6 +165,11 @@ urlpatterns = [
         "billing/customers/<int:pk>/payments/new/",
         views.CustomerPaymentRecordView.as_view(),
         name="customer_payment_record",
+    ),
+    path(
+        "billing/customers/<int:pk>/memos/new/",
+        memo_views.CustomerMemoIssueView.as_view(),
+        name="customer_memo_issue",
     ),
     # reseller and customer users
     path("account/", views.OwnAccountView.as_view(), name="account"),
@@ -234,5 +247,10 @@ urlpatterns = [
         "documents/<int:pk>/applications/<int:application_pk>/unlink/",
         views.ApplicationRemoveView.as_view(),
         name="application_remove",
+    ),
+    path(
+        "documents/<int:pk>/refund/",
+        memo_views.DocumentRefundView.as_view(),
+        name="document_refund",
     ),
 ]

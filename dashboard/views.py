@@ -454,8 +454,9 @@ def _document_layout(page: selectors.DocumentPage, *, provider_view: bool) -> Do
 class DocumentDetailView(LoginRequiredMixin, TemplateView):
     """A document read as an invoice (parties, bill-to contact, dates, lines with their periods
     and tax, totals, what is paid and open), its applications (active and unlinked) and a link to
-    its PDF. Provider staff also get the Apply form and an Unlink button on each active
-    application."""
+    its PDF. Provider staff also get the Apply form, an Unlink button on each active
+    application and, on a payment or credit memo with an unapplied amount, Refund
+    (dashboard/memo_views.py)."""
 
     template_name = "dashboard/document_detail.html"
 
@@ -478,6 +479,7 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
             open_amount=document_open_amount(document, provider_view=provider_view),
             memo_closed=document.reads_closed(provider_view=provider_view),
             apply_form=apply_form,
+            can_refund=selectors.document_refundable(user=self.request.user, document=document),
             **kwargs,
         )
 
