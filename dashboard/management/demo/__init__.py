@@ -30,7 +30,8 @@ from dashboard.management.demo.accounts import Accounts
 from dashboard.management.demo.builder import PASSWORD, Builder, SeedReport
 from dashboard.management.demo.catalogue import CatalogueAndOrders
 from orders import services as ordering
-from orders.models import Order, OrderType
+from orders.models import Order, OrderType, Subscription
+from orders.usage import usage_record
 from resellers.models import Account
 
 __all__ = ["PASSWORD", "SeedReport", "seed_demo"]
@@ -73,7 +74,11 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
         Microsoft 365 at the wrong price (DEMO-SR-ORD-1): a correcting order sets its price to
         12.00 and issues Tailspin a credit memo for the difference; and Southridge's charge for
         Tailspin's backup (not invoiced yet) is corrected from 144.00 to 134.00, an agreed
-        discount that its next billing order carries."""
+        discount that its next billing order carries. Northwind's order for Contoso
+        (DEMO-NW-ORD-1, paid by Northwind's card) was for one licence too many: a correcting
+        order refunds Northwind's 10.80 at cost to that card (a credit memo and its refund) and
+        credits Contoso. Tailspin's Azure consumption reported as money today, 30.00, was 25.00
+        (seed 001 §4, case 2): the usage record is corrected before billing."""
         if Order.objects.filter(order_type=OrderType.CORRECTION).exists():
             return
         wrong = Order.objects.get(notes="DEMO-SR-ORD-1", parent__isnull=True)
@@ -97,6 +102,33 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
             acting_user=self.staff,
         )
         self.report.note("Corrected reseller transaction")
+        paid = Order.objects.get(notes="DEMO-NW-ORD-1", parent__isnull=True)
+        refunded, _ = ordering.order_correct(
+            order=paid,
+            lines=[ordering.CorrectionLine(item_id=paid.items.get().pk, quantity=4)],
+            outcome="refund",
+            reason="Contoso ordered one Microsoft 365 licence too many",
+            acting_user=self.staff,
+            today=self.today,
+        )
+        self.report.note(f"Correcting order {refunded.display_number} (refund to the card)")
+        azure = Subscription.objects.get(account=tailspin(r2), product__sku="DEMO-AZ-USAGE")
+        record, _ = usage_record(
+            subscription=azure,
+            usage_date=self.today,
+            reference="DEMO-AZ-USAGE-today",
+            amount=D("30.00"),
+            acting_user=self.staff,
+            today=self.today,
+        )
+        ordering.usage_correct(
+            record=record,
+            amount=D("25.00"),
+            reason="The application reported 30.00; the real usage was 25.00",
+            acting_user=self.staff,
+            today=self.today,
+        )
+        self.report.note("Corrected usage record")
 
     def _runs(self) -> None:
         """Tonight's two runs, once: daily invoicing settles the prepaid orders with their
@@ -108,6 +140,10 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
                 run_date=self.today, kind=kind, trigger="demo", acting_user=self.staff, inline=True
             )
             self.report.note(f"{run.get_kind_display()} run for {self.today}")
+
+
+def tailspin(southridge: Account) -> Account:
+    return Account.objects.get(parent=southridge, name="Tailspin Toys")
 
 
 LOGIN_ORDER = (

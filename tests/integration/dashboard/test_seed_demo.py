@@ -24,6 +24,7 @@ from orders.models import (
     Product,
     Subscription,
     SubscriptionStatus,
+    UsageRecord,
 )
 from orders.selectors import (
     catalogue_products,
@@ -159,15 +160,18 @@ def test_balances_are_the_hand_computed_ones():
     # Proseware's approved order stopped at its expired token: nothing reserved or spent.
     assert account_financials(account=_account("reseller4")).available_credit == D("3000.00")
     # reseller1 -> customer1: 250 + 8% tax = 270, 100 paid; and tonight's billing-date run
-    # invoices its order's first period in advance, 62.50.
+    # invoices its order's first period in advance, 62.50; the demo's correcting order (one
+    # licence too many) credits it 12.50, which stays its credit balance.
     fig = account_financials(account=c1)
-    assert (fig.open_debt, fig.credit_balance) == (D("232.50"), D("0"))
+    assert (fig.open_debt, fig.credit_balance) == (D("232.50"), D("12.50"))
     [first_period] = Document.objects.filter(recipient=c1, billing_key=f"billing:{TODAY}")
     assert first_period.total == D("62.50")
 
     overdue = Document.objects.filter(recipient=r1).overdue(as_of=TODAY)
     assert [d.open_amount for d in overdue] == [D("700.00")]
-    memo = Document.objects.get(recipient=r1, doc_type=DocumentType.CREDIT_MEMO)
+    memo = Document.objects.exclude(reference__startswith="correction:").get(
+        recipient=r1, doc_type=DocumentType.CREDIT_MEMO
+    )
     assert memo.open_amount == D("50.00")
     assert Document.objects.filter(issuer=r1).exclude(status="draft").count() >= 3
 
@@ -342,7 +346,20 @@ def test_the_demo_holds_a_correcting_order_and_a_corrected_transaction():
     assert AuditEvent.objects.filter(
         action="reseller_transaction.correct", details__after="134.00"
     ).exists()
+    # Northwind's card-paid order for Contoso, one licence too many: refunded to the card
+    paid = Order.objects.get(notes="DEMO-NW-ORD-1", parent__isnull=True)
+    [refunding] = paid.corrections.all()
+    docs = Document.objects.filter(reference=f"correction:{refunding.pk}")
+    assert sorted((d.doc_type, d.recipient.name, d.total, d.status) for d in docs) == [
+        ("credit_memo", "Contoso Ltd", D("12.50"), "issued"),
+        ("credit_memo", "Northwind Cloud Services", D("10.80"), "closed"),
+    ]
+    refund = Document.objects.get(doc_type="refund", recipient=_account("reseller1"))
+    assert refund.total == D("10.80") and refund.reference.startswith("re_")
+    # Tailspin's Azure usage reported as 30.00, corrected to 25.00 before billing
+    fix = UsageRecord.objects.get(corrects__isnull=False)
+    assert (fix.corrects.amount, fix.amount) == (D("30.00"), D("-5.00"))
     assert balance_mismatches() == []
-    before = (Order.objects.count(), Document.objects.count())
+    before = (Order.objects.count(), Document.objects.count(), UsageRecord.objects.count())
     _seed()  # a second run corrects nothing again
-    assert (Order.objects.count(), Document.objects.count()) == before
+    assert (Order.objects.count(), Document.objects.count(), UsageRecord.objects.count()) == before
