@@ -48,20 +48,33 @@ class Corrections(RuleBasedStateMachine):
         self.usage = []
 
     @precondition(lambda self: len(self.orders) < 4)
-    @rule(product=st.sampled_from(["monthly", "annual", "three_years"]), quantity=st.integers(1, 3),
-          for_reseller=st.booleans())  # fmt: skip
+    @rule(
+        product=st.sampled_from(["monthly", "annual", "three_years"]),
+        quantity=st.integers(1, 3),
+        for_reseller=st.booleans(),
+    )
     def buy(self, product, quantity, for_reseller):
-        sub = bf.subscribe(self.w, product=getattr(self.w, product), quantity=quantity,
-                           today=BOUGHT, for_reseller=for_reseller)  # fmt: skip
+        sub = bf.subscribe(
+            self.w,
+            product=getattr(self.w, product),
+            quantity=quantity,
+            today=BOUGHT,
+            for_reseller=for_reseller,
+        )
         self.orders.append(sub.order)
 
     @precondition(lambda self: not self.billed and not self.usage)
     @rule(amount=st.decimals(min_value=D("0.01"), max_value=D("90.00"), places=2))
     def report_usage(self, amount):
         sub = bf.subscribe(self.w, product=self.w.usage, today=BOUGHT)
-        record, _ = usage_record(subscription=sub, usage_date=datetime.date(2026, 1, 15),
-                                 reference="u", amount=amount, acting_user=self.w.staff,
-                                 today=datetime.date(2026, 1, 15))  # fmt: skip
+        record, _ = usage_record(
+            subscription=sub,
+            usage_date=datetime.date(2026, 1, 15),
+            reference="u",
+            amount=amount,
+            acting_user=self.w.staff,
+            today=datetime.date(2026, 1, 15),
+        )
         self.usage.append(record)
 
     @precondition(lambda self: not self.billed)
@@ -73,10 +86,18 @@ class Corrections(RuleBasedStateMachine):
             invoice = Document.objects.filter(recipient=self.w.reseller, doc_type="invoice").first()
             if invoice is not None:
                 card = f.card(self.w.reseller, token="tok_props")
-                payment = ledger.card_charge(payment_method=card, amount=invoice.total,
-                                             idempotency_key="props", charge_date=BILLED)  # fmt: skip
-                ledger.application_create(credit_document=payment, debit_document=invoice,
-                                          amount=invoice.total, acting_user=self.w.staff)  # fmt: skip
+                payment = ledger.card_charge(
+                    payment_method=card,
+                    amount=invoice.total,
+                    idempotency_key="props",
+                    charge_date=BILLED,
+                )
+                ledger.application_create(
+                    credit_document=payment,
+                    debit_document=invoice,
+                    amount=invoice.total,
+                    acting_user=self.w.staff,
+                )
 
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), outcome=st.sampled_from(["credit_memo", "refund"]))
@@ -86,28 +107,48 @@ class Corrections(RuleBasedStateMachine):
         change = data.draw(st.sampled_from(["cancel", "quantity", "unit_cost", "unit_price"]))
         line = {
             "cancel": lambda: CorrectionLine(item_id=item.pk, cancel=True),
-            "quantity": lambda: CorrectionLine(item_id=item.pk, quantity=data.draw(st.integers(1, 4))),
+            "quantity": lambda: CorrectionLine(
+                item_id=item.pk, quantity=data.draw(st.integers(1, 4))
+            ),
             "unit_cost": lambda: CorrectionLine(item_id=item.pk, unit_cost=data.draw(prices)),
             "unit_price": lambda: CorrectionLine(item_id=item.pk, unit_price=data.draw(prices)),
-        }[change]()  # fmt: skip
-        order_correct(order=order, lines=[line], outcome=outcome, reason="property",
-                      acting_user=self.w.staff, today=LATER)  # fmt: skip
+        }[change]()
+        order_correct(
+            order=order,
+            lines=[line],
+            outcome=outcome,
+            reason="property",
+            acting_user=self.w.staff,
+            today=LATER,
+        )
 
     @precondition(lambda self: self.usage)
     @rule(amount=st.decimals(min_value=D("0.00"), max_value=D("90.00"), places=2))
     def correct_usage(self, amount):
         try:
-            usage_correct(record=self.usage[0], amount=amount, reason="property",
-                          acting_user=self.w.staff, today=LATER)  # fmt: skip
+            usage_correct(
+                record=self.usage[0],
+                amount=amount,
+                reason="property",
+                acting_user=self.w.staff,
+                today=LATER,
+            )
         except ApplicationError as exc:
             assert exc.field == "amount"  # the same value again
 
-    @rule(amount=st.decimals(min_value=D("0.01"), max_value=D("50.00"), places=2),
-          kind=st.sampled_from(["debit_memo", "credit_memo"]))  # fmt: skip
+    @rule(
+        amount=st.decimals(min_value=D("0.01"), max_value=D("50.00"), places=2),
+        kind=st.sampled_from(["debit_memo", "credit_memo"]),
+    )
     def memo_by_hand(self, amount, kind):
-        ledger.memo_issue(doc_type=kind, recipient=self.w.reseller,
-                          lines=[ledger.MemoLine(description="By hand", unit_price=amount)],
-                          reason="property", issue_date=LATER, acting_user=self.w.staff)  # fmt: skip
+        ledger.memo_issue(
+            doc_type=kind,
+            recipient=self.w.reseller,
+            lines=[ledger.MemoLine(description="By hand", unit_price=amount)],
+            reason="property",
+            issue_date=LATER,
+            acting_user=self.w.staff,
+        )
 
     @invariant()
     def books_balance(self):
