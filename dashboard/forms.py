@@ -23,6 +23,7 @@ from billing.taxes.models import TaxEngineAccount
 from dashboard.presentation import money
 from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
+from orders.selectors import cancelled_by
 from resellers.models import Account, PaymentMethod
 
 
@@ -541,6 +542,8 @@ class OrderCorrectForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.states = states
         for item, state in states:
+            if cancelled_by(state) is not None:  # nothing left to correct: no fields
+                continue
             name = item.product.name
             self.fields[f"unit_price_{item.pk}"] = forms.DecimalField(
                 **UNIT, initial=state.unit_price, label=f"{name}: unit price"
@@ -561,22 +564,22 @@ class OrderCorrectForm(forms.Form):
 
     def rows(self) -> list[dict]:
         """Per detail, for the template: the detail, its corrected state and its four fields."""
-        return [
-            {
-                "item": item,
-                "corrected": state is not item,
-                **{
-                    key: self[f"{key}_{item.pk}"]
-                    for key in ("unit_price", "unit_cost", "quantity", "cancel")
-                },
-            }
-            for item, state in self.states
-        ]
+        rows = []
+        for item, state in self.states:
+            row = {"item": item, "corrected": state is not item}
+            row["cancelled_by"] = cancelled_by(state)
+            if row["cancelled_by"] is None:
+                for key in ("unit_price", "unit_cost", "quantity", "cancel"):
+                    row[key] = self[f"{key}_{item.pk}"]
+            rows.append(row)
+        return rows
 
     def lines(self) -> list[dict]:
         """The details the form changes, as the service's lines."""
         found = []
         for item, state in self.states:
+            if cancelled_by(state) is not None:
+                continue
             data = self.cleaned_data
             line: dict = {"item_id": item.pk}
             if data[f"cancel_{item.pk}"]:

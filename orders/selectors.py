@@ -13,9 +13,11 @@ from billing.money import round_unit_price
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
+    DeliveryStatus,
     Order,
     OrderItem,
     OrderStatus,
+    OrderType,
     PriceListAssignment,
     Product,
     Subscription,
@@ -258,3 +260,13 @@ def item_corrected_state(*, item: OrderItem) -> OrderItem:
     """The detail as it stands after its corrections (the last correcting order's detail for
     it), or the detail itself: where the next correction starts (orders.services.corrections)."""
     return OrderItem.objects.filter(corrects_item=item).order_by("-pk").first() or item
+
+
+def cancelled_by(state: OrderItem) -> Order | None:
+    """The correcting order that cancelled a detail, given its corrected state
+    (item_corrected_state), or None: nothing is left of such a detail to correct."""
+    if state.order.order_type == OrderType.CORRECTION and (
+        state.delivery_status == DeliveryStatus.CANCELLED
+    ):
+        return state.order
+    return None

@@ -46,7 +46,7 @@ from orders.models import (
     SubscriptionStatus,
 )
 from orders.quantities import check_quantity
-from orders.selectors import item_corrected_state
+from orders.selectors import cancelled_by, item_corrected_state
 from orders.services.execution import _billing_period
 from orders.workflow import order_action_check, subscription_move
 from resellers.exceptions import ApplicationError
@@ -299,6 +299,12 @@ def order_correct(
 
 def _correct_item(order, correction, item, line, outcome, reason, acting_user, today, corrected):
     state = item_corrected_state(item=item)
+    if (cancelling := cancelled_by(state)) is not None:
+        raise ApplicationError(
+            f"Detail {item.pk} was cancelled by {cancelling.display_number}: nothing is left "
+            "to correct.",
+            field="lines",
+        )
     quantity = 0 if line.cancel else (state.quantity if line.quantity is None else line.quantity)
     if not line.cancel:
         if quantity == 0:

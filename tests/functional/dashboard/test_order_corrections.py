@@ -75,3 +75,23 @@ def test_nothing_changed_is_a_form_error_and_tenants_get_403(world, shop, login)
         assert login(user).post(url, {**unchanged, f"cancel_{item.pk}": "on"}).status_code == 403
     assert login(world.r1_user).get(url).status_code == 404
     assert not Order.objects.filter(corrects=order).exists()
+
+
+def test_a_cancelled_detail_shows_what_cancelled_it_and_no_fields(world, shop, login):
+    order = _completed(world, shop)
+    item = order.items.get()
+    url = reverse("order_correct", args=[order.pk])
+    staff = login(world.staff)
+    cancel = {f"cancel_{item.pk}": "on", "outcome": "credit_memo", "reason": "Bought by mistake"}
+    assert staff.post(url, cancel).status_code == 302
+    correction = Order.objects.get(corrects=order)
+
+    form = staff.get(url).content.decode()
+    row = form[form.index(f'data-item="{item.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert correction.display_number in row and "nothing is left to correct" in row
+    assert f'name="cancel_{item.pk}"' not in form
+    response = staff.post(url, cancel)
+    assert response.status_code == 400
+    assert "Change at least one detail" in response.content.decode()
+    assert Order.objects.filter(corrects=order).count() == 1

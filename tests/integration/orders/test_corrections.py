@@ -120,10 +120,10 @@ def test_seed_case_one_a_mistaken_three_year_subscription_is_refunded_by_credit_
     assert sub.status == "cancelled"
     event = AuditEvent.objects.get(action="order.correct", object_id=str(order.pk))
     assert (event.actor_id, event.details["reason"]) == (w.staff.pk, "Bought by mistake")
-    # a second correction of the same detail starts from its corrected state: nothing more
-    again, sides = correct(w, order, item=item.pk, cancel=True, reason="Asked twice")
-    assert [s.how for s in sides] == ["unchanged", "unchanged"]
-    assert not Document.objects.filter(reference=f"correction:{again.pk}").exists()
+    # a second correction of the same detail starts from its corrected state: nothing is left
+    with pytest.raises(ApplicationError, match="nothing is left to correct"):
+        correct(w, order, item=item.pk, cancel=True, reason="Asked twice")
+    assert Order.objects.filter(corrects=order).count() == 1
     assert balance_mismatches() == []
 
 
@@ -247,10 +247,24 @@ def test_bad_input_and_who_may_correct():
     assert (Order.objects.count(), OrderItem.objects.count(), Document.objects.count()) == count
 
 
+def test_a_cancelled_detail_is_not_corrected_again():
+    w = bf.world()
+    order, item, _ = _bought(w)
+    cancelled, _ = correct(w, order, item=item.pk, cancel=True)
+    count = (Order.objects.count(), OrderItem.objects.count(), Document.objects.count())
+    for line in ({"cancel": True}, {"unit_cost": D("0.00")}, {"quantity": 2}):
+        with pytest.raises(ApplicationError) as caught:
+            correct(w, order, item=item.pk, **line)
+        assert caught.value.field == "lines"
+        assert f"cancelled by {cancelled.display_number}" in str(caught.value)
+    assert (Order.objects.count(), OrderItem.objects.count(), Document.objects.count()) == count
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_corrections_of_one_detail_at_once_credit_it_once():
     """Both cancel the same invoiced detail at the same instant: the detail's rows are locked,
-    the second sees the first's corrected state, and only one set of credit memos is issued."""
+    the second sees the first's corrected state (a cancelled detail, nothing left to correct),
+    and only one set of credit memos is issued."""
     from tests.threads import run_together
 
     w = bf.world()
@@ -261,9 +275,9 @@ def test_two_corrections_of_one_detail_at_once_credit_it_once():
         2, lambda i: correct(w, order, item=item.pk, cancel=True, reason=f"asked twice {i}")
     )
 
-    assert errors == []
+    assert len(errors) == 1 and "nothing is left to correct" in str(errors[0])
     credited = Document.objects.filter(doc_type="credit_memo").values_list("recipient_id", "total")
     assert sorted(credited) == sorted([(w.reseller.pk, D("100.00")), (w.customer.pk, D("150.00"))])
-    hows = sorted(side.how for _, sides in results for side in sides)
-    assert hows == ["credit memo", "credit memo", "unchanged", "unchanged"]
+    hows = sorted(side.how for r in results if r for side in r[1])
+    assert hows == ["credit memo", "credit memo"]
     assert balance_mismatches() == []
