@@ -48,7 +48,7 @@ from billing.ledger.prepayments import (
     prepayment_settle,
     prepayment_source_locked,
 )
-from billing.ledger.refunds import credit_refund
+from billing.ledger.refunds import charge_refundable, credit_refund
 from billing.ledger.statuses import TRANSITIONS, settled_status
 from billing.ledger.transactions import (
     TransactionSpec,
@@ -70,6 +70,7 @@ __all__ = [
     "application_remove",
     "billing_cycles_start",
     "card_charge",
+    "charge_refundable",
     "credit_available_locked",
     "credit_balance_apply",
     "credit_balance_apply_locked",

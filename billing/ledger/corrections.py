@@ -25,7 +25,7 @@ from django.db import transaction
 
 from billing.ledger.balances import _lock_account
 from billing.ledger.memos import MemoLine, memo_issue
-from billing.ledger.refunds import credit_refund
+from billing.ledger.refunds import charge_refundable, credit_refund
 from billing.models import Document, GatewayCharge, ResellerTransaction
 from billing.money import round_money, to_decimal
 from resellers.exceptions import ApplicationError
@@ -120,23 +120,6 @@ def reseller_transaction_correct(
 def _refund_at_once(tx, method, reason, acting_user, idempotency_key, issue_date) -> dict:
     if method.account_id != tx.account_id or not method.is_active:
         raise ApplicationError("Not one of the account's payment methods.", field="payment_method")
-    charge = None
-    if method.kind == PaymentMethod.Kind.CARD:
-        charge = (
-            GatewayCharge.objects.filter(
-                payment_method=method,
-                status=GatewayCharge.Status.SUCCEEDED,
-                amount__gte=-tx.amount,
-            )
-            .order_by("-pk")
-            .first()
-        )
-        if charge is None:
-            raise ApplicationError(
-                "That card paid no charge this credit could go back to: refund to another "
-                "method, or let the billing order carry the credit.",
-                field="payment_method",
-            )
     memo = memo_issue(
         doc_type="credit_memo",
         recipient=tx.account,
@@ -153,6 +136,23 @@ def _refund_at_once(tx, method, reason, acting_user, idempotency_key, issue_date
         reference=f"transaction:{tx.pk}",
     )
     memo = Document.objects.get(pk=memo.pk)
+    charge = None
+    if method.kind == PaymentMethod.Kind.CARD:  # the latest charge that can take it all back
+        charges = GatewayCharge.objects.select_for_update().filter(
+            payment_method=method,
+            status=GatewayCharge.Status.SUCCEEDED,
+            amount__gte=memo.open_amount,
+        )
+        charge = next(
+            (c for c in charges.order_by("-pk") if charge_refundable(c) >= memo.open_amount),
+            None,
+        )
+        if charge is None:  # raised inside the correction's transaction: the memo goes too
+            raise ApplicationError(
+                "That card paid no charge this credit could go back to: refund to another "
+                "method, or let the billing order carry the credit.",
+                field="payment_method",
+            )
     refund = credit_refund(
         credit_document=memo,
         amount=memo.open_amount,

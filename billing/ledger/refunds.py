@@ -19,16 +19,24 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from billing.gateway import get_gateway
 from billing.ledger.balances import _lock_documents
 from billing.ledger.payments import refund_issue
 from billing.models import CREDIT_TYPES, Document, GatewayCharge
-from billing.money import round_money, to_decimal
+from billing.money import ZERO, round_money, to_decimal
 from resellers.exceptions import ApplicationError
 from resellers.models import PaymentMethod, User
 from resellers.services import audit_record
 from resellers.tenancy import require_provider_staff
+
+
+def charge_refundable(charge: GatewayCharge) -> Decimal:
+    """What is left to refund on a card charge: its amount less the refunds booked against it.
+    The gateway refuses more; we refuse it first, with a clear answer."""
+    refunded = charge.refund_rows.aggregate(s=Sum("amount"))["s"] or ZERO
+    return charge.amount - refunded
 
 
 def credit_refund(
@@ -88,6 +96,14 @@ def credit_refund(
                     "refund this one offline (cash or bank transfer) or apply it.",
                     field="payment_method",
                 )
+            # Locked: two refunds against one charge (from two credit documents) see each other.
+            charge = GatewayCharge.objects.select_for_update().get(pk=charge.pk)
+            if amount > (left := charge_refundable(charge)):
+                raise ApplicationError(
+                    f"Only {left} {charge.currency} of the card payment is left to refund: "
+                    "a refund never exceeds what the card paid.",
+                    field="amount",
+                )
             gateway_reference = get_gateway().refund(
                 charge_reference=charge.gateway_reference,
                 amount=amount,
@@ -110,6 +126,7 @@ def credit_refund(
                 status=GatewayCharge.Status.REFUNDED,
                 gateway_reference=gateway_reference,
                 payment=refund,
+                refunded_charge=charge,
             )
         audit_record(
             actor=acting_user,

@@ -30,11 +30,20 @@ class GatewayCharge(models.Model):
     payment = models.OneToOneField(
         Document, null=True, blank=True, on_delete=models.PROTECT, related_name="gateway_charge"
     )
+    # A refund row: the card charge it gave money back from (what is left to refund on a charge
+    # is its amount less its refund rows; billing.ledger.refunds.charge_refundable).
+    refunded_charge = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refund_rows"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(refunded_charge__isnull=True) | Q(status="refunded"),
+                name="charge_only_refunds_refund",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -111,17 +111,18 @@ def _charge(state, txs, *, side: str, quantity: int, unit: Decimal, currency: st
 
 
 def _paid_by_card(txs) -> GatewayCharge | None:
-    """A card charge whose payment paid the invoice of these charges, if any."""
+    """The card charge whose payment paid the invoice of these charges with the most left to
+    refund, if any."""
     invoices = {tx.invoice_id for tx in txs if tx.invoice_id}
     payments = Application.objects.filter(
         debit_document_id__in=invoices, unapplied_at__isnull=True
     ).values_list("credit_document_id", flat=True)
-    return (
-        GatewayCharge.objects.filter(payment_id__in=payments, status=GatewayCharge.Status.SUCCEEDED)
+    charges = (  # locked: what is left to refund on each is read once per charge at a time
+        GatewayCharge.objects.select_for_update(of=("self",))
+        .filter(payment_id__in=payments, status=GatewayCharge.Status.SUCCEEDED)
         .select_related("payment_method")
-        .order_by("-amount", "pk")
-        .first()
     )
+    return max(charges.order_by("pk"), key=ledger.charge_refundable, default=None)
 
 
 def _in_place(txs, before: Decimal) -> ResellerTransaction | None:
@@ -187,12 +188,20 @@ def correction_settle(
     if diff < 0 and outcome == "refund":
         charge = _paid_by_card(txs)
         memo.refresh_from_db()
+        left = ledger.charge_refundable(charge) if charge is not None else ZERO
+        amount = min(memo.open_amount, left)
         if charge is None:
             result.note = "paid outside the gateway: a credit memo instead of a refund"
-        elif memo.open_amount > 0:
+        elif amount <= 0:
+            result.note = "the card payment was refunded already: a credit memo instead"
+        if amount > 0:
+            if amount < memo.open_amount:
+                result.note = (
+                    f"{amount} refunded, all the card paid; the rest stays as credit on the memo"
+                )
             refund = ledger.credit_refund(
                 credit_document=memo,
-                amount=memo.open_amount,
+                amount=amount,
                 payment_method=charge.payment_method,
                 idempotency_key=f"correction:{correction.pk}:{key}:{account.pk}",
                 issue_date=today,

@@ -219,6 +219,50 @@ def test_the_refund_outcome_pays_back_through_the_card_that_paid_the_invoice():
     assert balance_mismatches() == []
 
 
+def test_a_refund_never_exceeds_what_the_card_paid():
+    """Found by the property test: the reseller's cost was raised after its invoice was paid by
+    card (a debit memo, unpaid), then the detail was cancelled with the refund outcome. The
+    credit is the raised cost, but the card paid only the invoice: that is refunded, the rest
+    stays as credit on the memo, and the answer says so. A later refund against that card
+    charge is refused before the gateway is asked."""
+    TestGateway.reset()
+    w = bf.world()
+    order, item, _ = _bought(w, product=w.annual)
+    runs.run_start(run_date=BILLED, inline=True)
+    invoice = Document.objects.get(recipient=w.reseller, doc_type="invoice")
+    card = f.card(w.reseller, token="tok_reseller")
+    payment = ledger.card_charge(
+        payment_method=card, amount=invoice.total, idempotency_key="pay-inv", charge_date=BILLED
+    )
+    ledger.application_create(
+        credit_document=payment, debit_document=invoice, amount=invoice.total, acting_user=w.staff
+    )
+    _, raised = correct(w, order, item=item.pk, unit_cost=D("150.00"))
+    assert [(s.how, s.documents[0].total) for s in raised[:1]] == [("debit memo", D("50.00"))]
+
+    _, sides = correct(w, order, "refund", item=item.pk, cancel=True)
+
+    reseller_side = sides[0]
+    memo, refund = reseller_side.documents
+    memo.refresh_from_db()
+    assert (memo.total, refund.total, memo.open_amount) == (D(150), D(100), D(50))
+    assert reseller_side.how == "refund" and "all the card paid" in reseller_side.note
+    assert next(iter(TestGateway.charges.values())).refunded == D("100.00")
+    with pytest.raises(ApplicationError) as caught:
+        ledger.credit_refund(
+            credit_document=memo,
+            amount=D("1.00"),
+            payment_method=card,
+            idempotency_key="one-more",
+            issue_date=DAY2,
+            acting_user=w.staff,
+            charge=payment.gateway_charge,
+        )
+    assert caught.value.field == "amount" and "left to refund" in str(caught.value)
+    assert next(iter(TestGateway.charges.values())).refunded == D("100.00")
+    assert balance_mismatches() == []
+
+
 def test_bad_input_and_who_may_correct():
     w = bf.world()
     order, item, _ = _bought(w)
