@@ -23,7 +23,7 @@ from billing.taxes.models import TaxEngineAccount
 from dashboard.presentation import money
 from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
-from orders.selectors import cancelled_by
+from orders.selectors import cancelled_by, item_charged_period
 from resellers.models import Account, PaymentMethod
 
 
@@ -523,8 +523,9 @@ UNIT = {"max_digits": 19, "decimal_places": 4, "min_value": Decimal(0), "require
 
 class OrderCorrectForm(forms.Form):
     """Seed 001 §4 in the provider panel: per detail, a corrected unit price (the customer's),
-    unit cost (the reseller's), quantity, or cancel; what a lower invoiced charge gives back;
-    and why. Left as they are, a detail's fields change nothing."""
+    unit cost (the reseller's), quantity, service period (for a charge that covers one), or
+    cancel; what a lower invoiced charge gives back; and why. Left as they are, a detail's
+    fields change nothing."""
 
     outcome = forms.ChoiceField(
         choices=[
@@ -541,6 +542,7 @@ class OrderCorrectForm(forms.Form):
         """`states`: (detail, its corrected state) per detail of the order."""
         super().__init__(*args, **kwargs)
         self.states = states
+        self.charged = {}
         for item, state in states:
             if cancelled_by(state) is not None:  # nothing left to correct: no fields
                 continue
@@ -555,6 +557,16 @@ class OrderCorrectForm(forms.Form):
                 min_value=1, max_value=MAX_QUANTITY, required=False, initial=state.quantity,
                 label=f"{name}: quantity",
             )  # fmt: skip
+            self.charged[item.pk] = charged = item_charged_period(item=item, state=state)
+            if charged is not None:  # the service period its charge covers
+                self.fields[f"period_start_{item.pk}"] = forms.DateField(
+                    required=False, initial=charged.start, label=f"{name}: service from",
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                )  # fmt: skip
+                self.fields[f"period_end_{item.pk}"] = forms.DateField(
+                    required=False, initial=charged.end, label=f"{name}: service to (exclusive)",
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                )  # fmt: skip
             self.fields[f"cancel_{item.pk}"] = forms.BooleanField(
                 required=False, label=f"Cancel {name}"
             )
@@ -571,6 +583,9 @@ class OrderCorrectForm(forms.Form):
             if row["cancelled_by"] is None:
                 for key in ("unit_price", "unit_cost", "quantity", "cancel"):
                     row[key] = self[f"{key}_{item.pk}"]
+                if self.charged.get(item.pk) is not None:
+                    row["period_start"] = self[f"period_start_{item.pk}"]
+                    row["period_end"] = self[f"period_end_{item.pk}"]
             rows.append(row)
         return rows
 
@@ -592,6 +607,11 @@ class OrderCorrectForm(forms.Form):
                 value = data[f"{key}_{item.pk}"]
                 if value is not None and value != current:
                     line[key] = value
+            if (charged := self.charged.get(item.pk)) is not None:
+                for key, current in (("period_start", charged.start), ("period_end", charged.end)):
+                    value = data[f"{key}_{item.pk}"]
+                    if value is not None and value != current:
+                        line[key] = value
             if len(line) > 1:
                 found.append(line)
         return found

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 # Idempotency keys moved to the ledger (one mechanism for every API POST: billing.idempotency);
 # re-exported for the callers that import it from here.
@@ -75,6 +75,15 @@ class Product(models.Model):
             self.BillingType.RECURRING_ANNUAL,
             self.BillingType.RECURRING_THREE_YEARS,
         )
+
+    @property
+    def billing_period(self) -> str:
+        """The period its subscriptions are billed by (a BillingPeriod; monthly unless annual or
+        three-year)."""
+        return {
+            self.BillingType.RECURRING_ANNUAL: BillingPeriod.ANNUAL,
+            self.BillingType.RECURRING_THREE_YEARS: BillingPeriod.THREE_YEARS,
+        }.get(self.billing_type, BillingPeriod.MONTHLY)
 
 
 class Catalogue(models.Model):
@@ -301,6 +310,10 @@ class OrderItem(models.Model):
         help_text="On a correcting order: the detail it corrects; its values are the detail's "
         "corrected state.",
     )
+    # On a correcting order's detail: the service period the corrected detail's first charge
+    # covers ([start, end), corrected or as it was), which the next correction starts from.
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True, help_text="Exclusive.")
     corrects_usage = models.ForeignKey(
         "UsageRecord",
         null=True,
@@ -322,6 +335,11 @@ class OrderItem(models.Model):
                 name="item_quantity_gt_0",
             ),
             models.CheckConstraint(condition=Q(discount__gte=0), name="item_discount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True, period_end__isnull=True)
+                | Q(period_end__gt=F("period_start")),
+                name="item_period_ordered",
+            ),
         ]
 
     def __str__(self) -> str:

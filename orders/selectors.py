@@ -3,13 +3,16 @@ resellers.tenancy.scope; the catalogue is scoped by assignment."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Exists, FilteredRelation, Q, QuerySet
 
+from billing.models import ResellerTransaction
 from billing.money import round_unit_price
+from billing.periods import Period, nth_period
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
@@ -260,6 +263,41 @@ def item_corrected_state(*, item: OrderItem) -> OrderItem:
     """The detail as it stands after its corrections (the last correcting order's detail for
     it), or the detail itself: where the next correction starts (orders.services.corrections)."""
     return OrderItem.objects.filter(corrects_item=item).order_by("-pk").first() or item
+
+
+@dataclass(frozen=True)
+class ChargedPeriod:
+    """The service period [start, end) a detail's first charge covers, as it stands after its
+    corrections, and `within`: the billing period that charge fell in, which a corrected period
+    stays inside (a longer service is the next period's, which billing runs charge)."""
+
+    start: datetime.date
+    end: datetime.date
+    within: Period
+
+
+def item_charged_period(*, item: OrderItem, state: OrderItem) -> ChargedPeriod | None:
+    """`item`'s charged period given its corrected state (item_corrected_state), or None for a
+    detail whose charge covers no period (a one-off, a usage or trial product)."""
+    first = (
+        ResellerTransaction.objects.filter(
+            order_item=item,
+            kind=ResellerTransaction.Kind.ORDER,
+            period_start_date__isnull=False,
+            period_end_date__isnull=False,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if first is None:
+        return None
+    billing_period = (
+        item.subscription.billing_period if item.subscription_id else item.product.billing_period
+    )
+    within = nth_period(anchor=first.period_end_date, billing_period=billing_period, index=-1)
+    if state.period_start is not None:
+        return ChargedPeriod(state.period_start, state.period_end, within)
+    return ChargedPeriod(first.period_start_date, first.period_end_date, within)
 
 
 def cancelled_by(state: OrderItem) -> Order | None:

@@ -191,6 +191,8 @@ class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
             "total_cost",
             "corrects_item",
             "corrects_usage",
+            "period_start",
+            "period_end",
         ]
         read_only_fields = fields
 
@@ -543,6 +545,15 @@ class CorrectionLineSerializer(serializers.Serializer):
         **RATE, min_value=Decimal(0), required=False, help_text="The reseller's corrected cost."
     )
     quantity = serializers.IntegerField(min_value=1, required=False)
+    period_start = serializers.DateField(
+        required=False,
+        help_text="The corrected first day of the service the detail's charge covers.",
+    )
+    period_end = serializers.DateField(
+        required=False,
+        help_text="The corrected end (exclusive) of that service; both stay within the billing "
+        "period the charge fell in.",
+    )
     cancel = serializers.BooleanField(default=False)
 
 

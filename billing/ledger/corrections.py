@@ -80,12 +80,14 @@ def reseller_transaction_correct(
     refund_to: PaymentMethod | None = None,
     idempotency_key: str = "",
     issue_date: datetime.date | None = None,
+    period: tuple[datetime.date, datetime.date] | None = None,
 ) -> ResellerTransaction:
     """Give an uninvoiced transaction its corrected amount (positive: a charge; negative: a
     credit, such as a refund adjustment), audited with the reason and the amount before and
     after. Its account's available credit follows at once. With `refund_to` (a payment method
     of the account; `idempotency_key` and `issue_date` then required), a credit is refunded at
-    once and settled: see the module's docstring. The refund's memo: `tx.invoice`."""
+    once and settled: see the module's docstring. The refund's memo: `tx.invoice`. `period`:
+    the corrected service period [start, end) the charge covers (a correcting order's)."""
     require_provider_staff(acting_user, "correct reseller transactions")
     reason = _reason(reason)
     tx = _lock_correctable(transaction_)
@@ -102,8 +104,12 @@ def reseller_transaction_correct(
         )
     before = tx.amount
     tx.amount = amount
-    tx.save(update_fields=["amount"])
     details = {"reason": reason, "before": str(before), "after": str(amount)}
+    if period is not None and period != (tx.period_start_date, tx.period_end_date):
+        details["period_before"] = [str(tx.period_start_date), str(tx.period_end_date)]
+        details["period_after"] = [str(period[0]), str(period[1])]
+        tx.period_start_date, tx.period_end_date = period
+    tx.save(update_fields=["amount", "period_start_date", "period_end_date"])
     if refund_to is not None:
         details.update(_refund_at_once(tx, refund_to, reason, acting_user, idempotency_key,
                                        issue_date))  # fmt: skip

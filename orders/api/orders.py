@@ -252,6 +252,8 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
                         unit_price=line.get("unit_price"),
                         unit_cost=line.get("unit_cost"),
                         quantity=line.get("quantity"),
+                        period_start=line.get("period_start"),
+                        period_end=line.get("period_end"),
                         cancel=line["cancel"],
                     )
                     for line in data["lines"]

@@ -36,7 +36,7 @@ from django.utils import timezone
 from billing import ledger
 from billing.models import Application, GatewayCharge, ResellerTransaction
 from billing.money import ZERO, line_total, to_decimal
-from billing.periods import nth_period, prorate
+from billing.periods import prorate
 from orders.models import (
     DeliveryStatus,
     Order,
@@ -46,8 +46,12 @@ from orders.models import (
     SubscriptionStatus,
 )
 from orders.quantities import check_quantity
-from orders.selectors import cancelled_by, item_corrected_state
-from orders.services.execution import _billing_period
+from orders.selectors import (
+    ChargedPeriod,
+    cancelled_by,
+    item_charged_period,
+    item_corrected_state,
+)
 from orders.workflow import order_action_check, subscription_move
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
@@ -60,13 +64,15 @@ ORDER = ResellerTransaction.Kind.ORDER
 @dataclass(frozen=True)
 class CorrectionLine:
     """One detail's correction: any of its new unit price (the customer's), unit cost (the
-    credit account's), quantity; or `cancel`."""
+    credit account's), quantity, the service period its charge covers; or `cancel`."""
 
     item_id: int
     unit_price: Decimal | None = None
     unit_cost: Decimal | None = None
     quantity: int | None = None
     cancel: bool = False
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None  # exclusive
 
 
 @dataclass
@@ -87,27 +93,46 @@ def _sides(order: Order) -> list[tuple[Account, str]]:
     return sides
 
 
-def _charge(state, txs, *, side: str, quantity: int, unit: Decimal, currency: str, item) -> Decimal:
+def _charge(
+    *, side: str, quantity: int, unit: Decimal, currency: str, item, span: ChargedPeriod | None
+) -> Decimal:
     """What the side is charged for the detail at `quantity` x `unit`: the line total (less the
-    detail's discount on the customer's side), prorated over the period its charge covered."""
+    detail's discount on the customer's side), prorated over the period its charge covers."""
     whole = line_total(quantity=Decimal(quantity), unit_price=unit, currency=currency)
     if side == "price" and quantity > 0:
         whole = max(whole - item.discount, ZERO)
-    dated = [tx for tx in txs if tx.period_start_date and tx.period_end_date]
-    if not dated or whole == 0:
+    if span is None or whole == 0:
         return whole
-    first = min(dated, key=lambda tx: tx.pk)
-    billing_period = (
-        item.subscription.billing_period if item.subscription_id else _billing_period(item.product)
-    )
-    period = nth_period(anchor=first.period_end_date, billing_period=billing_period, index=-1)
     return prorate(
         period_amount=whole,
-        period=period,
-        from_date=first.period_start_date,
-        to_date=first.period_end_date,
+        period=span.within,
+        from_date=span.start,
+        to_date=span.end,
         currency=currency,
     )
+
+
+def _corrected_span(item, line, charged: ChargedPeriod | None) -> ChargedPeriod | None:
+    """The period the corrected detail's charge covers: the line's new dates, else as it was.
+    Raises ApplicationError (`lines`) for a period outside the billing period it fell in."""
+    if line.period_start is None and line.period_end is None:
+        return charged
+    if charged is None:
+        raise ApplicationError(
+            f"Detail {item.pk} was charged for no period (a one-off, usage or trial): correct its "
+            "price or quantity instead.",
+            field="lines",
+        )
+    start = line.period_start or charged.start
+    end = line.period_end or charged.end
+    within = charged.within
+    if not (within.start <= start < end <= within.end):
+        raise ApplicationError(
+            f"Detail {item.pk}'s period is corrected within the billing period it was charged "
+            f"for, {within.start} to {within.end}: a start before its end, inside it.",
+            field="lines",
+        )
+    return ChargedPeriod(start, end, within)
 
 
 def _paid_by_card(txs) -> GatewayCharge | None:
@@ -152,12 +177,14 @@ def correction_settle(
     reason: str,
     acting_user: User,
     today: datetime.date,
+    period: tuple[datetime.date, datetime.date] | None = None,
 ) -> SideResult:
     """Settle one side's corrected charge (`before` -> `after`): in place while the charge is
     not invoiced; else a debit memo for more, for less a credit memo, refunded at once with the
     `refund` outcome to the card payment that paid the invoice. `correction` is the correcting
     order the memos are referenced to (None only when the caller knows every side is settled in
-    place); `key` makes the gateway refund's idempotency key unique within it."""
+    place); `key` makes the gateway refund's idempotency key unique within it. `period`: the
+    service period the corrected charge covers, which a charge corrected in place takes."""
     result = SideResult(account, before, after, "unchanged")
     diff = after - before
     if diff == 0:
@@ -170,7 +197,11 @@ def correction_settle(
             )
         else:
             ledger.reseller_transaction_correct(
-                transaction_=charge, amount=after, reason=reason, acting_user=acting_user
+                transaction_=charge,
+                amount=after,
+                reason=reason,
+                acting_user=acting_user,
+                period=period,
             )
         result.how = "corrected in place"
         return result
@@ -323,6 +354,7 @@ def _correct_item(order, correction, item, line, outcome, reason, acting_user, t
     unit_price = state.unit_price if line.unit_price is None else to_decimal(line.unit_price)
     if unit_cost < 0 or unit_price < 0:
         raise ApplicationError("A unit price or cost is never negative.", field="lines")
+    span = _corrected_span(item, line, item_charged_period(item=item, state=state))
     sides = _sides(order)
     if len(sides) == 1:  # buying for itself: one price, the cost
         unit_price = unit_cost if line.unit_price is None else unit_price
@@ -350,7 +382,7 @@ def _correct_item(order, correction, item, line, outcome, reason, acting_user, t
             before = state.total_cost if side == "cost" else state.total_amount
         unit = unit_cost if side == "cost" else unit_price
         after = _charge(
-            state, txs, side=side, quantity=quantity, unit=unit, currency=order.currency, item=item
+            side=side, quantity=quantity, unit=unit, currency=order.currency, item=item, span=span
         )
         new_totals[side] = after
         results.append(
@@ -367,6 +399,7 @@ def _correct_item(order, correction, item, line, outcome, reason, acting_user, t
                 reason=reason,
                 acting_user=acting_user,
                 today=today,
+                period=(span.start, span.end) if span is not None else None,
             )
         )
     corrected_item = OrderItem.objects.create(
@@ -381,6 +414,8 @@ def _correct_item(order, correction, item, line, outcome, reason, acting_user, t
         delivery_status=DeliveryStatus.CANCELLED if line.cancel else DeliveryStatus.DELIVERED,
         subscription=item.subscription,
         corrects_item=item,
+        period_start=span.start if span is not None else None,
+        period_end=span.end if span is not None else None,
     )
     corrected.append(corrected_item)
     _follow(

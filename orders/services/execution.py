@@ -19,7 +19,6 @@ from billing.periods import cycle_on_or_after, nth_period, prorate
 from billing.pricing import prorated_note
 from orders import notifications
 from orders.models import (
-    BillingPeriod,
     DeliveryStatus,
     Order,
     OrderItem,
@@ -104,16 +103,6 @@ def _first_period_charge(
     return ItemCharge(item, part(item.total_cost), part(item.total_amount), starts, anchor, note)
 
 
-_PERIOD_OF = {
-    Product.BillingType.RECURRING_ANNUAL: BillingPeriod.ANNUAL,
-    Product.BillingType.RECURRING_THREE_YEARS: BillingPeriod.THREE_YEARS,
-}
-
-
-def _billing_period(product: Product) -> str:
-    return _PERIOD_OF.get(product.billing_type, BillingPeriod.MONTHLY)
-
-
 def _charged_now(item: OrderItem) -> bool:
     """Recurring fees are billed in advance and one-time fees at once; usage is billed in arrears
     and trials start free: neither is charged when the order executes."""
@@ -146,7 +135,7 @@ def _deliver(
             if _charged_now(item):
                 charged.append(ItemCharge(item, item.total_cost, item.total_amount))
             continue
-        period = _billing_period(product)
+        period = product.billing_period
         trial_end = (
             today + datetime.timedelta(days=product.trial_days) if product.trial_days else None
         )

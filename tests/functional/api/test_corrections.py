@@ -84,3 +84,37 @@ def test_tenants_and_states_and_bad_input(world, shop, api):
         response = staff.post(URL.format(done.pk), bad, format="json")
         assert response.status_code == 400 and field in response.json(), (bad, response.json())
     assert Order.objects.count() == count
+
+
+def test_staff_correct_the_service_period_and_a_period_outside_it_is_400(world, shop, api):
+    order = shop.b1_done  # Bravo 33.00 at cost, its customer 45.00, for the charge's period
+    charge = ResellerTransaction.objects.filter(order_item__order=order).first()
+    start, end = charge.period_start_date, charge.period_end_date
+    later = start + (end - start) // 2
+    staff = api(world.staff)
+
+    outside = staff.post(
+        URL.format(order.pk), body(order, period_end=str(end + (end - start))), format="json"
+    )
+    assert outside.status_code == 400 and "lines" in outside.json()
+    assert not Order.objects.filter(corrects=order).exists()
+
+    response = staff.post(
+        URL.format(order.pk),
+        body(order, period_start=str(later)),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="p-1",
+    )
+
+    assert response.status_code == 201, response.content
+    item = response.json()["order"]["items"][0]
+    assert (item["period_start"], item["period_end"]) == (str(later), str(end))
+    share = D((end - later).days) / D((end - start).days)
+    expected = [(D(33) * share).quantize(D("0.01")), (D(45) * share).quantize(D("0.01"))]
+    assert [D(s["after"]) for s in response.json()["sides"]] == expected
+    periods = set(
+        ResellerTransaction.objects.filter(order_item__order=order).values_list(
+            "period_start_date", "period_end_date"
+        )
+    )
+    assert periods == {(later, end)}

@@ -85,6 +85,8 @@ def test_the_reseller_sees_the_detailed_view_with_cost_and_amount(world, shop, a
                 "total_cost": "20.00",
                 "corrects_item": None,
                 "corrects_usage": None,
+                "period_start": None,
+                "period_end": None,
             }
         ],
         "sub_orders": [],

@@ -95,3 +95,35 @@ def test_a_cancelled_detail_shows_what_cancelled_it_and_no_fields(world, shop, l
     assert response.status_code == 400
     assert "Change at least one detail" in response.content.decode()
     assert Order.objects.filter(corrects=order).count() == 1
+
+
+def test_staff_correct_the_service_period_from_the_form(world, shop, login):
+    order = _completed(world, shop)
+    item = order.items.get()
+    charge = ResellerTransaction.objects.filter(order_item=item).first()
+    start, end = charge.period_start_date, charge.period_end_date
+    url = reverse("order_correct", args=[order.pk])
+    staff = login(world.staff)
+    form = staff.get(url).content.decode()
+    assert f'name="period_start_{item.pk}"' in form and f'value="{start}"' in form
+    fields = {
+        f"unit_price_{item.pk}": str(item.unit_price),
+        f"unit_cost_{item.pk}": str(item.unit_cost),
+        f"quantity_{item.pk}": str(item.quantity),
+        f"period_start_{item.pk}": str(start),
+        f"period_end_{item.pk}": str(end),
+        "outcome": "credit_memo",
+        "reason": "Provisioned late",
+    }
+
+    outside = staff.post(url, {**fields, f"period_end_{item.pk}": "2030-01-01"})
+    assert outside.status_code == 400
+    assert "within the billing period" in outside.content.decode()
+    later = start + (end - start) // 2
+    response = staff.post(url, {**fields, f"period_start_{item.pk}": str(later)})
+
+    assert response.status_code == 302
+    correction = Order.objects.get(corrects=order)
+    assert (correction.items.get().period_start, correction.items.get().period_end) == (later, end)
+    page = staff.get(reverse("order-status", args=[correction.pk])).content.decode()
+    assert f"service {later:%Y-%m-%d} to {end:%Y-%m-%d}" in page

@@ -1,5 +1,5 @@
-"""Property: whatever sequence of purchases, billing, correcting orders (price, quantity, cancel;
-credit memo or refund), corrected transactions and usage corrections happens, the books stay
+"""Property: whatever sequence of purchases, billing, correcting orders (price, quantity, period,
+cancel; credit memo or refund), corrected transactions and usage corrections happens, the books stay
 balanced and each detail is charged, net of its corrections' memos, exactly what its corrected
 state says: never credited more than was charged."""
 
@@ -24,7 +24,7 @@ from billing.gateway import TestGateway
 from billing.models import Document, ResellerTransaction
 from billing.selectors import balance_mismatches
 from orders.models import DeliveryStatus, Order, OrderItem
-from orders.selectors import item_corrected_state
+from orders.selectors import item_charged_period, item_corrected_state
 from orders.services import CorrectionLine, order_correct, usage_correct
 from orders.usage import usage_record
 from resellers.exceptions import ApplicationError
@@ -108,7 +108,9 @@ class Corrections(RuleBasedStateMachine):
     def correct(self, data, outcome):
         order = data.draw(st.sampled_from(self.orders))
         item = order.items.get()
-        change = data.draw(st.sampled_from(["cancel", "quantity", "unit_cost", "unit_price"]))
+        change = data.draw(
+            st.sampled_from(["cancel", "quantity", "unit_cost", "unit_price", "period"])
+        )
         line = {
             "cancel": lambda: CorrectionLine(item_id=item.pk, cancel=True),
             "quantity": lambda: CorrectionLine(
@@ -116,6 +118,7 @@ class Corrections(RuleBasedStateMachine):
             ),
             "unit_cost": lambda: CorrectionLine(item_id=item.pk, unit_cost=data.draw(prices)),
             "unit_price": lambda: CorrectionLine(item_id=item.pk, unit_price=data.draw(prices)),
+            "period": lambda: self._period_line(item, data),
         }[change]()
         cancelled = item.corrections.filter(delivery_status=DeliveryStatus.CANCELLED).exists()
         try:
@@ -131,6 +134,20 @@ class Corrections(RuleBasedStateMachine):
             assert cancelled and "nothing is left to correct" in str(exc), exc
         else:
             assert not cancelled
+
+    def _period_line(self, item, data):
+        """A service period inside the billing period the detail's charge fell in."""
+        charged = item_charged_period(item=item, state=item_corrected_state(item=item))
+        if charged is None:  # cancelled before it was ever charged for a period
+            return CorrectionLine(item_id=item.pk, cancel=True)
+        days = (charged.within.end - charged.within.start).days
+        start = data.draw(st.integers(0, days - 1))
+        end = data.draw(st.integers(start + 1, days))
+        return CorrectionLine(
+            item_id=item.pk,
+            period_start=charged.within.start + datetime.timedelta(days=start),
+            period_end=charged.within.start + datetime.timedelta(days=end),
+        )
 
     @precondition(lambda self: self.usage)
     @rule(amount=st.decimals(min_value=D("0.00"), max_value=D("90.00"), places=2))
