@@ -89,6 +89,42 @@ def financial_figures() -> dict:
     }
 
 
+def issuer_credit_totals(*, issuer: Account) -> Financials:
+    """The figures of every account `issuer` bills in its currency, summed: their balances,
+    and the credit limits and available credit of those on net terms (a prepaid account has
+    neither). Four aggregates, whatever the number of accounts."""
+    billed = Account.objects.filter(issuer_id=issuer.pk, currency=issuer.currency)
+    net = billed.filter(credit_terms=Account.CreditTerms.NET_TERMS)
+    on_net = Q(recipient__credit_terms=Account.CreditTerms.NET_TERMS)
+    pairs = Balance.objects.filter(issuer_id=issuer.pk, recipient__currency=issuer.currency)
+    debt = pairs.aggregate(
+        open=Coalesce(Sum("open_debt"), ZERO),
+        credit=Coalesce(Sum("credit_balance"), ZERO),
+        net_open=Coalesce(Sum("open_debt", filter=on_net), ZERO),
+    )
+    limit = net.aggregate(s=Coalesce(Sum("credit_limit"), ZERO))["s"]
+    uninvoiced = (
+        ResellerTransaction.objects.filter(
+            account__in=net, status=ResellerTransaction.Status.UNINVOICED
+        )
+        .exclude(prepaid_by__status="active")
+        .aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    )
+    reserved = CreditReservation.objects.filter(
+        account__in=net, status=CreditReservation.Status.ACTIVE
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return Financials(
+        currency=issuer.currency,
+        open_debt=debt["open"],
+        credit_balance=debt["credit"],
+        balance=debt["credit"] - debt["open"],
+        credit_limit=limit,
+        uninvoiced=uninvoiced,
+        reserved=reserved,
+        available_credit=limit - debt["net_open"] - uninvoiced - reserved,
+    )
+
+
 def financials_from(row: dict, *, currency: str) -> Financials:
     """Financials from a row with `financial_figures()`, `credit_limit` and `credit_terms`."""
     open_debt, credit_balance = row["fig_open_debt"], row["fig_credit_balance"]

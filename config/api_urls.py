@@ -10,6 +10,7 @@ from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
+from dashboard.api import StatisticsView
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
@@ -52,6 +53,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("dashboard/statistics/", StatisticsView.as_view(), name="api-dashboard-statistics"),
     path(
         "resellers/<int:pk>/daily-invoicing/",
         DailyInvoicingView.as_view(),

@@ -479,3 +479,19 @@ def order_approval_state(*, customer: Account) -> ApprovalToggle | None:
 def subscription_for_action(*, user, pk: int):
     """A subscription `user` may see (and so act on), or Subscription.DoesNotExist (404)."""
     return subscriptions_visible(user=user).get(pk=pk)
+
+
+def statistics_account(*, user: User, account_id: int | None) -> Account | None:
+    """Whose General Statistics `user` asks for: `account_id`'s when it may see that account's
+    figures, else Account.DoesNotExist (404); without one, its own account, or for provider
+    staff None (provider-wide)."""
+    if account_id is None:
+        if is_provider_staff(user):
+            return None
+        if user.account_id is None:
+            raise Account.DoesNotExist("No account.")
+        account_id = user.account_id
+    account = account_visible(user=user, pk=account_id)
+    if not can_see_financials(user=user, account=account):
+        raise Account.DoesNotExist("Not this account's figures.")
+    return account

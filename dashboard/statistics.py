@@ -1,0 +1,162 @@
+"""The reseller dashboard's General Statistics (seed 004), by the seed's definitions.
+
+One selector, `general_statistics`, serves the panels (the reseller's home page, the provider's
+page of a reseller, the provider-wide figures on the Billing page) and
+`GET /api/v1/dashboard/statistics/`. Its nine figures, for an account (or, provider-wide, every
+account the provider bills):
+
+- monthly_costs: this month to date, the total before tax of the debit documents the account
+  received (invoices and debit memos) less that of its credit memos; cancelled and draft ones
+  left out; may be negative. Payments and refunds are money, not costs.
+- account_balance: every invoice, memo, payment and refund since the account began: its credit
+  balance less its open debt (negative while it owes), from the cached balance.
+- subscriptions_sold: subscriptions it sold this month to date (started from a sales order, any
+  status now), renewals (trial conversions) and trials of any form left out. "Sold by" an
+  account: the subscriptions it pays for upstream (its own and, for a resale reseller, its
+  customers') or holds.
+- licenses_sold: the licences in those sales, as quantities: the subscriptions of the licence
+  product types (software subscriptions, reserved instances, ESD licences), plus licences
+  sold one-off (an ESD key) by this month's executed sales orders.
+- active_subscriptions: active or pending cancellation today, trials left out.
+- suspended_subscriptions: suspended today.
+- overdue_payments: the open amount of its debit documents past their due date.
+- credit_limit and available_credit: as the credit check computes them (billing.selectors).
+
+Four queries whatever the data: the documents, the cached balance with the credit figures, the
+subscriptions, the one-off licences, each an aggregate over an index.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from billing.models import Document, DocumentStatus, DocumentType
+from billing.money import ZERO
+from billing.selectors import account_financials, issuer_credit_totals
+from orders.models import (
+    DeliveryStatus,
+    OrderItem,
+    OrderType,
+    Product,
+    Subscription,
+    SubscriptionStatus,
+)
+from resellers.models import Account
+
+LICENCE_TYPES = (
+    Product.ProductType.SOFTWARE_SUBSCRIPTION,
+    Product.ProductType.RESERVED_INSTANCE,
+    Product.ProductType.ESD_LICENCE,
+)
+
+
+@dataclass(frozen=True)
+class GeneralStatistics:
+    currency: str
+    monthly_costs: Decimal
+    account_balance: Decimal
+    subscriptions_sold: int
+    licenses_sold: int
+    active_subscriptions: int
+    suspended_subscriptions: int
+    overdue_payments: Decimal
+    credit_limit: Decimal
+    available_credit: Decimal
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _money(expression, *, filter: Q):
+    return Coalesce(Sum(expression, filter=filter), ZERO)
+
+
+def _document_figures(documents: QuerySet[Document], *, today: datetime.date) -> dict:
+    month = Q(issue_date__gte=today.replace(day=1), issue_date__lte=today)
+    live = ~Q(status__in=[DocumentStatus.DRAFT, DocumentStatus.CANCELLED])
+    debit = Q(doc_type__in=[DocumentType.INVOICE, DocumentType.DEBIT_MEMO])
+    credit = Q(doc_type=DocumentType.CREDIT_MEMO)
+    overdue = Q(
+        doc_type__in=[DocumentType.INVOICE, DocumentType.DEBIT_MEMO, DocumentType.REFUND],
+        status=DocumentStatus.ISSUED,
+        open_amount__gt=0,
+        due_date__lt=today,
+    )
+    return documents.aggregate(
+        debits=_money("subtotal", filter=month & live & debit),
+        credits=_money("subtotal", filter=month & live & credit),
+        overdue=_money("open_amount", filter=overdue),
+    )
+
+
+def _subscription_figures(subscriptions: QuerySet[Subscription], *, today) -> dict:
+    sold = Q(
+        start_date__gte=today.replace(day=1),
+        start_date__lte=today,
+        order__order_type=OrderType.SALES,
+        trial_end_date__isnull=True,
+    )
+    licences = sold & Q(product__product_type__in=LICENCE_TYPES)
+    running = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING_CANCELLATION]
+    return subscriptions.aggregate(
+        sold=Count("pk", filter=sold),
+        licences=Coalesce(Sum("quantity", filter=licences), 0),
+        active=Count("pk", filter=Q(status__in=running)),
+        suspended=Count("pk", filter=Q(status=SubscriptionStatus.SUSPENDED)),
+    )
+
+
+def _one_off_licences(items: QuerySet[OrderItem], *, today: datetime.date) -> int:
+    return items.filter(
+        order__order_type=OrderType.SALES,
+        order__submitted_at__date__gte=today.replace(day=1),
+        order__submitted_at__date__lte=today,
+        delivery_status=DeliveryStatus.DELIVERED,
+        subscription__isnull=True,
+        product__billing_type=Product.BillingType.ONE_TIME,
+        product__product_type__in=LICENCE_TYPES,
+    ).aggregate(n=Coalesce(Sum("quantity"), 0))["n"]
+
+
+def general_statistics(*, account: Account | None, today: datetime.date) -> GeneralStatistics:
+    """The nine figures of `account`, or with None provider-wide (every account the provider
+    bills: its resellers, and its referral and direct customers; in the provider's currency).
+    Authorization is the caller's (dashboard.selectors.statistics_visible)."""
+    if account is not None:
+        documents = Document.objects.filter(recipient_id=account.pk)
+        subscriptions = Subscription.objects.filter(
+            Q(credit_account_id=account.pk) | Q(account_id=account.pk)
+        )
+        items = OrderItem.objects.filter(order__credit_account_id=account.pk)
+        fin = account_financials(account=account)
+        credit = (fin.balance, fin.credit_limit, fin.available_credit)
+        currency = account.currency
+    else:
+        provider = Account.objects.filter(kind=Account.Kind.PROVIDER).order_by("pk").first()
+        if provider is None:
+            raise Account.DoesNotExist("No provider yet.")
+        currency = provider.currency
+        documents = Document.objects.filter(issuer_id=provider.pk, currency=currency)
+        subscriptions = Subscription.objects.filter(currency=currency)
+        items = OrderItem.objects.filter(order__currency=currency)
+        totals = issuer_credit_totals(issuer=provider)
+        credit = (totals.balance, totals.credit_limit, totals.available_credit)
+    docs = _document_figures(documents, today=today)
+    subs = _subscription_figures(subscriptions, today=today)
+    return GeneralStatistics(
+        currency=currency,
+        monthly_costs=docs["debits"] - docs["credits"],
+        account_balance=credit[0],
+        subscriptions_sold=subs["sold"],
+        licenses_sold=subs["licences"] + _one_off_licences(items, today=today),
+        active_subscriptions=subs["active"],
+        suspended_subscriptions=subs["suspended"],
+        overdue_payments=docs["overdue"],
+        credit_limit=credit[1],
+        available_credit=credit[2],
+    )
