@@ -54,6 +54,7 @@ from dashboard.presentation import (
     payment_recorded_message,
     unlinked_sentence,
 )
+from dashboard.statistics import general_statistics
 from dashboard.submissions import form_error
 from dashboard.tables import (
     AuditEventTable,
@@ -102,7 +103,13 @@ class BillingView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         require_provider_panel(self.request.user)
         overview = selectors.billing_overview(user=self.request.user)
-        return super().get_context_data(overview=overview, **kwargs)
+        try:
+            statistics = general_statistics(account=None, today=timezone.localdate())
+        except Account.DoesNotExist:  # no provider account yet
+            statistics = None
+        return super().get_context_data(
+            overview=overview, statistics=statistics, scope="provider-wide", **kwargs
+        )
 
 
 class AccountListView(LoginRequiredMixin, SingleTableView):
@@ -158,6 +165,8 @@ def _page_context(
     if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
         context["credit_pay_url"] = credit_pay_url
         context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)
+    if page.account.is_reseller and page.show_financials:  # seed 004's General Statistics
+        context["statistics"] = general_statistics(account=page.account, today=timezone.localdate())
     if page.documents is not None:
         context["documents_table"] = config.configure(
             DocumentTable(page.documents, provider_view=provider_view, prefix="doc-")
