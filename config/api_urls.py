@@ -10,7 +10,7 @@ from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
-from dashboard.api import StatisticsView
+from dashboard.api import ProductMixView, StatisticsView
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("dashboard/statistics/", StatisticsView.as_view(), name="api-dashboard-statistics"),
+    path("dashboard/product-mix/", ProductMixView.as_view(), name="api-dashboard-product-mix"),
     path(
         "resellers/<int:pk>/daily-invoicing/",
         DailyInvoicingView.as_view(),

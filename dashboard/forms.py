@@ -21,6 +21,7 @@ from billing.fields import MoneyFormField
 from billing.models import Document, ResellerTransaction
 from billing.taxes.models import TaxEngineAccount
 from dashboard.presentation import money
+from dashboard.product_mix import PERIODS
 from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
 from orders.selectors import cancelled_by, item_charged_period
@@ -621,3 +622,27 @@ class OrderCorrectForm(forms.Form):
         if not self.errors and not self.lines():
             raise forms.ValidationError("Change at least one detail, or cancel it.")
         return cleaned
+
+
+class ProductMixForm(forms.Form):
+    """The Product Mix widget's choices (seed 004): the period, and optional filters by product
+    type and billing type. Read from the page's query string (`mix-` prefixed)."""
+
+    prefix = "mix"
+    period = forms.ChoiceField(choices=list(PERIODS.items()), initial="this_month", required=False)
+    product_type = forms.ChoiceField(
+        choices=[("", "All product types"), *Product.ProductType.choices], required=False
+    )
+    billing_type = forms.ChoiceField(
+        choices=[("", "All billing types"), *Product.BillingType.choices], required=False
+    )
+
+    def choices(self) -> dict:
+        """The chosen period and filters, the defaults where the query string is missing or
+        wrong."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "period": data.get("period") or "this_month",
+            "product_type": data.get("product_type", ""),
+            "billing_type": data.get("billing_type", ""),
+        }

@@ -95,6 +95,9 @@ urlpatterns = [
         name="sign_out_everywhere",
     ),
     # provider control panel
+    path(
+        "dashboard/product-mix.svg", views.ProductMixChartView.as_view(), name="product_mix_chart"
+    ),
     path("billing/", views.BillingView.as_view(), name="billing"),
     path("billing/resellers/", views.ResellerListView.as_view(), name="reseller_list"),
     path("billing/resellers/<int:pk>/", views.ResellerDetailView.as_view(), name="reseller_detail"),

@@ -14,6 +14,9 @@ toggle) are in dashboard/order_views.py, under the same rules.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -22,6 +25,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig, SingleTableView
@@ -38,12 +42,14 @@ from billing.ledger import (
 from billing.selectors import active_applications
 from dashboard import selectors, tax_views
 from dashboard.access import require_provider_panel
+from dashboard.charts import product_mix_svg
 from dashboard.confirmations import Confirmation, unlink_consequences
 from dashboard.forms import (
     ApplicationForm,
     CreditBalancePayForm,
     FinancialInformationForm,
     PaymentRecordForm,
+    ProductMixForm,
 )
 from dashboard.presentation import (
     DAILY_INVOICING_HELP,
@@ -54,6 +60,7 @@ from dashboard.presentation import (
     payment_recorded_message,
     unlinked_sentence,
 )
+from dashboard.product_mix import product_mix
 from dashboard.statistics import general_statistics
 from dashboard.submissions import form_error
 from dashboard.tables import (
@@ -148,6 +155,37 @@ class CustomerListView(AccountListView):
         return customers_visible(user=self.request.user, search=_search(self.request))
 
 
+def _product_mix_context(request, account: Account) -> dict:
+    """The Product Mix widget: its form (the query string's `mix-` choices), the figures, and
+    the chart's URL with the same choices."""
+    form = ProductMixForm(request.GET)
+    choices = form.choices()
+    mix = product_mix(account=account, today=timezone.localdate(), **choices)
+    query = urlencode({"account": account.pk, **{f"mix-{k}": v for k, v in choices.items()}})
+    return {
+        "mix": mix,
+        "mix_form": form,
+        "mix_chart_url": f"{reverse('product_mix_chart')}?{query}",
+    }
+
+
+@method_decorator(csp_update({"style-src": ["'unsafe-inline'"]}), name="get")
+class ProductMixChartView(LoginRequiredMixin, View):
+    """The Product Mix pie chart as an SVG image (dashboard.charts), for the account in
+    `?account=` within the user's scope (404 otherwise). An image runs no script; its inline
+    styles are pygal's."""
+
+    def get(self, request):
+        try:
+            account_id = int(request.GET.get("account", ""))
+        except ValueError:
+            raise Http404("No account.") from None
+        account = _or_404(selectors.statistics_account, user=request.user, account_id=account_id)
+        choices = ProductMixForm(request.GET).choices()
+        mix = product_mix(account=account, today=timezone.localdate(), **choices)
+        return HttpResponse(product_mix_svg(mix), content_type="image/svg+xml")
+
+
 def _page_context(
     request,
     page: selectors.AccountPage,
@@ -165,8 +203,9 @@ def _page_context(
     if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
         context["credit_pay_url"] = credit_pay_url
         context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)
-    if page.account.is_reseller and page.show_financials:  # seed 004's General Statistics
+    if page.account.is_reseller and page.show_financials:  # seed 004's dashboard widgets
         context["statistics"] = general_statistics(account=page.account, today=timezone.localdate())
+        context.update(_product_mix_context(request, page.account))
     if page.documents is not None:
         context["documents_table"] = config.configure(
             DocumentTable(page.documents, provider_view=provider_view, prefix="doc-")

@@ -1,5 +1,7 @@
 """Template filters of the panels."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 
 from dashboard.presentation import money as format_money
@@ -13,6 +15,15 @@ register = template.Library()
 def money(amount, currency):
     """`{{ amount|money:account.currency }}` gives `1,234.50 USD` (a dash for no amount)."""
     return format_money(amount, currency)
+
+
+@register.filter
+def percent(fraction):
+    """A fraction (Decimal, 0 to 1) as a percentage with one decimal: 0.4375 -> "43.8 %"."""
+    if fraction in (None, ""):
+        return ""
+    value = (Decimal(fraction) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value} %"
 
 
 @register.filter

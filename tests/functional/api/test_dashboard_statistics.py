@@ -87,3 +87,46 @@ def test_queries_do_not_grow_with_the_data(world, api, django_assert_max_num_que
     with django_assert_max_num_queries(6):
         body = client.get(URL).json()
     assert body["monthly_costs"] == "520.00"
+
+
+MIX = "/api/v1/dashboard/product-mix/"
+
+
+def test_the_product_mix_of_the_resellers_invoices(world, api):
+    body = api(world.alpha).get(MIX, {"period": "this_month"}).json()
+
+    # Alpha's January: INV 600.00 made by hand (no product's charge: "Other"); the credit memo
+    # and the payment are no purchases
+    assert (body["account"], body["total"], body["start"], body["end"]) == (
+        world.a.pk,
+        "600.00",
+        "2026-01-01",
+        "2026-01-28",
+    )
+    assert body["slices"] == [
+        {
+            "product": "Other",
+            "product_id": None,
+            "product_type": "",
+            "billing_type": "",
+            "amount": "600.00",
+            "share": "1.0000",
+        }
+    ]
+    filtered = api(world.alpha).get(MIX, {"product_type": "service"}).json()
+    assert (filtered["total"], filtered["slices"]) == ("0.00", [])
+    assert api(world.alpha).get(MIX, {"period": "last_month"}).json()["total"] == "0.00"
+
+
+def test_the_product_mix_is_scoped_and_checks_its_input(world, api, django_assert_max_num_queries):
+    assert api(world.alpha).get(MIX, {"account": world.b.pk}).status_code == 404
+    assert api(world.referral).get(MIX, {"account": world.r1.pk}).status_code == 404
+    bad = api(world.alpha).get(MIX, {"period": "forever"})
+    assert bad.status_code == 400 and "period" in bad.json()
+    assert "billing_type" in api(world.alpha).get(MIX, {"billing_type": "x"}).json()
+    assert "account" in api(world.staff).get(MIX).json()  # staff name the account
+    staff = api(world.staff)
+    assert staff.get(MIX, {"account": world.b.pk}).json()["total"] == "400.00"
+    staff.get(MIX, {"account": world.a.pk})
+    with django_assert_max_num_queries(6):
+        assert staff.get(MIX, {"account": world.a.pk}).status_code == 200

@@ -87,3 +87,30 @@ def test_the_page_queries_do_not_grow_with_the_documents(
         f.invoice(world.r1, "1.00", datetime.date(2026, 2, day))
     with django_assert_max_num_queries(len(before.captured_queries)):
         client.get(reverse("account"))
+
+
+def test_the_product_mix_widget_shows_the_chart_and_the_same_figures_as_a_table(world, login):
+    client = login(world.r1_user)
+    html = client.get(reverse("account"), {"mix-period": "last_month"}).content.decode()
+
+    widget = html[html.index('id="product-mix"') :]
+    widget = widget[: widget.index("</section>")]
+    # January: INV 100.00 and 250.50 made by hand ("Other"); the credit memo is no purchase
+    assert 'data-product="Other"' in widget and "350.50" in widget and "100.0 %" in widget
+    chart_url = re.search(r'<img class="mix-chart" src="([^"]+)"', widget).group(1)
+    assert "mix-period=last_month" in chart_url.replace("&amp;", "&")
+    chart = client.get(chart_url.replace("&amp;", "&"))
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+    svg = chart.content.decode()
+    assert "<svg" in svg and "Other (100.0 %)" in svg
+    assert "<script" not in svg  # no tooltips script, nothing from a CDN
+    assert "'unsafe-inline'" in chart["Content-Security-Policy"]  # pygal's own styles
+    assert "'unsafe-inline'" not in client.get(reverse("account"))["Content-Security-Policy"]
+
+
+def test_the_chart_answers_404_outside_the_users_scope(world, login):
+    url = reverse("product_mix_chart")
+    assert login(world.r2_user).get(url, {"account": world.r1.pk}).status_code == 404
+    assert login(world.ref_user).get(url, {"account": world.refc.pk}).status_code == 404
+    assert login(world.r2_user).get(url, {"account": "x"}).status_code == 404
+    assert login(world.staff).get(url, {"account": world.r1.pk}).status_code == 200
