@@ -46,6 +46,14 @@ class Slice:
     amount: Decimal
     share: Decimal  # a fraction of the total, 0 to 1
 
+    @property
+    def product_type_label(self) -> str:
+        return Product.ProductType(self.product_type).label if self.product_type else ""
+
+    @property
+    def billing_type_label(self) -> str:
+        return Product.BillingType(self.billing_type).label if self.billing_type else ""
+
 
 @dataclass(frozen=True)
 class ProductMix:
