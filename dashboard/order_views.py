@@ -36,6 +36,7 @@ from dashboard.confirmations import (
     subscription_cancel_consequences,
     subscription_cancel_refusal,
 )
+from dashboard.exports import CsvExportMixin
 from dashboard.forms import (
     BasketAddForm,
     BasketUpdateForm,
@@ -124,7 +125,7 @@ class OrderingMixin(LoginRequiredMixin):
         return basket
 
 
-class CatalogueView(OrderingMixin, TemplateView):
+class CatalogueView(OrderingMixin, CsvExportMixin, TemplateView):
     """GET: the party's catalogue at its prices. POST: add a product to the basket."""
 
     template_name = "dashboard/order_catalogue.html"
@@ -273,7 +274,7 @@ class OrderReviewView(OrderingMixin, TemplateView):
 # --- orders -----------------------------------------------------------------------------------
 
 
-class OrderListView(LoginRequiredMixin, SingleTableView):
+class OrderListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
     """A customer's orders ("My orders"); a reseller's own and its customers' ("Orders")."""
 
     template_name = "dashboard/order_list.html"
@@ -430,7 +431,7 @@ class OrderExecuteView(OrderActionView):
         )
 
 
-class DistributorOrderListView(LoginRequiredMixin, TemplateView):
+class DistributorOrderListView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     """Provider panel, Billing → Orders: orders submitted to the distributor and orders left
     unexecuted for lack of credit, with Execute and Cancel; below, every order."""
 

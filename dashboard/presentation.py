@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib import messages
 
@@ -242,3 +242,11 @@ def correction_message(order: Order, correction: Order, sides) -> str:
         )
     done = "; ".join(parts) if parts else "nothing to charge or give back"
     return f"{order.display_number} was corrected by {correction.display_number}: {done}."
+
+
+def percent(fraction) -> str:
+    """A fraction (Decimal, 0 to 1) as a percentage with one decimal: 0.4375 -> "43.8 %"."""
+    if fraction in (None, ""):
+        return ""
+    value = (Decimal(fraction) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value} %"

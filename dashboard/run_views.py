@@ -45,6 +45,7 @@ from billing.runs import (
 )
 from dashboard.access import require_provider_panel
 from dashboard.confirmations import Confirmation, billing_run_consequences
+from dashboard.exports import CsvExportMixin
 from dashboard.presentation import (
     REACTIVATION,
     run_amounts,
@@ -102,7 +103,7 @@ class RunFilterForm(forms.Form):
     )
 
 
-class BillingRunListView(LoginRequiredMixin, SingleTableView):
+class BillingRunListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
     """GET: the runs, newest first, paged, filtered by kind and date (`?kind=`, `?run_date=`),
     with the form that starts one. POST: that form (a dry run, or a real run)."""
 
@@ -251,7 +252,7 @@ class BillingRunStartView(BillingRunListView):
         return render(request, "dashboard/confirm.html", {"confirm": confirm})
 
 
-class BillingRunDetailView(LoginRequiredMixin, TemplateView):
+class BillingRunDetailView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     """A run: its figures, the invoices it issued (paged), its chunks' reports and its failures.
     Refreshes itself every few seconds while it runs; a run whose chunks stopped reporting reads
     "stalled / interrupted", with the hint to run the date again. A finished run that found

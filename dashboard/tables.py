@@ -16,6 +16,7 @@ from dashboard.presentation import (
     money,
     order_status,
     order_status_tone,
+    percent,
     run_amounts,
     run_duration,
     run_started_by,
@@ -619,3 +620,38 @@ class TransactionTable(PanelTable):
 
     def render_period(self, record):
         return period(record.period_start_date, record.period_end_date)
+
+
+class ProductMixTable(PanelTable):
+    """Seed 004's Product Mix as a table beside its chart (dashboard.product_mix.Slice rows)."""
+
+    product = tables.Column(orderable=False)
+    product_type = tables.Column(
+        accessor="product_type_label", verbose_name="Product type", orderable=False, default="—"
+    )
+    billing_type = tables.Column(
+        accessor="billing_type_label", verbose_name="Billing type", orderable=False, default="—"
+    )
+    amount = tables.Column(attrs=NUM, orderable=False)
+    share = tables.Column(attrs=NUM, orderable=False)
+
+    class Meta(PanelTable.Meta):
+        attrs = {"class": "panel-table compact", "id": "product-mix-table"}
+        empty_text = "Nothing bought in this period."
+        row_attrs = {"data-product": lambda record: record.product}
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def render_amount(self, value):
+        return money(value, self.currency)
+
+    def render_share(self, value):
+        return percent(value)
+
+    def value_amount(self, value):
+        return value  # a number in the CSV
+
+    def value_share(self, value):
+        return value

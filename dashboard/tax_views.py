@@ -46,6 +46,7 @@ from billing.taxes.services import (
     tax_rule_delete,
 )
 from dashboard.confirmations import Confirmation
+from dashboard.exports import CsvExportMixin
 from dashboard.forms import TaxProfileForm, TaxRateForm, TaxRuleForm
 from dashboard.presentation import tax_rate_percent
 from dashboard.submissions import claim, form_error, remember
@@ -64,7 +65,7 @@ def _methods() -> list[tuple[str, str]]:
     return [(m.value, m.label) for m in TaxMethod if m.value in installed]
 
 
-class TaxesView(LoginRequiredMixin, TemplateView):
+class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     """The owner's rules, rates and engine accounts, with the add forms (GET), and adding a rule
     or a rate (POST)."""
 

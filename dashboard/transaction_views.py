@@ -23,6 +23,7 @@ from billing.gateway import CardDeclined, GatewayError
 from billing.models import ResellerTransaction
 from billing.selectors import reseller_transactions_visible, transactions_overlapping
 from dashboard.access import require_provider_panel
+from dashboard.exports import CsvExportMixin
 from dashboard.forms import TransactionCancelForm, TransactionCorrectForm, TransactionFilterForm
 from dashboard.presentation import money
 from dashboard.submissions import form_error
@@ -33,7 +34,7 @@ from resellers.models import PaymentMethod
 PER_PAGE = 50
 
 
-class TransactionListView(LoginRequiredMixin, SingleTableView):
+class TransactionListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
     template_name = "dashboard/transactions.html"
     table_class = TransactionTable
     table_pagination = {"per_page": PER_PAGE}

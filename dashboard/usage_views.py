@@ -19,6 +19,7 @@ from django.views.generic import FormView, TemplateView
 
 from billing.gateway import CardDeclined, GatewayError
 from dashboard import selectors
+from dashboard.exports import CsvExportMixin
 from dashboard.forms import UsageCorrectForm
 from dashboard.presentation import money
 from dashboard.submissions import form_error
@@ -51,7 +52,7 @@ def _stands(record: UsageRecord, corrections: list[UsageRecord]) -> dict:
     }
 
 
-class SubscriptionUsageView(LoginRequiredMixin, TemplateView):
+class SubscriptionUsageView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     template_name = "dashboard/subscription_usage.html"
 
     def get_context_data(self, **kwargs):

@@ -44,6 +44,7 @@ from dashboard import selectors, tax_views
 from dashboard.access import require_provider_panel
 from dashboard.charts import product_mix_svg
 from dashboard.confirmations import Confirmation, unlink_consequences
+from dashboard.exports import CsvExportMixin
 from dashboard.forms import (
     ApplicationForm,
     CreditBalancePayForm,
@@ -70,6 +71,7 @@ from dashboard.tables import (
     OrderTable,
     OrderWidgetTable,
     OwnCustomerTable,
+    ProductMixTable,
     ResellerTable,
     SubscriptionTable,
 )
@@ -119,7 +121,7 @@ class BillingView(LoginRequiredMixin, TemplateView):
         )
 
 
-class AccountListView(LoginRequiredMixin, SingleTableView):
+class AccountListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
     """A searchable, sortable, paged table of accounts."""
 
     template_name = "dashboard/account_list.html"
@@ -164,6 +166,7 @@ def _product_mix_context(request, account: Account) -> dict:
     query = urlencode({"account": account.pk, **{f"mix-{k}": v for k, v in choices.items()}})
     return {
         "mix": mix,
+        "mix_table": ProductMixTable(mix.slices, currency=mix.currency, prefix="mixt-"),
         "mix_form": form,
         "mix_chart_url": f"{reverse('product_mix_chart')}?{query}",
     }
@@ -285,7 +288,7 @@ class CreditBalancePayMixin:
         return self.render_to_response(self.get_context_data(page=page, pay_form=form))
 
 
-class ResellerDetailView(LoginRequiredMixin, TemplateView):
+class ResellerDetailView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     template_name = "dashboard/account_detail.html"
 
     def get_page(self) -> selectors.AccountPage:
@@ -312,7 +315,7 @@ class ResellerCreditBalancePayView(CreditBalancePayMixin, ResellerDetailView):
     """Provider staff pay a reseller's documents with its credit balance, on its behalf."""
 
 
-class CustomerDetailView(LoginRequiredMixin, TemplateView):
+class CustomerDetailView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     """An end customer's page: in the provider panel (`provider_view`), or a reseller's own
     customer. A referral reseller gets the details only."""
 
@@ -440,7 +443,7 @@ class CustomerPaymentRecordView(PaymentRecordView):
 # --- reseller and customer users --------------------------------------------------------------
 
 
-class OwnAccountView(LoginRequiredMixin, TemplateView):
+class OwnAccountView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     """The account the user acts for: read-only financial information, figures, documents and,
     for a reseller, its customers."""
 

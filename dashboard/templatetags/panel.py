@@ -1,11 +1,10 @@
 """Template filters of the panels."""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
 
 from dashboard.presentation import money as format_money
 from dashboard.presentation import order_status, order_status_tone, plain_decimal
+from dashboard.presentation import percent as format_percent
 from orders.selectors import order_actions, subscription_actions
 
 register = template.Library()
@@ -19,11 +18,8 @@ def money(amount, currency):
 
 @register.filter
 def percent(fraction):
-    """A fraction (Decimal, 0 to 1) as a percentage with one decimal: 0.4375 -> "43.8 %"."""
-    if fraction in (None, ""):
-        return ""
-    value = (Decimal(fraction) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{value} %"
+    """`{{ share|percent }}`: 0.4375 -> `43.8 %`."""
+    return format_percent(fraction)
 
 
 @register.filter

@@ -106,6 +106,10 @@ def test_the_product_mix_widget_shows_the_chart_and_the_same_figures_as_a_table(
     assert "<script" not in svg  # no tooltips script, nothing from a CDN
     assert "'unsafe-inline'" in chart["Content-Security-Policy"]  # pygal's own styles
     assert "'unsafe-inline'" not in client.get(reverse("account"))["Content-Security-Policy"]
+    exported = client.get(
+        reverse("account"), {"mix-period": "last_month", "_export": "csv", "_table": "mixt-"}
+    ).content.decode("utf-8-sig")
+    assert exported.splitlines()[1:] == ["Other,,,350.50,1.0000"]
 
 
 def test_the_chart_answers_404_outside_the_users_scope(world, login):
