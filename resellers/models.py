@@ -141,6 +141,14 @@ class Account(models.Model):
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        help_text="A referral reseller's commission on what its customers paid, as a fraction "
+        "(0.1000 = 10 %); its payouts are settled offline (seed 003).",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -172,6 +180,11 @@ class Account(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="account_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(commission_rate__gte=0, commission_rate__lte=1)
+                & (Q(commission_rate=0) | Q(reseller_model="referral")),
+                name="commission_only_for_referral",
             ),
         ]
 

@@ -398,3 +398,91 @@ def customer_set_order_approval(
         details={"required": required},
     )
     return locked
+
+
+@transaction.atomic
+def referral_commission_set(
+    *, reseller: Account, rate: Decimal, acting_user: User | None
+) -> Account:
+    """Set a referral reseller's commission rate (a fraction, 0 to 1; seed 003's payouts).
+    Provider staff only; audited with the rate before and after."""
+    require_provider_staff(acting_user, "set commission rates")
+    reseller = Account.objects.select_for_update().get(pk=reseller.pk)
+    if not reseller.is_referral_reseller:
+        raise ApplicationError(
+            "Only a referral reseller earns a commission.", field="commission_rate"
+        )
+    rate = Decimal(rate)
+    if not (0 <= rate <= 1) or rate != rate.quantize(Decimal("0.0001")):
+        raise ApplicationError(
+            "The rate is a fraction from 0 to 1 with at most four decimals (0.1000 = 10 %).",
+            field="commission_rate",
+        )
+    before = reseller.commission_rate
+    reseller.commission_rate = rate
+    reseller.save(update_fields=["commission_rate", "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="account.commission_rate",
+        obj=reseller,
+        account=reseller,
+        details={"before": str(before), "after": str(rate)},
+    )
+    return reseller
+
+
+def referral_reseller_by_code(code: str) -> Account:
+    """The referral reseller whose code a customer entered (case-insensitive), or
+    ApplicationError naming `reseller_code`."""
+    code = (code or "").strip()
+    reseller = Account.objects.filter(
+        reseller_code__iexact=code,
+        kind=Account.Kind.RESELLER,
+        reseller_model=Account.ResellerModel.REFERRAL,
+        status=Account.Status.ACTIVE,
+    ).first()
+    if reseller is None:
+        raise ApplicationError("No reseller has this code.", field="reseller_code")
+    return reseller
+
+
+@transaction.atomic
+def customer_sign_up(
+    *,
+    name: str,
+    contact_name: str,
+    email: str,
+    username: str,
+    password: str,
+    reseller_code: str = "",
+    acting_user: User | None = None,
+) -> Account:
+    """A customer signs up (seed 003): with a reseller code it is tagged to that referral
+    reseller (its parent; the provider bills it), without one it is a direct customer of the
+    provider. Creates the account, its contact (bill-to and primary) and its login."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError("This username is taken.", field="username")
+    provider = Account.objects.filter(kind=Account.Kind.PROVIDER).order_by("pk").first()
+    if provider is None:
+        raise ApplicationError("Sign-up is not open yet.", field="reseller_code")
+    parent = referral_reseller_by_code(reseller_code) if reseller_code.strip() else provider
+    account = account_create(
+        kind=Account.Kind.CUSTOMER, name=name, parent=parent, acting_user=acting_user
+    )
+    contact_create(
+        account=account,
+        name=contact_name,
+        email=email,
+        is_bill_to=True,
+        is_primary=True,
+        acting_user=acting_user,
+    )
+    user_create(username=username, password=password, account=account, email=email)
+    audit_record(
+        actor=acting_user,
+        action="account.sign_up",
+        obj=account,
+        account=account,
+        details={"reseller_code": parent.reseller_code or "", "referred_by": parent.pk},
+    )
+    return account

@@ -35,6 +35,7 @@ from billing.models.payments import (  # noqa: F401
     IdempotencyKey,
     PaymentAllocation,
     PaymentRequestKey,
+    ReferralPayout,
 )
 from billing.models.runs import (  # noqa: F401
     BillingRun,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from billing.models.documents import MONEY, Document
 
@@ -150,3 +150,42 @@ class IdempotencyKey(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+
+class ReferralPayout(models.Model):
+    """A referral reseller's commission for a period (seed 003, "Reseller payout reports"),
+    settled offline: provider staff mark it paid, with the figures as they stood then and a
+    reference (a bank transfer's, say). Never edited; one per reseller and period."""
+
+    tenant_paths = ("reseller",)
+    tenant_level = "financial"
+
+    reseller = models.ForeignKey(
+        "resellers.Account", on_delete=models.PROTECT, related_name="referral_payouts"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Inclusive.")
+    paid_sales = models.DecimalField(**MONEY)
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=120, blank=True)
+    paid_at = models.DateTimeField(auto_now_add=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period_start", "reseller_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "period_start", "period_end"], name="one_payout_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="payout_period_ordered"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payout_amount_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.amount} {self.currency} to {self.reseller_id} ({self.period_start})"
