@@ -10,7 +10,13 @@ from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
-from dashboard.api import ProductMixView, StatisticsView
+from dashboard.api import (
+    AcquisitionsReportView,
+    PayoutsReportView,
+    ProductMixView,
+    SalesReportView,
+    StatisticsView,
+)
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
@@ -55,6 +61,9 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("dashboard/statistics/", StatisticsView.as_view(), name="api-dashboard-statistics"),
     path("dashboard/product-mix/", ProductMixView.as_view(), name="api-dashboard-product-mix"),
+    path("reports/sales/", SalesReportView.as_view(), name="api-report-sales"),
+    path("reports/payouts/", PayoutsReportView.as_view(), name="api-report-payouts"),
+    path("reports/acquisitions/", AcquisitionsReportView.as_view(), name="api-report-acquisitions"),
     path(
         "resellers/<int:pk>/daily-invoicing/",
         DailyInvoicingView.as_view(),

@@ -15,15 +15,22 @@ from dataclasses import asdict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard import selectors
 from dashboard.product_mix import PERIODS, product_mix
+from dashboard.reports import (
+    acquired_customers,
+    acquisitions_report,
+    payouts_report,
+    sales_report,
+)
 from dashboard.statistics import general_statistics
 from orders.models import Product
 from resellers.models import Account
+from resellers.tenancy import is_provider_staff
 
 
 def _money(help_text: str = ""):
@@ -138,3 +145,189 @@ class ProductMixView(APIView):
         )
         data = {"account": account.pk, **asdict(mix)}
         return Response(ProductMixSerializer(data).data)
+
+
+# --- seed 003's reports ----------------------------------------------------------------------
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    period_start = serializers.DateField(
+        required=False, help_text="First day (default: the 1st of this month)."
+    )
+    period_end = serializers.DateField(
+        required=False, help_text="Last day, included (default: today)."
+    )
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("period_start", today.replace(day=1))
+        attrs.setdefault("period_end", today)
+        if attrs["period_end"] < attrs["period_start"]:
+            raise ValidationError({"period_end": ["The period ends before it starts."]})
+        return attrs
+
+
+def _period(request) -> tuple:
+    query = PeriodQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["period_start"], query.validated_data["period_end"]
+
+
+class SalesRowSerializer(serializers.Serializer):
+    reseller = serializers.IntegerField(allow_null=True, help_text="Null: direct customers.")
+    name = serializers.CharField()
+    model = serializers.CharField(help_text="Resale, Referral, or Direct.")
+    sales = _money("Before tax: invoices and debit memos less credit memos.")
+
+
+class SalesReportSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    reseller_driven = _money()
+    non_reseller = _money()
+    total = _money()
+    rows = SalesRowSerializer(many=True)
+
+
+class PayoutRowSerializer(serializers.Serializer):
+    reseller = serializers.IntegerField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    paid_sales = _money("What its customers paid of the period's sales, before tax.")
+    commission_rate = serializers.DecimalField(max_digits=5, decimal_places=4)
+    payout = _money()
+    paid = serializers.BooleanField(help_text="Marked paid offline by provider staff.")
+    paid_at = serializers.DateTimeField(allow_null=True)
+    reference = serializers.CharField(allow_blank=True)
+
+
+class PayoutsReportSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    rows = PayoutRowSerializer(many=True)
+
+
+class AcquiredSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    signed_up = serializers.DateTimeField(source="created_at")
+
+
+class AcquisitionRowSerializer(serializers.Serializer):
+    reseller = serializers.IntegerField()
+    name = serializers.CharField()
+    model = serializers.CharField()
+    customers = serializers.IntegerField()
+
+
+class AcquisitionsReportSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    rows = AcquisitionRowSerializer(many=True)
+    acquired = AcquiredSerializer(
+        many=True, required=False, help_text="For a reseller's own report: who signed up."
+    )
+
+
+def _own_reseller(request, *, referral_only: bool) -> Account | None:
+    """None for provider staff (every reseller); a reseller user's own account; else 403."""
+    user = request.user
+    if is_provider_staff(user):
+        return None
+    account = user.account if user.account_id else None
+    if account is None or not account.is_reseller:
+        raise PermissionDenied("Only provider staff and resellers see this report.")
+    if referral_only and not account.is_referral_reseller:
+        raise PermissionDenied("Payouts are for referral resellers.")
+    return account
+
+
+class SalesReportView(APIView):
+    @extend_schema(
+        tags=["reports"],
+        parameters=[PeriodQuerySerializer],
+        responses={200: SalesReportSerializer, 403: OpenApiResponse(description="Staff only.")},
+    )
+    def get(self, request):
+        """Seed 003's total reseller-driven sales and non-reseller sales, by reseller."""
+        if not is_provider_staff(request.user):
+            raise PermissionDenied("Only provider staff see the sales report.")
+        start, end = _period(request)
+        report = sales_report(start=start, end=end)
+        rows = [
+            {
+                "reseller": row.reseller.pk if row.reseller else None,
+                "name": row.reseller.name if row.reseller else "Direct customers",
+                "model": row.model,
+                "sales": row.sales,
+            }
+            for row in report.rows
+        ]
+        data = {
+            "period_start": start,
+            "period_end": end,
+            "currency": report.currency,
+            "reseller_driven": report.reseller_driven,
+            "non_reseller": report.non_reseller,
+            "total": report.total,
+            "rows": rows,
+        }
+        return Response(SalesReportSerializer(data).data)
+
+
+class PayoutsReportView(APIView):
+    @extend_schema(
+        tags=["reports"],
+        parameters=[PeriodQuerySerializer],
+        responses={200: PayoutsReportSerializer, 403: OpenApiResponse(description="")},
+    )
+    def get(self, request):
+        """Seed 003's reseller payouts: per referral reseller, the sales its customers paid,
+        its commission rate and the payout. A referral reseller sees its own statement."""
+        own = _own_reseller(request, referral_only=True)
+        start, end = _period(request)
+        scope = Account.objects.filter(pk=own.pk) if own else None
+        rows = [
+            {
+                "reseller": line.reseller.pk,
+                "name": line.reseller.name,
+                "currency": line.currency,
+                "paid_sales": line.paid_sales,
+                "commission_rate": line.commission_rate,
+                "payout": line.paid.amount if line.paid else line.amount,
+                "paid": line.paid is not None,
+                "paid_at": line.paid.paid_at if line.paid else None,
+                "reference": line.paid.reference if line.paid else "",
+            }
+            for line in payouts_report(start=start, end=end, resellers=scope)
+        ]
+        data = {"period_start": start, "period_end": end, "rows": rows}
+        return Response(PayoutsReportSerializer(data).data)
+
+
+class AcquisitionsReportView(APIView):
+    @extend_schema(
+        tags=["reports"],
+        parameters=[PeriodQuerySerializer],
+        responses={200: AcquisitionsReportSerializer, 403: OpenApiResponse(description="")},
+    )
+    def get(self, request):
+        """Seed 003's customers acquired via resellers, per reseller and period. A reseller
+        sees its own row and who signed up."""
+        own = _own_reseller(request, referral_only=False)
+        start, end = _period(request)
+        scope = Account.objects.filter(pk=own.pk) if own else None
+        rows = [
+            {
+                "reseller": row.reseller.pk,
+                "name": row.reseller.name,
+                "model": row.reseller.get_reseller_model_display(),
+                "customers": row.customers,
+            }
+            for row in acquisitions_report(start=start, end=end, resellers=scope)
+        ]
+        data = {"period_start": start, "period_end": end, "rows": rows}
+        if own is not None:
+            data["acquired"] = list(acquired_customers(reseller=own, start=start, end=end))
+        return Response(AcquisitionsReportSerializer(data).data)
