@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from billing.fields import MoneyFormField
 from billing.models import Document, ResellerTransaction
@@ -646,3 +647,70 @@ class ProductMixForm(forms.Form):
             "product_type": data.get("product_type", ""),
             "billing_type": data.get("billing_type", ""),
         }
+
+
+class ReportPeriodForm(forms.Form):
+    """A report's period, both days included; this month to date unless chosen."""
+
+    period_start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = forms.DateField(
+        required=False, label="To (included)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        cleaned["period_start"] = cleaned.get("period_start") or today.replace(day=1)
+        cleaned["period_end"] = cleaned.get("period_end") or today
+        if cleaned["period_end"] < cleaned["period_start"]:
+            self.add_error("period_end", "The period ends before it starts.")
+        return cleaned
+
+    def period(self) -> tuple:
+        """The chosen period, or this month to date when the form is not valid."""
+        if self.is_valid():
+            return self.cleaned_data["period_start"], self.cleaned_data["period_end"]
+        today = timezone.localdate()
+        return today.replace(day=1), today
+
+
+class PayoutPaidForm(forms.Form):
+    """Provider staff mark a referral reseller's payout for a period paid (settled offline)."""
+
+    reseller = forms.IntegerField(widget=forms.HiddenInput)
+    period_start = forms.DateField(widget=forms.HiddenInput)
+    period_end = forms.DateField(widget=forms.HiddenInput)
+    reference = forms.CharField(
+        max_length=120, required=False, label="Reference", help_text="A bank transfer's, say."
+    )
+
+
+class CommissionRateForm(forms.Form):
+    """A referral reseller's commission, in percent (10 = 10 %)."""
+
+    percent = forms.DecimalField(
+        min_value=0, max_value=100, decimal_places=2, label="Commission (%)"
+    )
+
+
+class SignUpForm(forms.Form):
+    """Seed 003's sign-up: a new customer, tagged to the referral reseller whose code it enters."""
+
+    name = forms.CharField(max_length=200, label="Company name")
+    contact_name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email")
+    username = forms.CharField(max_length=150, label="Username")
+    password = forms.CharField(widget=forms.PasswordInput, label="Password")
+    reseller_code = forms.CharField(
+        max_length=32, required=False, label="Reseller code",
+        help_text="The code your reseller gave you, if any.",
+    )  # fmt: skip
+
+    def clean_password(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password

@@ -655,3 +655,108 @@ class ProductMixTable(PanelTable):
 
     def value_share(self, value):
         return value
+
+
+class SalesReportTable(PanelTable):
+    """Seed 003's reseller-driven and non-reseller sales (dashboard.reports.SalesRow rows)."""
+
+    reseller = tables.Column(
+        accessor="reseller", verbose_name="Reseller", orderable=False, default="Direct customers"
+    )
+    model = tables.Column(verbose_name="Model", orderable=False)
+    sales = tables.Column(verbose_name="Sales before tax", attrs=NUM, orderable=False)
+
+    class Meta(PanelTable.Meta):
+        attrs = {"class": "panel-table", "id": "sales-report"}
+        empty_text = "No sales in this period."
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def render_reseller(self, value):
+        url = reverse("reseller_detail", args=[value.pk])
+        return format_html('<a href="{}">{}</a>', url, value.name)
+
+    def value_reseller(self, value):
+        return value.name
+
+    def render_sales(self, value):
+        return money(value, self.currency)
+
+    def value_sales(self, value):
+        return value
+
+
+class PayoutReportTable(PanelTable):
+    """Seed 003's reseller payouts (billing.payouts.PayoutLine rows)."""
+
+    reseller = tables.Column(verbose_name="Referral reseller", orderable=False)
+    paid_sales = tables.Column(verbose_name="Paid sales", attrs=NUM, orderable=False)
+    commission_rate = tables.Column(verbose_name="Commission", attrs=NUM, orderable=False)
+    amount = tables.Column(verbose_name="Payout", attrs=NUM, orderable=False)
+    paid = tables.Column(verbose_name="Paid", orderable=False, default="Not yet")
+
+    class Meta(PanelTable.Meta):
+        attrs = {"class": "panel-table", "id": "payouts-report"}
+        empty_text = "No referral resellers."
+        row_attrs = {"data-reseller": lambda record: record.reseller.pk}
+
+    def render_reseller(self, value):
+        return value.name
+
+    def render_paid_sales(self, value, record):
+        return money(value, record.currency)
+
+    def render_commission_rate(self, value):
+        return percent(value)
+
+    def render_amount(self, value, record):
+        shown = record.paid.amount if record.paid else value
+        return money(shown, record.currency)
+
+    def render_paid(self, value):
+        return f"{value.paid_at:%Y-%m-%d}" + (f", {value.reference}" if value.reference else "")
+
+    def value_reseller(self, value):
+        return value.name
+
+    def value_paid_sales(self, value):
+        return value
+
+    def value_commission_rate(self, value):
+        return value
+
+    def value_amount(self, value, record):
+        return record.paid.amount if record.paid else value
+
+    def value_paid(self, value):
+        return f"{value.paid_at:%Y-%m-%d} {value.reference}".strip()
+
+
+class AcquisitionReportTable(PanelTable):
+    """Seed 003's customers acquired via resellers (dashboard.reports.AcquisitionRow rows)."""
+
+    reseller = tables.Column(verbose_name="Reseller", orderable=False)
+    model = tables.Column(
+        accessor="reseller__get_reseller_model_display", verbose_name="Model", orderable=False
+    )
+    customers = tables.Column(verbose_name="Customers acquired", attrs=NUM, orderable=False)
+
+    class Meta(PanelTable.Meta):
+        attrs = {"class": "panel-table", "id": "acquisitions-report"}
+        empty_text = "No resellers."
+
+    def render_reseller(self, value):
+        return value.name
+
+
+class AcquiredCustomerTable(PanelTable):
+    """The customers a reseller brought: their details only (seed 003)."""
+
+    name = tables.Column(orderable=False)
+    created_at = tables.DateColumn(verbose_name="Signed up", orderable=False, format="Y-m-d")
+    status = tables.Column(orderable=False)
+
+    class Meta(PanelTable.Meta):
+        empty_text = "Nobody signed up with your code in this period."

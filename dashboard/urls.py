@@ -39,6 +39,7 @@ from dashboard import auth_views as panel_auth
 from dashboard import (
     memo_views,
     order_views,
+    report_views,
     run_views,
     tax_views,
     topup_views,
@@ -98,6 +99,17 @@ urlpatterns = [
     path(
         "dashboard/product-mix.svg", views.ProductMixChartView.as_view(), name="product_mix_chart"
     ),
+    path("signup/", report_views.SignUpView.as_view(), name="signup"),
+    path("billing/reports/", report_views.ReportsView.as_view(), name="reports"),
+    path(
+        "billing/reports/payouts/paid/", report_views.PayoutPaidView.as_view(), name="payout_paid"
+    ),
+    path(
+        "billing/resellers/<int:pk>/commission/",
+        report_views.CommissionRateView.as_view(),
+        name="reseller_commission",
+    ),
+    path("account/referrals/", report_views.OwnReferralsView.as_view(), name="own_referrals"),
     path("billing/", views.BillingView.as_view(), name="billing"),
     path("billing/resellers/", views.ResellerListView.as_view(), name="reseller_list"),
     path("billing/resellers/<int:pk>/", views.ResellerDetailView.as_view(), name="reseller_detail"),

@@ -58,3 +58,10 @@ def subscription_actions_for(subscription, user):
     """`{% with allowed=record|subscription_actions_for:request.user %}`: the actions the user
     may take on the subscription now (orders.selectors.subscription_actions)."""
     return subscription_actions(user=user, subscription=subscription)
+
+
+@register.filter
+def as_percent_number(fraction):
+    """A fraction as the number of percent for an input: 0.1250 -> `12.5`."""
+    value = (fraction or 0) * 100
+    return format(value.normalize(), "f") if hasattr(value, "normalize") else str(value)

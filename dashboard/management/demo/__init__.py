@@ -150,6 +150,7 @@ LOGIN_ORDER = (
     "provider",
     "reseller1",
     "reseller2",
+    "reseller3",
     "reseller4",
     "customer1",
     "customer2",

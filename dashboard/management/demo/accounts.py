@@ -10,6 +10,8 @@ from dashboard.management.demo.builder import D, Line
 from resellers import services as accounts
 from resellers.models import Account, PaymentMethod
 
+COMMISSION = D("0.1000")
+
 
 class Accounts:
     """Mixed into the seeder (dashboard.management.demo): uses its Builder helpers."""
@@ -245,6 +247,11 @@ class Accounts:
             primary=True,
         )
         self.method(partner, kind=PaymentMethod.Kind.BANK_TRANSFER, label="Payout account")
+        self.users["reseller3"] = self.user("reseller3", partner, email="bea@blueyonder.example")
+        if partner.commission_rate != COMMISSION:  # seed 003's payouts: 10 % of what is paid
+            accounts.referral_commission_set(
+                reseller=partner, rate=COMMISSION, acting_user=self.staff
+            )
 
         litware = self.account(kind=Account.Kind.CUSTOMER, name="Litware Inc", parent=partner)
         self.contact(

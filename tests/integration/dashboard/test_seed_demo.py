@@ -91,7 +91,7 @@ def test_second_run_adds_nothing_and_balances_verify():
 
 def test_prints_the_logins_and_where_to_go():
     out = _seed()
-    for login in ("provider", "reseller1", "reseller2", "customer1", "reseller4", "customer3"):
+    for login in ("provider", "reseller1", "reseller2", "reseller3", "reseller4", "customer3"):
         assert f"  {login} " in out
     assert "password for each: demo" in out
     assert "http://127.0.0.1:8000/" in out
@@ -134,6 +134,9 @@ def test_three_kinds_of_reseller():
     # A referral reseller's customers are billed by the provider.
     for customer in referral.children.all():
         assert customer.issuer == referral.parent
+    # reseller3 acts for it (seed 003), with a commission for its payouts
+    assert User.objects.get(username="reseller3").account == referral
+    assert referral.commission_rate == D("0.1000")
 
 
 def test_balances_are_the_hand_computed_ones():
