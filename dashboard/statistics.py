@@ -23,7 +23,8 @@ account the provider bills):
 - credit_limit and available_credit: as the credit check computes them (billing.selectors).
 
 Four queries whatever the data: the documents, the cached balance with the credit figures, the
-subscriptions, the one-off licences, each an aggregate over an index.
+subscriptions, the one-off licences, each an aggregate over an index (bench/dashboard.py
+measures them at a million documents).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from billing.models import Document, DocumentStatus, DocumentType
 from billing.money import ZERO
@@ -87,7 +89,9 @@ def _document_figures(documents: QuerySet[Document], *, today: datetime.date) ->
         open_amount__gt=0,
         due_date__lt=today,
     )
-    return documents.aggregate(
+    # Only this month's documents and the overdue ones count in a figure: reading those alone
+    # keeps to two index ranges, (recipient or issuer, issue date) and the open documents'.
+    return documents.filter(month | overdue).aggregate(
         debits=_money("subtotal", filter=month & live & debit),
         credits=_money("subtotal", filter=month & live & credit),
         overdue=_money("open_amount", filter=overdue),
@@ -112,10 +116,16 @@ def _subscription_figures(subscriptions: QuerySet[Subscription], *, today) -> di
 
 
 def _one_off_licences(items: QuerySet[OrderItem], *, today: datetime.date) -> int:
+    # Submitted from the first of the month to today, in the current time zone: as a range of
+    # instants, which an index on submitted_at can read (a date cast cannot).
+    first = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time()))
+    after = timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time())
+    )
     return items.filter(
         order__order_type=OrderType.SALES,
-        order__submitted_at__date__gte=today.replace(day=1),
-        order__submitted_at__date__lte=today,
+        order__submitted_at__gte=first,
+        order__submitted_at__lt=after,
         delivery_status=DeliveryStatus.DELIVERED,
         subscription__isnull=True,
         product__billing_type=Product.BillingType.ONE_TIME,

@@ -91,11 +91,18 @@ class Document(models.Model):
     tenant_paths = ("recipient",)
     tenant_level = "financial"
 
+    # Indexed by Meta.indexes, each leading a composite index (no index of its own).
     issuer = models.ForeignKey(
-        "resellers.Account", on_delete=models.PROTECT, related_name="issued_documents"
+        "resellers.Account",
+        on_delete=models.PROTECT,
+        related_name="issued_documents",
+        db_index=False,
     )
     recipient = models.ForeignKey(
-        "resellers.Account", on_delete=models.PROTECT, related_name="received_documents"
+        "resellers.Account",
+        on_delete=models.PROTECT,
+        related_name="received_documents",
+        db_index=False,
     )
     doc_type = models.CharField(max_length=16, choices=DocumentType.choices)
     status = models.CharField(
@@ -146,6 +153,21 @@ class Document(models.Model):
             models.Index(fields=["recipient", "status", "doc_type"]),
             models.Index(fields=["issuer", "recipient", "status"]),
             models.Index(fields=["due_date"]),
+            # The dashboard (bench/dashboard.py): an account's or an issuer's documents of a
+            # period (this month's costs, the Product Mix, lists newest first), and its open
+            # ones (overdue payments, unpaid documents).
+            models.Index(fields=["recipient", "issue_date"], name="document_recipient_issue_date"),
+            models.Index(fields=["issuer", "issue_date"], name="document_issuer_issue_date"),
+            models.Index(
+                fields=["recipient", "due_date"],
+                condition=Q(open_amount__gt=0),
+                name="open_document_by_recipient",
+            ),
+            models.Index(
+                fields=["issuer", "due_date"],
+                condition=Q(open_amount__gt=0),
+                name="open_document_by_issuer",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
