@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+from django.utils.formats import date_format
+
 from billing.models import (
     LIVE_STATUSES,
     BillingRun,
@@ -63,10 +66,22 @@ def percent(rate: Decimal) -> str:
 
 
 def day(value: datetime.date | None) -> str:
-    """`1 Dec 2026` (the same in every locale), or a dash."""
+    """A date in the settings' DATE_FORMAT, the one format of the panels and the PDFs
+    (config/formats): `1 Dec 2026`; a dash for none. A datetime gives its day in the current
+    time zone."""
     if value is None:
         return DASH
-    return f"{value.day} {value:%b %Y}"
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value)
+
+
+def moment(value: datetime.datetime | None) -> str:
+    """A point in time, in the current time zone, in the settings' DATETIME_FORMAT:
+    `1 Dec 2026 13:05`; a dash for none."""
+    if value is None:
+        return DASH
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def period(start: datetime.date | None, end: datetime.date | None) -> str:
@@ -115,6 +130,20 @@ class LineRow:
 
 
 @dataclass(frozen=True)
+class HowToPay:
+    """What a debit document the recipient still owes tells it about paying: the amount due, by
+    when (and the terms that set that date), the reference that matches the money to this
+    document (its number), and the issuer's payment instructions (bank details); empty when the
+    issuer has stored none, so the sheet asks the recipient to contact it."""
+
+    amount_due: str
+    due_date: str
+    terms: str  # "Net 30 days", or "Due on receipt"
+    reference: str
+    instructions: str
+
+
+@dataclass(frozen=True)
 class DocumentLayout:
     """The invoice sheet of one document, every value already worded."""
 
@@ -128,6 +157,9 @@ class DocumentLayout:
     recipient_label: str  # "Issued to", or "Paid by" on a payment
     issuer_name: str
     recipient_name: str
+    issuer_address: tuple[str, ...]  # the issuer's letterhead: its postal address, lines
+    issuer_tax_id: str
+    recipient_address: tuple[str, ...]  # the address billed
     bill_to: Contact | None
     issue_date: str
     due_date: str | None  # None on credit documents, which fall due never
@@ -141,6 +173,7 @@ class DocumentLayout:
     open_amount: str
     billing_run: BillingRun | None  # the run that issued it (None: issued by hand)
     billing_run_text: str  # "" when no run issued it
+    how_to_pay: HowToPay | None  # None unless it is an issued debit document still owed
 
     @property
     def filename(self) -> str:
@@ -154,6 +187,32 @@ def _settled(document: Document, *, memo_closed: bool) -> Decimal | None:
     if memo_closed or document.status not in LIVE_STATUSES:
         return None
     return document.total - document.open_amount
+
+
+def payment_terms(issue_date: datetime.date, due_date: datetime.date) -> str:
+    """`Net 30 days` from the days between issue and due date; `Due on receipt` for none."""
+    days = (due_date - issue_date).days
+    if days <= 0:
+        return "Due on receipt"
+    return f"Net {days} day{'s' if days != 1 else ''}"
+
+
+def how_to_pay(document: Document, *, memo_closed: bool) -> HowToPay | None:
+    """The payment block of an issued invoice or debit memo with an amount still open; None
+    for anything else (a draft, a paid or cancelled document, a credit document, a refund, which
+    the issuer pays out)."""
+    payable = document.doc_type in (DocumentType.INVOICE, DocumentType.DEBIT_MEMO)
+    if not payable or memo_closed or document.is_draft or document.status not in LIVE_STATUSES:
+        return None
+    if document.open_amount <= 0 or document.due_date is None:
+        return None
+    return HowToPay(
+        amount_due=money(document.open_amount, document.currency),
+        due_date=day(document.due_date),
+        terms=payment_terms(document.issue_date, document.due_date),
+        reference=document.display_number,
+        instructions=document.issuer.payment_instructions,
+    )
 
 
 def document_layout(
@@ -189,6 +248,9 @@ def document_layout(
         recipient_label="Paid by" if is_payment else "Issued to",
         issuer_name=document.issuer.name,
         recipient_name=document.recipient.name,
+        issuer_address=document.issuer.address_lines,
+        issuer_tax_id=document.issuer.tax_id,
+        recipient_address=document.recipient.address_lines,
         bill_to=bill_to,
         issue_date="Not issued yet" if drafted else day(document.issue_date),
         due_date=day(document.due_date) if document.is_debit else None,
@@ -213,4 +275,5 @@ def document_layout(
         open_amount=DASH if memo_closed or drafted else money(document.open_amount, currency),
         billing_run=document.billing_run,
         billing_run_text=billing_run_text(document.billing_run, provider_view=provider_view),
+        how_to_pay=how_to_pay(document, memo_closed=memo_closed),
     )

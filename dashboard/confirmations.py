@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from billing.models import Application, CreditReservation, PaymentAllocation
-from dashboard.presentation import money
+from dashboard.presentation import day, money, possessive
 from orders.models import Order, OrderType, SubscriptionStatus
 from orders.services import subscription_cancel_ends_now
 from orders.workflow import SUBSCRIPTION_TRANSITIONS
@@ -63,8 +63,8 @@ def safe_next(request, default: str) -> str:
 
 def _party(order: Order) -> str:
     if order.customer_id is not None:
-        return f"{order.customer.name}'s order"
-    return f"{order.credit_account.name}'s own purchase"
+        return f"{possessive(order.customer.name)} order"
+    return f"{possessive(order.credit_account.name)} own purchase"
 
 
 # --- orders -------------------------------------------------------------------------------------
@@ -94,13 +94,13 @@ def order_cancel_consequences(order: Order, *, show_costs: bool) -> list[str]:
     if reservation is not None:
         sentences.append(
             f"The {money(reservation.amount, reservation.currency)} of "
-            f"{order.credit_account.name}'s credit reserved for it will be released: its "
+            f"{possessive(order.credit_account.name)} credit reserved for it will be released: its "
             "available credit goes up by as much."
         )
     else:
         sentences.append(
-            f"No credit is reserved for it, so {order.credit_account.name}'s available credit "
-            "does not change."
+            f"No credit is reserved for it, so {possessive(order.credit_account.name)} available "
+            "credit does not change."
         )
     for allocation in PaymentAllocation.objects.filter(
         order_id=order.pk, status=PaymentAllocation.Status.ACTIVE
@@ -108,7 +108,7 @@ def order_cancel_consequences(order: Order, *, show_costs: bool) -> list[str]:
         sentences.append(
             f"The {money(allocation.amount, allocation.currency)} of payment "
             f"{allocation.payment.display_number} set aside for it will be freed: it returns to "
-            f"{allocation.account.name}'s credit balance (nothing is paid back out)."
+            f"{possessive(allocation.account.name)} credit balance (nothing is paid back out)."
         )
     if order.order_type == OrderType.RENEWAL:
         sentences.append(
@@ -125,7 +125,7 @@ def order_execute_consequences(order: Order, *, today) -> list[str]:
     cost = money(order.total_cost, order.currency)
     sentences = [
         f"Order {order.display_number} ({_party(order)}) will be executed: its items will be "
-        f"delivered and their subscriptions start today ({today:%Y-%m-%d}), billed from today."
+        f"delivered and their subscriptions start today ({day(today)}), billed from today."
     ]
     if order.order_type == OrderType.RENEWAL:
         sentences[0] = (
@@ -175,7 +175,7 @@ def subscription_cancel_consequences(subscription, *, today) -> list[str]:
     name = f"{subscription.product.name} for {subscription.account.name}"
     if subscription_cancel_target(subscription) == SubscriptionStatus.CANCELLED:
         return [
-            f"{name} ends today ({today:%Y-%m-%d}): it is cancelled at once"
+            f"{name} ends today ({day(today)}): it is cancelled at once"
             + (
                 ", and its trial is not converted. Nothing more is billed for it."
                 if subscription.status == SubscriptionStatus.TRIAL
@@ -183,9 +183,7 @@ def subscription_cancel_consequences(subscription, *, today) -> list[str]:
             ),
             "This cannot be undone: to have it again, order it again.",
         ]
-    until = (
-        f" ({subscription.next_billing_date:%Y-%m-%d})" if subscription.next_billing_date else ""
-    )
+    until = f" ({day(subscription.next_billing_date)})" if subscription.next_billing_date else ""
     return [
         f"{name} stays active until the end of the period already billed{until}, then ends. "
         "Until then it reads Pending cancellation; it is not billed again.",
@@ -217,7 +215,7 @@ def unlink_consequences(application: Application) -> list[str]:
         + (", so it reads unpaid again." if debit.open_amount == 0 else "."),
         f"{credit.display_number}'s open amount goes from {money(credit.open_amount, currency)} "
         f"to {money(credit.open_amount + amount, currency)}: the {money(amount, currency)} "
-        f"returns to {debit.recipient.name}'s credit balance.",
+        f"returns to {possessive(debit.recipient.name)} credit balance.",
         "The application stays listed as Unlinked, with your name and the time.",
     ]
 
@@ -226,16 +224,16 @@ def unlink_consequences(application: Application) -> list[str]:
 
 
 def billing_run_consequences(*, kind: str, run_date) -> list[str]:
-    day = f"{run_date:%Y-%m-%d}"
+    when = day(run_date)
     if kind == "daily":
         what = (
-            f"The daily invoicing run for {day} will issue invoices for the day's qualifying "
+            f"The daily invoicing run for {when} will issue invoices for the day's qualifying "
             "orders (each reseller's daily invoicing mode decides which), and apply the "
             "payments set aside for prepaid orders to them."
         )
     else:
         what = (
-            f"The billing-date run for {day} will issue an invoice to every account whose "
+            f"The billing-date run for {when} will issue an invoice to every account whose "
             "billing date it is, for its subscriptions' next periods and its uninvoiced "
             "transactions, and close the subscriptions pending cancellation."
         )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from billing.fields import MoneyFormField
 from billing.models import Document, ResellerTransaction
 from billing.taxes.models import TaxEngineAccount
-from dashboard.presentation import money
+from dashboard.presentation import day, money
 from dashboard.product_mix import PERIODS
 from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
@@ -81,12 +81,12 @@ class FinancialInformationForm(forms.Form):
 
 
 def document_choice_label(document: Document) -> str:
-    """`Payment PAY-000003 · 2026-02-01 · 50.00 USD open`; debit documents show their due date."""
+    """`Payment PAY-000003 · 1 Feb 2026 · 50.00 USD open`; debit documents show their due date."""
     when = document.due_date if document.is_debit else document.issue_date
     prefix = "due " if document.is_debit else ""
     return (
         f"{document.get_doc_type_display()} {document.display_number} · "
-        f"{prefix}{when:%Y-%m-%d} · {money(document.open_amount, document.currency)} open"
+        f"{prefix}{day(when)} · {money(document.open_amount, document.currency)} open"
     )
 
 

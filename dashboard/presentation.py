@@ -10,7 +10,9 @@ from django.contrib import messages
 # The document sheet's wording is shared with its PDF, which the API serves too, so it lives in
 # billing (nothing imports dashboard); the panels use the same names, re-exported here.
 from billing.document_layout import DASH as DASH
+from billing.document_layout import day as day
 from billing.document_layout import document_status as document_status
+from billing.document_layout import moment as moment
 from billing.document_layout import money as money
 from billing.document_layout import plain_decimal as plain_decimal
 from billing.document_layout import unit_money as unit_money
@@ -36,6 +38,13 @@ DAILY_INVOICING_IMPORTANT = (
     "reseller itself (direct purchases made by the reseller from its provider, where reselling "
     "does not occur)."
 )
+
+
+def possessive(name: str) -> str:
+    """A name's possessive: "Contoso Ltd's", and "Wide World Importers'" for a name ending in s
+    (an apostrophe alone, as English writes it after a plural or a name ending in s)."""
+    name = str(name)
+    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
 
 
 def document_open_amount(document: Document, *, provider_view: bool) -> str:

@@ -21,7 +21,7 @@ from billing.payouts import referral_payout_mark_paid
 from dashboard.access import require_provider_panel
 from dashboard.exports import CsvExportMixin
 from dashboard.forms import CommissionRateForm, PayoutPaidForm, ReportPeriodForm, SignUpForm
-from dashboard.presentation import money
+from dashboard.presentation import day, money, possessive
 from dashboard.reports import (
     acquired_customers,
     acquisitions_report,
@@ -106,8 +106,8 @@ class PayoutPaidView(LoginRequiredMixin, View):
         else:
             messages.success(
                 request,
-                f"{reseller.name}'s payout of {money(payout.amount, payout.currency)} for "
-                f"{payout.period_start:%Y-%m-%d} to {payout.period_end:%Y-%m-%d} is marked paid.",
+                f"{possessive(reseller.name)} payout of {money(payout.amount, payout.currency)} "
+                f"for {day(payout.period_start)} to {day(payout.period_end)} is marked paid.",
             )
         return redirect(back)
 
@@ -131,9 +131,8 @@ class CommissionRateView(LoginRequiredMixin, View):
             except domain.ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(
-                    request, f"{reseller.name}'s commission is {form.cleaned_data['percent']} %."
-                )
+                percent = form.cleaned_data["percent"]
+                messages.success(request, f"{possessive(reseller.name)} commission is {percent} %.")
         else:
             messages.error(request, "The commission is a percentage from 0 to 100.")
         return redirect("reseller_detail", pk)

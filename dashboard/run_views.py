@@ -48,6 +48,7 @@ from dashboard.confirmations import Confirmation, billing_run_consequences
 from dashboard.exports import CsvExportMixin
 from dashboard.presentation import (
     REACTIVATION,
+    day,
     run_amounts,
     run_duration,
     run_started_by,
@@ -189,7 +190,7 @@ class BillingRunListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
             raise
         remember(request, SUBMISSIONS, key, run.pk)
         messages.success(
-            request, f"Started run #{run.pk}: {run.get_kind_display()} for {run.run_date}."
+            request, f"Started run #{run.pk}: {run.get_kind_display()} for {day(run.run_date)}."
         )
         return redirect("billing_run_detail", pk=run.pk)
 
@@ -207,7 +208,10 @@ class BillingRunListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
             "dashboard/billing_run_preview.html",
             {
                 "preview": preview,
-                "invoices": [(invoice, preview_lines(invoice)) for invoice in preview.invoices],
+                "invoices": [
+                    (invoice, preview.issuers.get(invoice.issuer_id, ""), preview_lines(invoice))
+                    for invoice in preview.invoices
+                ],
                 "amounts": run_amounts({c: str(t) for c, t in preview.amounts.items()}),
                 "kind_label": BillingRun.Kind(data["kind"]).label,
                 "start_form": start,
@@ -236,17 +240,17 @@ class BillingRunStartView(BillingRunListView):
         data = form.cleaned_data
         kind, run_date = data["kind"], data["run_date"]
         label = BillingRun.Kind(kind).label
-        day = run_date.strftime("%Y-%m-%d")
-        dry_run = f"{reverse('billing_run_start')}?kind={kind}&run_date={day}&dry_run=on"
+        iso = run_date.isoformat()  # the form's and the link's; people read `day(run_date)`
+        dry_run = f"{reverse('billing_run_start')}?kind={kind}&run_date={iso}&dry_run=on"
         confirm = Confirmation(
-            title=f"Start the {label.lower()} run for {day}?",
-            facts=[("Run", label), ("Date", day)],
+            title=f"Start the {label.lower()} run for {day(run_date)}?",
+            facts=[("Run", label), ("Date", day(run_date))],
             consequences=billing_run_consequences(kind=kind, run_date=run_date),
             links=[("Make a dry run first: see what it would issue, writing nothing", dry_run)],
             button="Yes, start the run",
             tone="primary",
             back_url=reverse("billing_runs"),
-            hidden={"kind": kind, "run_date": day, "submission_key": data["submission_key"]},
+            hidden={"kind": kind, "run_date": iso, "submission_key": data["submission_key"]},
             provider_view=True,
         )
         return render(request, "dashboard/confirm.html", {"confirm": confirm})

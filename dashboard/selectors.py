@@ -130,7 +130,11 @@ def _account_page(*, user: User, account: Account, widgets: bool = False) -> Acc
         show_financials=show,
         financials=account_financials(account=account) if show else None,
         documents=scope(_documents_received(account=account), user) if show else None,
-        unpaid=scope(unpaid_documents(account=account), user) if show else None,
+        unpaid=(
+            scope(unpaid_documents(account=account), user).select_related("issuer")
+            if show
+            else None
+        ),
         payment_methods=(
             payment_methods_visible(user=user).filter(account_id=account.pk, is_active=True)
             if show
@@ -212,7 +216,7 @@ def payment_target(*, user: User, pk: int, kind: str) -> PaymentTarget:
         account=account,
         financials=account_financials(account=account),
         payment_methods=payment_methods_of(user=user, account=account),
-        open_documents=scope(unpaid_documents(account=account), user),
+        open_documents=scope(unpaid_documents(account=account), user).select_related("issuer"),
     )
 
 

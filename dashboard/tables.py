@@ -11,8 +11,10 @@ from django.utils.html import format_html
 from billing.document_layout import period
 from billing.runs import run_stalled
 from dashboard.presentation import (
+    day,
     document_open_amount,
     document_status,
+    moment,
     money,
     order_status,
     order_status_tone,
@@ -73,7 +75,7 @@ class CustomerTable(PanelTable):
     parent = tables.Column(verbose_name="Reseller", order_by=("parent__name",))
     status = tables.Column()
     credit_terms = tables.Column(verbose_name="Credit terms")
-    created_at = tables.DateColumn(verbose_name="Signed up", format="Y-m-d")
+    created_at = tables.DateColumn(verbose_name="Signed up")
 
     class Meta(PanelTable.Meta):
         order_by = ("name",)
@@ -89,7 +91,7 @@ class OwnCustomerTable(PanelTable):
         linkify=lambda record: reverse("own_customer_detail", args=[record.pk]),
     )
     status = tables.Column()
-    created_at = tables.DateColumn(verbose_name="Signed up", format="Y-m-d")
+    created_at = tables.DateColumn(verbose_name="Signed up")
 
     class Meta(PanelTable.Meta):
         order_by = ("name",)
@@ -106,8 +108,8 @@ class DocumentTable(PanelTable):
     )
     doc_type = tables.Column(verbose_name="Type")
     issuer = tables.Column(verbose_name="Issuer", order_by=("issuer__name",))
-    issue_date = tables.DateColumn(verbose_name="Issued", format="Y-m-d")
-    due_date = tables.DateColumn(verbose_name="Due", format="Y-m-d")
+    issue_date = tables.DateColumn(verbose_name="Issued")
+    due_date = tables.DateColumn(verbose_name="Due")
     status = tables.Column()
     total = MoneyColumn(verbose_name="Total")
     open_amount = MoneyColumn(verbose_name="Open amount")
@@ -195,7 +197,7 @@ class OrderTable(PanelTable):
     number = OrderColumn()
     credit_account = tables.Column(verbose_name="Reseller", order_by=("credit_account__name",))
     customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
-    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="Y-m-d")
+    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="SHORT_DATE_FORMAT")
     status = OrderStatusColumn()
     total_cost = MoneyColumn(verbose_name="Total Cost")
     total_amount = MoneyColumn(verbose_name="Total Amount")
@@ -249,7 +251,7 @@ class OrderWidgetTable(PanelTable):
 
     number = OrderColumn()
     customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
-    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="Y-m-d")
+    submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="SHORT_DATE_FORMAT")
     total_cost = MoneyColumn(verbose_name="Total Cost")
     total_amount = MoneyColumn(verbose_name="Total Amount")
     actions = tables.TemplateColumn(
@@ -278,8 +280,8 @@ class SubscriptionTable(PanelTable):
     quantity = tables.Column(verbose_name="Quantity", attrs=NUM)
     status = tables.Column(verbose_name="Status")
     billing_period = tables.Column(verbose_name="Billing period")
-    start_date = tables.DateColumn(verbose_name="Since", format="Y-m-d")
-    next_billing_date = tables.DateColumn(verbose_name="Next billing date", format="Y-m-d")
+    start_date = tables.DateColumn(verbose_name="Since")
+    next_billing_date = tables.DateColumn(verbose_name="Next billing date")
     actions = tables.TemplateColumn(
         template_name="dashboard/_subscription_actions.html",
         verbose_name="",
@@ -293,7 +295,7 @@ class SubscriptionTable(PanelTable):
 
     def render_status(self, record):
         if record.trial_end_date and record.status == "trial":
-            return f"Trial until {record.trial_end_date:%Y-%m-%d}"
+            return f"Trial until {day(record.trial_end_date)}"
         return record.get_status_display()
 
 
@@ -372,7 +374,7 @@ class BillingRunTable(PanelTable):
         linkify=lambda record: reverse("billing_run_detail", args=[record.pk]),
     )
     kind = tables.Column(verbose_name="Kind")
-    run_date = tables.DateColumn(verbose_name="Date", format="Y-m-d")
+    run_date = tables.DateColumn(verbose_name="Date")
     status = tables.Column(verbose_name="Status")
     started_at = tables.DateTimeColumn(verbose_name="Started")
     duration = tables.Column(verbose_name="Duration", empty_values=(), orderable=False)
@@ -403,10 +405,9 @@ class BillingRunTable(PanelTable):
         )
 
     def render_started_at(self, value, record):
-        started = timezone.localtime(value)
         return format_html(
             '{}<span class="part-of" data-field="started_by">{}</span>',
-            f"{started:%Y-%m-%d %H:%M:%S}",
+            moment(value),
             run_started_by(record),
         )
 
@@ -438,7 +439,7 @@ class BillingRunDocumentTable(PanelTable):
     issuer = tables.Column(verbose_name="Issued by", order_by=("issuer__name",))
     total = MoneyColumn(verbose_name="Total")
     status = tables.Column(verbose_name="Status")
-    due_date = tables.DateColumn(verbose_name="Due", format="Y-m-d")
+    due_date = tables.DateColumn(verbose_name="Due")
 
     class Meta(PanelTable.Meta):
         order_by = ("number",)
@@ -473,7 +474,7 @@ class BillingRunChunkTable(PanelTable):
     subscriptions_billed = tables.Column(verbose_name="Subscriptions billed", attrs=NUM)
     amounts = tables.Column(verbose_name="Amounts", empty_values=(), attrs=NUM)
     failures = tables.Column(verbose_name="Failures", attrs=NUM)
-    finished_at = tables.DateTimeColumn(verbose_name="Reported", format="Y-m-d H:i:s")
+    finished_at = tables.DateTimeColumn(verbose_name="Reported")
 
     class Meta(PanelTable.Meta):
         orderable = False
@@ -543,8 +544,8 @@ class TaxRateTable(PanelTable):
     tax_category = tables.Column(verbose_name="Tax category")
     name = tables.Column(verbose_name="Name")
     rate = tables.Column(verbose_name="Rate", attrs=NUM)
-    valid_from_date = tables.DateColumn(verbose_name="Valid from", format="Y-m-d")
-    valid_to_date = tables.DateColumn(verbose_name="Valid to", format="Y-m-d", default="—")
+    valid_from_date = tables.DateColumn(verbose_name="Valid from")
+    valid_to_date = tables.DateColumn(verbose_name="Valid to", default="—")
 
     class Meta(PanelTable.Meta):
         order_by = ("jurisdiction", "tax_category", "valid_from_date")
@@ -573,7 +574,7 @@ class AuditEventTable(PanelTable):
     """An account's activity (audit events), newest first: when, who, what, which object, and
     the details its service recorded (reason, before and after)."""
 
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name="When")
     actor = tables.Column(verbose_name="Who", default="Scheduled job", accessor="actor__username")
     action = tables.Column(verbose_name="What")
     object = tables.Column(verbose_name="Object", accessor="object_id", orderable=False)
@@ -597,7 +598,7 @@ class TransactionTable(PanelTable):
     """Reseller transactions: what each account will be invoiced, with Correct and Cancel for
     one not yet invoiced (an invoiced one names its invoice: a correcting order corrects it)."""
 
-    charge_date = tables.DateColumn(verbose_name="Date", format="Y-m-d")
+    charge_date = tables.DateColumn(verbose_name="Date")
     account = tables.Column(verbose_name="Account", order_by=("account__name",))
     kind = tables.Column(verbose_name="Kind")
     description = tables.Column(verbose_name="Description", orderable=False)
@@ -716,7 +717,7 @@ class PayoutReportTable(PanelTable):
         return money(shown, record.currency)
 
     def render_paid(self, value):
-        return f"{value.paid_at:%Y-%m-%d}" + (f", {value.reference}" if value.reference else "")
+        return day(value.paid_at) + (f", {value.reference}" if value.reference else "")
 
     def value_reseller(self, value):
         return value.name
@@ -755,7 +756,7 @@ class AcquiredCustomerTable(PanelTable):
     """The customers a reseller brought: their details only (seed 003)."""
 
     name = tables.Column(orderable=False)
-    created_at = tables.DateColumn(verbose_name="Signed up", orderable=False, format="Y-m-d")
+    created_at = tables.DateColumn(verbose_name="Signed up", orderable=False)
     status = tables.Column(orderable=False)
 
     class Meta(PanelTable.Meta):

@@ -48,7 +48,7 @@ from billing.taxes.services import (
 from dashboard.confirmations import Confirmation
 from dashboard.exports import CsvExportMixin
 from dashboard.forms import TaxProfileForm, TaxRateForm, TaxRuleForm
-from dashboard.presentation import tax_rate_percent
+from dashboard.presentation import day, tax_rate_percent
 from dashboard.submissions import claim, form_error, remember
 from dashboard.tables import TaxEngineAccountTable, TaxRateTable, TaxRuleTable
 from resellers import exceptions as domain
@@ -176,7 +176,7 @@ def _added_message(made, what: str) -> str:
         )
     return (
         f"Rate added: {made.name} {tax_rate_percent(made.rate)} for {made.jurisdiction} / "
-        f"{made.tax_category} from {made.valid_from_date:%Y-%m-%d}."
+        f"{made.tax_category} from {day(made.valid_from_date)}."
     )
 
 

@@ -25,7 +25,7 @@ from billing.selectors import reseller_transactions_visible, transactions_overla
 from dashboard.access import require_provider_panel
 from dashboard.exports import CsvExportMixin
 from dashboard.forms import TransactionCancelForm, TransactionCorrectForm, TransactionFilterForm
-from dashboard.presentation import money
+from dashboard.presentation import money, possessive
 from dashboard.submissions import form_error
 from dashboard.tables import TransactionTable
 from resellers import exceptions as domain
@@ -154,7 +154,7 @@ class TransactionCorrectView(_TransactionFormView):
             )
         return (
             f"The transaction now reads {money(tx.amount, tx.currency)}; "
-            f"{tx.account.name}'s next billing order carries it."
+            f"{possessive(tx.account.name)} next billing order carries it."
         )
 
 

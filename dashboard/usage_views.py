@@ -21,7 +21,7 @@ from billing.gateway import CardDeclined, GatewayError
 from dashboard import selectors
 from dashboard.exports import CsvExportMixin
 from dashboard.forms import UsageCorrectForm
-from dashboard.presentation import money
+from dashboard.presentation import day, money
 from dashboard.submissions import form_error
 from orders import services as orders
 from orders.models import Subscription, UsageRecord
@@ -144,13 +144,13 @@ class UsageCorrectView(LoginRequiredMixin, FormView):
 def usage_correction_message(subscription: Subscription, result) -> str:
     """What a usage correction did, in the words of its stage."""
     currency = subscription.currency
-    day = f"{result.record.usage_date:%Y-%m-%d}"
+    when = day(result.record.usage_date)
     shown = ", ".join(
         f"{name} {money(value, currency) if name != 'quantity' else value}"
         for name, value in result.after.items()
     )
     if result.stage == "not billed":
-        return f"Usage of {day} now reads {shown}: the billing run bills the corrected usage."
+        return f"Usage of {when} now reads {shown}: the billing run bills the corrected usage."
     parts = []
     for side in result.sides:
         if side.how == "unchanged":
@@ -163,4 +163,4 @@ def usage_correction_message(subscription: Subscription, result) -> str:
             f"{money(side.after, currency)} ({how}{note})"
         )
     order = f" by correcting order {result.order.display_number}" if result.order else ""
-    return f"Usage of {day} now reads {shown}, corrected{order}: {'; '.join(parts)}."
+    return f"Usage of {when} now reads {shown}, corrected{order}: {'; '.join(parts)}."

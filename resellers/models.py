@@ -149,6 +149,32 @@ class Account(models.Model):
         "(0.1000 = 10 %); its payouts are settled offline (seed 003).",
     )
 
+    # Billing details: printed on the documents the account issues (its letterhead and how to
+    # pay it) and receives (the address billed). Set by `account_billing_details_set`.
+    address_line1 = models.CharField("Address", max_length=200, blank=True)
+    address_line2 = models.CharField("Address (line 2)", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(
+        max_length=100, blank=True, help_text="State, province or county, e.g. WA."
+    )
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 country code, e.g. US."
+    )
+    tax_id = models.CharField(
+        "Tax ID",
+        max_length=40,
+        blank=True,
+        help_text="VAT or sales-tax registration number, printed on the documents it issues.",
+    )
+    payment_instructions = models.TextField(
+        blank=True,
+        help_text="How to pay the documents this account issues: the bank, account holder, "
+        "account number or IBAN, routing number or BIC, and any terms. Printed on its invoices "
+        "and debit memos with the amount due, the due date and the document number as the "
+        "payment reference.",
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,6 +208,10 @@ class Account(models.Model):
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="account_currency_iso"
             ),
             models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
+                name="account_country_iso",
+            ),
+            models.CheckConstraint(
                 condition=Q(commission_rate__gte=0, commission_rate__lte=1)
                 & (Q(commission_rate=0) | Q(reseller_model="referral")),
                 name="commission_only_for_referral",
@@ -210,6 +240,15 @@ class Account(models.Model):
     @property
     def is_net_terms(self) -> bool:
         return self.credit_terms == self.CreditTerms.NET_TERMS
+
+    @property
+    def address_lines(self) -> tuple[str, ...]:
+        """The postal address as printed, empty lines left out: `1 Harbor Way`, `Suite 400`,
+        `Seattle, WA 98101`, `US`."""
+        place = ", ".join(part for part in (self.city, self.region) if part)
+        place = " ".join(part for part in (place, self.postal_code) if part)
+        lines = (self.address_line1, self.address_line2, place, self.country)
+        return tuple(line for line in lines if line)
 
 
 class Contact(models.Model):

@@ -486,3 +486,61 @@ def customer_sign_up(
         details={"reseller_code": parent.reseller_code or "", "referred_by": parent.pk},
     )
     return account
+
+
+BILLING_DETAILS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "tax_id",
+    "payment_instructions",
+)
+
+
+@transaction.atomic
+def account_billing_details_set(
+    *, account: Account, acting_user: User | None, **changes
+) -> Account:
+    """Set an account's address, tax ID and payment instructions (BILLING_DETAILS_FIELDS): what
+    the documents it issues print as its letterhead and how to pay it, and those it receives as
+    the address billed. Provider staff, or the account's own users. Values are stripped; the
+    country is an ISO 3166-1 alpha-2 code (upper-cased). Audited with the fields that changed."""
+    unknown = set(changes) - set(BILLING_DETAILS_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Not a billing detail: {', '.join(sorted(unknown))}.")
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != account.pk
+    ):
+        raise PermissionDenied("Only provider staff or the account's own users can change this.")
+    values = {field: (value or "").strip() for field, value in changes.items()}
+    if "country" in values:
+        values["country"] = values["country"].upper()
+        country = values["country"]
+        if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise ApplicationError(
+                "The country is a two-letter ISO code, e.g. US or DE.", field="country"
+            )
+    for field, value in values.items():
+        limit = Account._meta.get_field(field).max_length
+        if limit is not None and len(value) > limit:
+            raise ApplicationError(f"At most {limit} characters.", field=field)
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    touched = {k: v for k, v in values.items() if getattr(locked, k) != v}
+    if not touched:
+        return locked
+    for field, value in touched.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=[*touched, "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="account.billing_details",
+        obj=locked,
+        account=locked,
+        details={"changed": sorted(touched)},
+    )
+    return locked

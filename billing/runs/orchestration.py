@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import BillingRun, BillingRunChunk, BillingRunFailure
+from billing.models import BillingRun, BillingRunChunk, BillingRunFailure, ResellerTransaction
 from billing.money import ZERO
 from billing.runs.daily import apply_daily_plan, due_reseller_ids, plan_daily_chunk
 from billing.runs.planning import CHUNK_SIZE, account_weights, chunked, due_account_ids, phases
@@ -120,13 +120,26 @@ def _close(run: BillingRun) -> None:
             amounts[currency] += Decimal(total)
     run.accounts_invoiced = sum(c.accounts_invoiced for c in chunks)
     run.invoices_issued = sum(c.invoices_issued for c in chunks)
-    run.subscriptions_billed = sum(c.subscriptions_billed for c in chunks)
+    run.subscriptions_billed = _subscriptions_invoiced(run)
     run.charges_invoiced = sum(c.charges_invoiced for c in chunks)
     run.amounts = {currency: str(total) for currency, total in sorted(amounts.items())}
     run.failures_count = run.failures.count()
     run.status = BillingRun.Status.FAILED if run.failures_count else BillingRun.Status.COMPLETED
     run.finished_at = timezone.now()
     run.save()
+
+
+def _subscriptions_invoiced(run: BillingRun) -> int:
+    """The subscriptions with a line on an invoice the run issued, each counted once: a
+    customer's subscription is on its invoice and on its reseller's billing order, in chunks of
+    two phases, so the chunks' own counts would count it twice. Charges that waited for the run
+    (a first period charged when its order was executed) count like those it rated."""
+    return (
+        ResellerTransaction.objects.filter(invoice__billing_run=run, subscription__isnull=False)
+        .values("subscription_id")
+        .distinct()
+        .count()
+    )
 
 
 def _kind(kind: str) -> RunKind:

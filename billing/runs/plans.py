@@ -134,10 +134,18 @@ class ChunkPlan:
     cycle_updates: list[tuple[int, datetime.date]] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
-    subscriptions_billed: int = 0
 
     def lines(self) -> list[tuple]:
         return [c.line() for inv in self.invoices for c in inv.charges]
+
+    @property
+    def subscriptions_invoiced(self) -> int:
+        """The subscriptions with a line on this chunk's invoices, each once: the charges this
+        chunk rated and those that waited for it (a first period charged when its order was
+        executed, a customer's consumption on its reseller's billing order)."""
+        return len(
+            {c.subscription_id for inv in self.invoices for c in inv.charges if c.subscription_id}
+        )
 
 
 def planned_invoice(account: dict, charges: list[Charge], run_date) -> PlannedInvoice:

@@ -208,7 +208,6 @@ def plan_billing_chunk(
         if update:
             plan.subscription_updates.append(update)
         if charges:
-            plan.subscriptions_billed += 1
             plan.new_charges.extend(charges)
             for charge in charges:
                 if charge.account_id in accounts:

@@ -134,6 +134,9 @@ class RunPreview:
     invoices: list[PlannedInvoice]
     failures: list[PreviewFailure]
     held: int
+    # Who would issue each invoice (`PlannedInvoice.issuer_id` -> name): each issuer numbers its
+    # own documents, so a number alone does not say whose it is.
+    issuers: dict[int, str]
 
     @property
     def lines(self) -> int:
@@ -150,22 +153,22 @@ class RunPreview:
 def billing_run_preview(
     *, kind: str, run_date: datetime.date, chunk_size: int = CHUNK_SIZE
 ) -> RunPreview:
-    """`billing.runs.run_preview`, with the failing accounts named. Raises RunError (`kind`)."""
+    """`billing.runs.run_preview`, with the failing accounts and the invoices' issuers named.
+    Raises RunError (`kind`)."""
     plans = run_preview(run_date=run_date, kind=kind, chunk_size=chunk_size)
     failures = [failure for plan in plans for failure in plan.failures]
-    names = dict(
-        Account.objects.filter(pk__in=[a for a, _ in failures if a is not None]).values_list(
-            "pk", "name"
-        )
-    )
+    invoices = [invoice for plan in plans for invoice in plan.invoices]
+    named = {a for a, _ in failures if a is not None} | {i.issuer_id for i in invoices}
+    names = dict(Account.objects.filter(pk__in=named).values_list("pk", "name"))
     return RunPreview(
         kind=kind,
         run_date=run_date,
         accounts_due=sum(len(plan.account_ids) for plan in plans),
-        invoices=[invoice for plan in plans for invoice in plan.invoices],
+        invoices=invoices,
         failures=[
             PreviewFailure(account_id=a, account_name=names.get(a, ""), reason=reason)
             for a, reason in failures
         ],
         held=sum(len(plan.held) for plan in plans),
+        issuers={i.issuer_id: names.get(i.issuer_id, "") for i in invoices},
     )

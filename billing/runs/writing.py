@@ -216,7 +216,7 @@ def apply_billing_plan(
         "accounts": len(plan.account_ids),
         "accounts_invoiced": len({inv.account_id for inv in plan.invoices}),
         "invoices_issued": len(plan.invoices),
-        "subscriptions_billed": plan.subscriptions_billed,
+        "subscriptions_billed": plan.subscriptions_invoiced,
         "charges_invoiced": sum(len(inv.charges) for inv in plan.invoices),
         "amounts": {currency: str(total) for currency, total in amounts.items()},
         "failures": len(plan.failures),

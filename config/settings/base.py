@@ -115,6 +115,16 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# One date format in every panel, table, message and PDF (Django's `date` syntax): "5 Dec 2026",
+# and "5 Dec 2026 13:05" with a time. `{{ value|date }}` and django-tables2's DateColumn and
+# DateTimeColumn use them; dashboard.presentation.day/moment do in Python. A locale's own formats
+# would win over these, so config/formats hands them back to English (FORMAT_MODULE_PATH).
+# Form inputs and CSV exports keep ISO dates (YYYY-MM-DD).
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+DATETIME_FORMAT = "j M Y H:i"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -5,6 +5,7 @@ from django import template
 from dashboard.presentation import money as format_money
 from dashboard.presentation import order_status, order_status_tone, plain_decimal
 from dashboard.presentation import percent as format_percent
+from dashboard.presentation import possessive as format_possessive
 from orders.selectors import order_actions, subscription_actions
 
 register = template.Library()
@@ -14,6 +15,12 @@ register = template.Library()
 def money(amount, currency):
     """`{{ amount|money:account.currency }}` gives `1,234.50 USD` (a dash for no amount)."""
     return format_money(amount, currency)
+
+
+@register.filter
+def possessive(name):
+    """`{{ account.name|possessive }}`: "Contoso Ltd's", "Wide World Importers'"."""
+    return format_possessive(name)
 
 
 @register.filter

@@ -67,7 +67,7 @@ def test_customer_orders_reseller_accepts_and_the_order_completes(page, live_ser
     # the customer: catalogue -> basket
     log_in(page, live_server, "customer1")
     nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Order", exact=True).click()
+    nav.get_by_role("link", name="New order", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Catalogue"))).to_be_visible()
     row = page.locator("#catalogue tbody tr", has_text="Office Suite")
     expect(row).to_contain_text("12.50 USD / month")

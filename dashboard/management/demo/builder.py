@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import Application, Document, DocumentStatus, DocumentType
+from dashboard.management.demo.addresses import BILLING_DETAILS
 from orders import services as ordering
 from orders.models import (
     Catalogue,
@@ -73,6 +74,11 @@ class Builder:
         days = 180 if kind == Account.Kind.CUSTOMER else 365
         signed_up = timezone.now() - datetime.timedelta(days=days)
         Account.objects.filter(pk=account.pk).update(created_at=signed_up)
+        details = BILLING_DETAILS.get(name)
+        if details:  # its address, tax ID and how to pay it, printed on documents
+            account = accounts.account_billing_details_set(
+                account=account, acting_user=self.staff, **details
+            )
         account.created_at = signed_up
         self.new_accounts.add(account.pk)
         return account

@@ -176,7 +176,7 @@ def test_a_dry_run_shows_the_invoices_and_writes_nothing(staff, w, eager):
     # The stored end is exclusive (Mar 1): the period reads to its last day, as on the invoice.
     assert '<td>Cloud Suite</td><td class="period">1 Feb 2026 \u2013 28 Feb 2026</td>' in html
     assert "2026-03-01" not in html
-    assert "30.00 USD, due 2026-03-03" in html
+    assert "30.00 USD, due 3 Mar 2026" in html
     assert 'id="start-for-real"' in html  # the same run, for real, one click away
 
 
@@ -185,7 +185,7 @@ def test_a_dry_run_may_look_ahead_but_a_run_may_not(staff, w, eager):
     html = ahead.content.decode()
     assert ahead.status_code == 200 and 'id="start-for-real"' not in html
     assert "A run on that date would issue" in html and "for this date now" not in html
-    assert "2026-03-01 is in the future, so the run cannot be started yet" in html
+    assert "1 Mar 2026 is in the future, so the run cannot be started yet" in html
 
     refused = start(staff, run_date="2026-03-01")
 
@@ -234,7 +234,7 @@ def test_a_runs_page_lists_the_invoices_it_issued(staff, w):
         row = html.split(f'data-document="{invoice.pk}"', 1)[1].split("</tr>", 1)[0]
         assert f'href="/documents/{invoice.pk}/"' in row and invoice.display_number in row
         assert f'href="{recipient_url}"' in row
-        assert "2026-03-03" in row  # due, net 30
+        assert "3 Mar 2026" in row  # due, net 30
     assert "20.00 USD" in html and "30.00 USD" in html
     assert f'data-document="{by_hand.pk}"' not in html
 
@@ -246,7 +246,7 @@ def test_a_run_with_nothing_due_says_so(staff, w):
 
     html = staff.get(f"/billing/runs/{again.pk}/").content.decode()
 
-    assert "Nothing was due on 2026-02-01" in html
+    assert "Nothing was due on 1 Feb 2026" in html
     assert 'data-figure="chunks">None<' in html
     assert "0 of 0" not in html and "No chunk has reported yet." not in html
 
@@ -287,7 +287,7 @@ def test_a_failing_engine_is_on_the_runs_page_and_the_account_left_unissued(
     assert f'data-failure-account="{w.customer.pk}"' in html
     assert f'href="/billing/customers/{w.customer.pk}/"' in html
     assert "not installed" in html
-    assert 'id="run-again"' in html and "Run 2026-02-01 again" in html
+    assert 'id="run-again"' in html and "Run 1 Feb 2026 again" in html
     listing = staff.get(RUNS).content.decode()
     assert f'data-run="{run.pk}"' in listing and '<span class="badge warn">1</span>' in listing
 

@@ -101,8 +101,8 @@ def test_page_reads_like_an_invoice(login, world, invoice):
     assert field(html, "due_date") == "31 Jan 2026"
     assert field(html, "currency") == "USD"
     text = re.sub(r"\s+", " ", html)
-    assert "<dt>Issued by</dt><dd>Cloud Distributor</dd>" in text
-    assert "<dt>Issued to</dt><dd>Alpha Reseller</dd>" in text
+    assert '<dt>Issued by</dt><dd data-field="issuer">Cloud Distributor</dd>' in text
+    assert '<dt>Issued to</dt><dd data-field="recipient">Alpha Reseller</dd>' in text
     assert "Bella Billing<br>bella.billing@example.com<br>+1 555 0199" in html
     assert _line(html, 1) == {
         "description": "Cloud Server M",

@@ -121,7 +121,7 @@ def test_apply_form_offers_open_documents_of_the_same_pair_on_the_other_side(
     form = staff.get(reverse("document_detail", args=[docs.r1_pay.pk])).context["apply_form"]
     # debit documents, oldest due first; the paid INV-000001 is not offered
     assert list(form.fields["counterpart"].queryset) == [extra_invoice, docs.r1_inv2]
-    assert "Invoice INV-000002 · due 2026-02-14 · 250.50 USD open" in html
+    assert "Invoice INV-000002 · due 14 Feb 2026 · 250.50 USD open" in html
     assert 'placeholder="Smaller open amount"' in html
 
 

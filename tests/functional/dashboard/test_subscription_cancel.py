@@ -81,7 +81,7 @@ def test_the_cancel_button_asks_first(login, world, subscription, who, page):
     assert "Cancel Office Suite for Customer One?" in confirmation
     assert (
         "Office Suite for Customer One stays active until the end of the period already billed "
-        "(2026-03-10), then ends."
+        "(10 Mar 2026), then ends."
     ) in confirmation
     subscription.refresh_from_db()
     assert subscription.status == "active"

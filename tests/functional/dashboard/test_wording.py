@@ -32,10 +32,10 @@ def test_unpaid_documents_past_due_read_overdue(login, world):
 def test_a_payment_reads_paid_by_the_account(login, world):
     html = login(world.staff).get(reverse("document_detail", args=[world.docs.r1_pay.pk]))
     text = re.sub(r"\s+", " ", html.content.decode())
-    assert f"<dt>Paid by</dt><dd>{world.r1.name}</dd>" in text
-    assert f"<dt>Received by</dt><dd>{world.provider.name}</dd>" in text
+    assert f'<dt>Paid by</dt><dd data-field="recipient">{world.r1.name}</dd>' in text
+    assert f'<dt>Received by</dt><dd data-field="issuer">{world.provider.name}</dd>' in text
     invoice = login(world.staff).get(reverse("document_detail", args=[world.docs.r1_inv2.pk]))
-    assert f"<dt>Issued to</dt><dd>{world.r1.name}</dd>" in re.sub(
+    assert f'<dt>Issued to</dt><dd data-field="recipient">{world.r1.name}</dd>' in re.sub(
         r"\s+", " ", invoice.content.decode()
     )
 

@@ -36,6 +36,8 @@ def test_a_customer_is_invoiced_in_advance_and_its_reseller_on_its_cycle_date():
     assert order_invoice.total == D("30.00") and order_invoice.issuer == w.reseller
     assert invoices(w.reseller) == []  # the reseller's cycle date is a month on
     assert (first.status, first.invoices_issued) == ("completed", 1)
+    # the order charged the first period; the run invoiced it: one subscription billed
+    assert (first.subscriptions_billed, first.chunks.get().subscriptions_billed) == (1, 1)
 
     feb = runs.run_start(run_date=d("2026-02-01"), inline=True)
     renewal = invoices(w.customer)[1]

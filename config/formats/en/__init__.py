@@ -1,0 +1,1 @@
+"""English formats, from the settings (config.formats)."""
