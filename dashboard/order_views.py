@@ -307,7 +307,10 @@ class OrderListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
 class OrderDetailView(LoginRequiredMixin, TemplateView):
     """Seed 004's detailed order view (URL name `order-status`, linked from the emails): number,
     status, date, the actions the user may take, total cost (credit side only) and total amount;
-    the items with delivery status, quantity, unit price, discount and total; sub-orders."""
+    the items with delivery status, quantity, unit price, discount and total; sub-orders. Totals
+    are as charged (orders.selectors.order_charged_totals, as the lists and the API show them).
+    The credit side also reads the money held for the order until its daily invoice and, for an
+    order unexecuted for lack of credit, the rule and what would work."""
 
     template_name = "dashboard/order_detail.html"
 
@@ -378,7 +381,8 @@ class OrderActionView(LoginRequiredMixin, View):
             _refuse(exc)
             messages.error(request, exc.message)
             return redirect(back)
-        level, text = order_outcome(order, action=self.past)
+        own = request.user.account_id == order.credit_account_id
+        level, text = order_outcome(order, action=self.past, own=own)
         messages.add_message(request, level, text)
         return redirect(back)
 

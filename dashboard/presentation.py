@@ -18,6 +18,7 @@ from billing.document_layout import plain_decimal as plain_decimal
 from billing.document_layout import unit_money as unit_money
 from billing.models import Application, Document
 from orders.models import Order, OrderStatus
+from orders.selectors import credit_shortfall
 from orders.workflow import order_status_shown
 
 # Seed 000, "Daily Invoicing": what each mode does, shown beside the dropdown.
@@ -134,10 +135,12 @@ def order_status_tone(order: Order, *, user) -> str:
     return _STATUS_TONE.get(order_status_shown(user=user, order=order)[0], "")
 
 
-def order_outcome(order: Order, *, action: str) -> tuple[int, str]:
+def order_outcome(order: Order, *, action: str, own: bool = True) -> tuple[int, str]:
     """What an action (`"submitted"`, `"accepted"`, `"executed"`, `"cancelled"`) left the order
-    as, for the credit side: a message level and one or more sentences. A pending order carries
-    seed 004's exact warning in its status message."""
+    as, for the credit side (`own`: a user of the credit account, else provider staff): a message
+    level and one or more sentences. A pending order carries seed 004's exact warning in its
+    status message; one unexecuted for lack of credit says the rule and what would work
+    (orders.selectors.credit_shortfall)."""
     head = f"Order {order.display_number} was {action}"
     status = order.status
     if status == OrderStatus.COMPLETED:
@@ -150,11 +153,8 @@ def order_outcome(order: Order, *, action: str) -> tuple[int, str]:
         return messages.SUCCESS, f"{head} and is waiting for approval."
     if status == OrderStatus.UNEXECUTED_CREDIT:
         reason = order.status_message or "Not executed: there is not enough available credit."
-        return messages.WARNING, (
-            f"{head}. {reason} It needs {money(order.total_cost, order.currency)} of available "
-            "credit: pay off some of your debt or top up your balance, then accept it again, or "
-            "cancel it."
-        )
+        advice = credit_shortfall(order=order).advice(own=own)
+        return messages.WARNING, f"{head}. {reason} {advice}"
     if status == OrderStatus.PENDING:
         return messages.WARNING, f"{head} but is pending. {order.status_message}".strip()
     return messages.SUCCESS, f"{head}."

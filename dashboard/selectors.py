@@ -25,17 +25,27 @@ from billing.selectors import (
 )
 from billing.selectors import documents_received as _documents_received
 from billing.taxes.selectors import tax_rates_visible, tax_rules_visible
-from orders.models import Order, OrderItem, Product, Subscription
+from orders.models import Order, OrderItem, OrderStatus, Product, Subscription
 from orders.selectors import (
+    ChargedTotals,
+    HeldPrepayment,
     catalogue_products,
+    credit_shortfall,
+    items_with_charged_period,
+    order_charged_totals,
+    order_items_charged,
     order_parties,
+    order_prepayment,
     orders_for_distributor,
     orders_pending_approval,
+    orders_pending_payment,
     orders_unexecuted,
     orders_visible,
+    prepayments_held,
     price_quote,
     sees_credit_side,
     subscriptions_visible,
+    with_charged_totals,
 )
 from resellers.models import Account, Contact, PaymentMethod, User
 from resellers.selectors import (
@@ -70,16 +80,27 @@ class AccountPage:
     subscriptions: QuerySet[Subscription] | None = None
     approval: ApprovalToggle | None = None
     widgets: OrderWidgets | None = None
+    # The part of the credit balance held for prepaid orders until their daily invoice
+    # (orders.selectors.prepayments_held); None where the financials are not shown.
+    held: list[HeldPrepayment] | None = None
+
+    @property
+    def held_total(self) -> Decimal:
+        return sum((h.amount for h in self.held or ()), Decimal(0))
+
+    @property
+    def credit_free(self) -> Decimal:
+        """The credit balance that can pay documents now: what is not held for prepaid orders
+        (billing.ledger.credit_balance_apply uses unallocated credit only)."""
+        if self.financials is None:
+            return Decimal(0)
+        return max(self.financials.credit_balance - self.held_total, Decimal(0))
 
     @property
     def can_pay_with_credit(self) -> bool:
-        """Both a credit balance and unpaid documents: seed 002's "pay with credit balance"."""
-        return (
-            self.financials is not None
-            and self.financials.credit_balance > 0
-            and self.unpaid is not None
-            and self.unpaid.exists()
-        )
+        """Both free credit balance and unpaid documents: seed 002's "pay with credit balance".
+        Money held for a prepaid order pays that order's invoice only, so it offers nothing."""
+        return self.credit_free > 0 and self.unpaid is not None and self.unpaid.exists()
 
 
 @dataclass(frozen=True)
@@ -146,6 +167,7 @@ def _account_page(*, user: User, account: Account, widgets: bool = False) -> Acc
         subscriptions=account_subscriptions(user=user, account=account) if buys else None,
         approval=order_approval_state(customer=account) if show and account.is_customer else None,
         widgets=reseller_order_widgets(user=user) if widgets else None,
+        held=prepayments_held(account=account) if show else None,
     )
 
 
@@ -382,20 +404,60 @@ class OrderPage:
     items: QuerySet[OrderItem]
     sub_orders: QuerySet[Order]
     show_costs: bool
+    # As charged (orders.selectors.order_charged_totals), the order's and each item's by id.
+    totals: ChargedTotals | None = None
+    item_totals: dict[int, ChargedTotals] | None = None
+    # The credit side only: the money held for it until its daily invoice, and, for an order
+    # unexecuted for lack of credit, the rule and what would work.
+    prepayment: HeldPrepayment | None = None
+    credit_advice: str = ""
+
+    @property
+    def item_rows(self) -> list[tuple[OrderItem, ChargedTotals]]:
+        """Each item with what it was charged (its stored totals until executed)."""
+        charged = self.item_totals or {}
+        return [
+            (item, charged.get(item.pk) or ChargedTotals(item.total_cost, item.total_amount))
+            for item in self.items
+        ]
+
+    @property
+    def sub_order_rows(self) -> list[tuple[Order, ChargedTotals]]:
+        return [(sub, order_charged_totals(sub)) for sub in self.sub_orders]
+
+    @property
+    def co_termed(self) -> bool:
+        """Whether an item was charged part of a period (its first charge co-termed)."""
+        return any(
+            charged.amount != item.total_amount or charged.cost != item.total_cost
+            for item, charged in self.item_rows
+        )
 
 
 def order_page(*, user: User, pk: int) -> OrderPage:
     """An order the user may see. Raises Order.DoesNotExist out of scope (404)."""
-    order = orders_visible(user=user).select_related("parent", "placed_by").get(pk=pk)
-    sub_orders = orders_visible(user=user).filter(parent_id=order.pk).order_by("id")
-    items = OrderItem.objects.filter(
-        Q(order_id=order.pk) | Q(order__parent_id=order.pk)
-    ).select_related("product", "order")
+    order = with_charged_totals(
+        orders_visible(user=user).select_related("parent", "placed_by")
+    ).get(pk=pk)
+    sub_orders = with_charged_totals(orders_visible(user=user).filter(parent_id=order.pk))
+    items = items_with_charged_period(
+        OrderItem.objects.filter(Q(order_id=order.pk) | Q(order__parent_id=order.pk))
+    ).select_related("order")
+    credit_side = sees_credit_side(user, order)
+    advice = ""
+    if credit_side and order.status == OrderStatus.UNEXECUTED_CREDIT:
+        advice = credit_shortfall(order=order).advice(
+            own=user.account_id == order.credit_account_id
+        )
     return OrderPage(
         order=order,
         items=items.order_by("order_id", "id"),
-        sub_orders=sub_orders,
-        show_costs=sees_credit_side(user, order),
+        sub_orders=sub_orders.order_by("id"),
+        show_costs=credit_side,
+        totals=order_charged_totals(order),
+        item_totals=order_items_charged(order),
+        prepayment=order_prepayment(order=order) if credit_side else None,
+        credit_advice=advice,
     )
 
 
@@ -408,15 +470,17 @@ def order_for_action(*, user: User, pk: int) -> Order:
 def order_list(*, user: User) -> QuerySet[Order]:
     """The user's orders, sub-orders aside: a customer's own; a resale reseller's own and its
     customers'; nothing of a referral reseller's customers (scope)."""
-    return orders_visible(user=user).filter(parent__isnull=True)
+    return with_charged_totals(orders_visible(user=user).filter(parent__isnull=True))
 
 
 @dataclass(frozen=True)
 class OrderWidgets:
-    """Seed 004's two order widgets of the reseller dashboard."""
+    """Seed 004's two order widgets of the reseller dashboard, and the orders waiting for a
+    payment (*Pending*: no usable card token, or a card the gateway refused)."""
 
     pending_approval: QuerySet[Order]
     unexecuted: QuerySet[Order]
+    pending_payment: QuerySet[Order] | None = None
 
 
 def reseller_order_widgets(*, user: User) -> OrderWidgets | None:
@@ -430,6 +494,7 @@ def reseller_order_widgets(*, user: User) -> OrderWidgets | None:
     return OrderWidgets(
         pending_approval=scope(orders_pending_approval(reseller=account), user),
         unexecuted=scope(orders_unexecuted(reseller=account), user),
+        pending_payment=scope(orders_pending_payment(reseller=account), user),
     )
 
 
@@ -438,7 +503,7 @@ def distributor_orders(*, user: User) -> QuerySet[Order]:
     credit. Empty for anyone else."""
     if not is_provider_staff(user):
         return Order.objects.none()
-    return scope(orders_for_distributor(), user).select_related("parent")
+    return with_charged_totals(scope(orders_for_distributor(), user).select_related("parent"))
 
 
 def account_orders(*, user: User, account: Account) -> QuerySet[Order]:

@@ -27,6 +27,7 @@ from dashboard.presentation import (
     tax_rate_percent,
     unit_money,
 )
+from orders.selectors import order_charged_totals
 
 NUM = {"th": {"class": "num"}, "td": {"class": "num"}}
 
@@ -47,6 +48,20 @@ class MoneyColumn(tables.Column):
 
     def render(self, value, record):
         return money(value, record.currency)
+
+
+class ChargedTotalColumn(MoneyColumn):
+    """An order's total cost (`side="cost"`) or total amount as charged, the API's figure
+    (orders.selectors.order_charged_totals): an executed order whose first period was co-termed
+    with its holder's cycle shows the prorated part it was charged, not a whole period. Sorted
+    by the stored total."""
+
+    def __init__(self, *args, side: str, **kwargs):
+        self.side = side
+        super().__init__(*args, **kwargs)
+
+    def render(self, value, record):
+        return money(getattr(order_charged_totals(record), self.side), record.currency)
 
 
 class ResellerTable(PanelTable):
@@ -199,8 +214,8 @@ class OrderTable(PanelTable):
     customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
     submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="SHORT_DATE_FORMAT")
     status = OrderStatusColumn()
-    total_cost = MoneyColumn(verbose_name="Total Cost")
-    total_amount = MoneyColumn(verbose_name="Total Amount")
+    total_cost = ChargedTotalColumn(verbose_name="Total Cost", side="cost")
+    total_amount = ChargedTotalColumn(verbose_name="Total Amount", side="amount")
 
     class Meta(PanelTable.Meta):
         order_by = ("-submitted_at",)
@@ -252,8 +267,8 @@ class OrderWidgetTable(PanelTable):
     number = OrderColumn()
     customer = tables.Column(verbose_name="Customer", order_by=("customer__name",), default="")
     submitted_at = tables.DateTimeColumn(verbose_name="Order Date", format="SHORT_DATE_FORMAT")
-    total_cost = MoneyColumn(verbose_name="Total Cost")
-    total_amount = MoneyColumn(verbose_name="Total Amount")
+    total_cost = ChargedTotalColumn(verbose_name="Total Cost", side="cost")
+    total_amount = ChargedTotalColumn(verbose_name="Total Amount", side="amount")
     actions = tables.TemplateColumn(
         **ACTIONS_COLUMN, extra_context={"accept": True, "cancel": True}
     )
@@ -271,6 +286,29 @@ class OrderWidgetTable(PanelTable):
             return format_html(
                 '{}<span class="part-of">accepted; not executed: insufficient credit</span>',
                 number,
+            )
+        return number
+
+
+class OrderPendingPaymentTable(OrderWidgetTable):
+    """Orders waiting for a payment (status *Pending*: seed 004's active-token check or a card
+    the gateway refused), with why: Order, Customer, Order Date, Total Cost, Total Amount, Why,
+    Actions (Accept order charges the card again; Cancel order). A sub-order names its order."""
+
+    reason = tables.Column(
+        verbose_name="Why", accessor="status_message", orderable=False, default=""
+    )
+
+    class Meta(OrderWidgetTable.Meta):
+        sequence = (
+            "number", "customer", "submitted_at", "total_cost", "total_amount", "reason", "actions",
+        )  # fmt: skip
+
+    def render_number(self, record):
+        number = order_number_html(record)
+        if record.parent_id is not None:
+            return format_html(
+                '{}<span class="part-of">part of {}</span>', number, record.parent.display_number
             )
         return number
 

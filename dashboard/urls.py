@@ -8,7 +8,8 @@ Provider control panel (provider staff): /billing/, /billing/resellers/, /billin
 Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
 /account/customers/<pk>/.
 /account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
-Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card).
+Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card),
+/account/cards/add/ (it adds a card, whatever its usual way of paying).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
 /documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
 /documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
@@ -39,6 +40,7 @@ from dashboard import auth_views as panel_auth
 from dashboard import (
     memo_views,
     order_views,
+    payment_method_views,
     report_views,
     run_views,
     tax_views,
@@ -192,6 +194,7 @@ urlpatterns = [
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
     ),
     path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
+    path("account/cards/add/", payment_method_views.CardAddView.as_view(), name="card_add"),
     path("account/taxes/", tax_views.OwnTaxesView.as_view(), name="own_taxes"),
     path(
         "account/taxes/rules/<int:pk>/delete/",

@@ -68,6 +68,7 @@ from dashboard.tables import (
     AuditEventTable,
     CustomerTable,
     DocumentTable,
+    OrderPendingPaymentTable,
     OrderTable,
     OrderWidgetTable,
     OwnCustomerTable,
@@ -256,6 +257,13 @@ def _page_context(
                 page.widgets.unexecuted,
                 prefix="unex-",
                 empty_text="No orders are unexecuted for lack of credit.",
+            )
+        )
+        context["pending_payment_table"] = config.configure(
+            OrderPendingPaymentTable(
+                page.widgets.pending_payment,
+                prefix="pay-",
+                empty_text="No orders are waiting for a payment.",
             )
         )
     return context

@@ -31,6 +31,7 @@ from orders.models import (
     UsageRecord,
 )
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
+from orders.selectors import order_charged_totals, order_items_charged
 from orders.workflow import (
     CHAIN_STATUSES,
     IN_THE_RESELLERS_HANDS,
@@ -173,8 +174,14 @@ class OrderItemSerializer(_HidesCost, serializers.ModelSerializer):
     unit_price = _rate(help_text="The customer's price per unit (the amount).")
     unit_cost = _rate(allow_null=True, help_text="The credit account's cost per unit.")
     discount = _money()
-    total = _money(source="total_amount", help_text="Quantity times unit price, less discount.")
-    total_cost = _money(allow_null=True, help_text="Quantity times unit cost.")
+    total = _money(
+        source="total_amount",
+        help_text="Quantity times unit price, less discount; once executed, what its first charge "
+        "was: the prorated part when that charge was co-termed with the holder's billing cycle.",
+    )
+    total_cost = _money(
+        allow_null=True, help_text="Quantity times unit cost; once executed, as charged (`total`)."
+    )
     cost_fields = ("unit_cost", "total_cost")
 
     class Meta:
@@ -216,10 +223,15 @@ class _OrderSummarySerializer(serializers.ModelSerializer):
     )
     total_cost = _money(
         allow_null=True,
-        help_text="What the credit account pays (the reseller's price list). Null to a resale "
+        help_text="What the credit account pays (the reseller's price list): as charged once "
+        "executed (a first period co-termed with the holder's billing cycle counts its prorated "
+        "part), the whole first period before (what the credit check needs). Null to a resale "
         "reseller's customers.",
     )
-    total_amount = _money(help_text="What the customer pays, with the reseller's markup.")
+    total_amount = _money(
+        help_text="What the customer pays, with the reseller's markup; as charged, like "
+        "`total_cost`."
+    )
     items = OrderItemSerializer(many=True, read_only=True)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -237,6 +249,18 @@ class _OrderSummarySerializer(serializers.ModelSerializer):
         """The credit side (orders.workflow.sees_credit_side) sees the real status and the total
         cost, as on the panels; a resale reseller's customer sees *Processing* and no cost."""
         data = super().to_representation(order)
+        # The totals as charged (orders.selectors.order_charged_totals), as the panels show them.
+        money_field = self.fields["total_amount"]
+        charged = order_charged_totals(order)
+        data["total_cost"] = money_field.to_representation(charged.cost)
+        data["total_amount"] = money_field.to_representation(charged.amount)
+        items = order_items_charged(order)
+        for row in data.get("items") or ():
+            item = items.get(row["id"])
+            if item is not None:
+                row["total"] = money_field.to_representation(item.amount)
+                if row.get("total_cost") is not None:
+                    row["total_cost"] = money_field.to_representation(item.cost)
         if not _credit_side(self._viewer, order):
             data["total_cost"] = None
             if order.status in IN_THE_RESELLERS_HANDS:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from orders.models import Order, OrderStatus, Subscription, SubscriptionStatus
 from resellers.exceptions import ApplicationError, PermissionDenied
-from resellers.models import User
+from resellers.models import Account, User
 
 PROVIDER, SYSTEM, CREDIT, CUSTOMER, MANAGER = "provider", "system", "credit", "customer", "manager"
 
@@ -74,6 +74,34 @@ def _check(action: Action, parties: set[str], status: str, conflict: str) -> Non
     if parties & action.parties:
         raise InvalidOrderTransition(conflict)
     raise PermissionDenied(action.denied)
+
+
+# --- prepaid orders -------------------------------------------------------------------------
+
+# Why an order may not be prepaid by a single payment (prepay_barrier), in words of the credit
+# side: DESIGN.md "Available credit and prepaid orders".
+NO_PREPAY_DISABLED = "disabled"  # daily invoicing `disabled`: nothing is prepaid
+NO_PREPAY_OWN_PURCHASE = "own_purchase"  # `prepaid_only`: the reseller's own purchase
+NO_PREPAY_MANUAL = "manual"  # a product the distributor executes by hand
+
+
+def prepay_barrier(order: Order, *, manual_products: bool = False) -> str | None:
+    """Why no payment may prepay `order` (one of the NO_PREPAY_ codes), or None when one may: a
+    prepaid order is invoiced by the credit account's daily invoicing, so only where that will
+    invoice it: mode `all`, or `prepaid_only` for an order placed for one of its customers, never
+    its own direct purchase; with `disabled` nothing is prepaid. A prepaid account (no credit
+    terms) must prepay every order. `manual_products`: the order holds a product the
+    distributor executes by hand, which is never prepaid (the caller knows its items)."""
+    account = order.credit_account
+    if account.credit_terms != Account.CreditTerms.PREPAID:
+        mode = account.daily_invoicing
+        if mode == Account.DailyInvoicing.DISABLED:
+            return NO_PREPAY_DISABLED
+        if mode != Account.DailyInvoicing.ALL and order.customer_id is None:
+            return NO_PREPAY_OWN_PURCHASE
+    if manual_products:
+        return NO_PREPAY_MANUAL
+    return None
 
 
 # --- orders ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from orders.selectors import (
     catalogue_products,
     order_get,
     orders_visible,
+    with_charged_totals,
 )
 from orders.serializers import (
     CorrectionCreateSerializer,
@@ -104,9 +105,8 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         return OrderSerializer
 
     def get_queryset(self):
-        return orders_visible(user=self.request.user).prefetch_related(
-            "items__product", "sub_orders__items__product"
-        )
+        # Items annotated with the period their first charge covers: the totals as charged.
+        return with_charged_totals(orders_visible(user=self.request.user))
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "viewer": _viewer(self.request.user)}

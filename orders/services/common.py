@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orders.models import Order, OrderType
-from orders.workflow import InvalidOrderTransition
-from resellers.models import Account
+from orders.workflow import InvalidOrderTransition, prepay_barrier
 
 INSUFFICIENT_CREDIT = "Not executed: there is not enough available credit."
 
@@ -30,17 +29,10 @@ def _require_status(order: Order, allowed: Sequence[str], action: str) -> None:
 
 
 def _may_prepay(order: Order) -> bool:
-    """Whether a payment may prepay this order (DESIGN.md "Available credit and prepaid orders"):
-    only when the credit account's daily invoicing will invoice it: mode `all`, or
-    `prepaid_only` for an order placed for one of its customers, never its own direct purchase;
-    with `disabled` nothing is prepaid. A prepaid account must prepay every order."""
-    account = order.credit_account
-    if account.credit_terms == Account.CreditTerms.PREPAID:
-        return True
-    mode = account.daily_invoicing
-    if mode == Account.DailyInvoicing.ALL:
-        return True
-    return mode == Account.DailyInvoicing.PREPAID_ONLY and order.customer_id is not None
+    """Whether a payment may prepay this order, as far as its credit account's daily invoicing
+    goes (orders.workflow.prepay_barrier, the one rule; DESIGN.md "Available credit and prepaid
+    orders")."""
+    return prepay_barrier(order) is None
 
 
 def _is_conversion(order: Order) -> bool:

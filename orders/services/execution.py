@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing import ledger
 from billing.models import PaymentAllocation
 from billing.money import ZERO
-from billing.periods import cycle_on_or_after, nth_period, prorate
+from billing.periods import cycle_on_or_after, nth_period
 from billing.pricing import prorated_note
 from orders import notifications
 from orders.models import (
@@ -27,6 +27,7 @@ from orders.models import (
     Subscription,
     SubscriptionStatus,
 )
+from orders.selectors import stub_charge
 from orders.services.common import _is_conversion, _lock, _may_prepay, _require_status
 from orders.workflow import order_move
 from orders.workflow import subscription_move as _move
@@ -95,9 +96,10 @@ def _first_period_charge(
     stub = nth_period(anchor=anchor, billing_period=billing_period, index=-1)
 
     def part(amount: Decimal) -> Decimal:
-        return prorate(
-            period_amount=amount, period=stub, from_date=starts, to_date=anchor, currency=currency
-        )
+        return stub_charge(
+            amount=amount, start=starts, end=anchor, billing_period=billing_period,
+            currency=currency,
+        )  # fmt: skip
 
     note = f" ({prorated_note(period=stub, start=starts, end=anchor)})"
     return ItemCharge(item, part(item.total_cost), part(item.total_amount), starts, anchor, note)

@@ -230,10 +230,16 @@ def test_accepted_without_credit_it_stays_in_both_widgets_until_credit_is_freed(
     order = place(world.c1_user, [(shop.special, 40)], customer=world.c1, today=TODAY)
     response = accept(reseller1, order, next_url=ACCOUNT, follow=True)
     number = order.display_number
+    # the rule and what would work (orders.selectors.CreditShortfall): one payment of its own
     assert messages_of(response) == [
         f"Order {number} was accepted. Not executed: there is not enough available credit. It "
-        "needs 800.00 USD of available credit: pay off some of your debt or top up your balance, "
-        "then accept it again, or cancel it."
+        "needs 800.00 USD of available credit (its total cost for the first billing period, "
+        "before tax); your available credit is 749.50 USD. Without that credit it goes through "
+        "only prepaid, and a prepaid order must be covered by one payment on its own (payments "
+        "are not added together): the most any one of your unapplied payments has free is 50.00 "
+        "USD. What would work: top up 800.00 USD or more in one payment; or pay documents with "
+        "your credit balance: it raises available credit by up to 80.00 USD, and 50.50 USD more "
+        "is needed; then accept the order again. Or cancel it."
     ]
     assert reload(order).status == OrderStatus.UNEXECUTED_CREDIT
     html = response.content.decode()

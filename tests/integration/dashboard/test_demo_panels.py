@@ -1,0 +1,63 @@
+"""The demo as a new user finds it (issue 12): Proseware's order waiting for a payment token is on
+its dashboard with what to do, and Southridge, which pays cash, is offered a card to top up
+with. Each dashboard lists its own orders only."""
+
+import datetime
+import re
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+
+from billing.gateway import TestGateway
+from orders.models import Order
+from orders.services import TOKEN_WARNING
+from resellers.models import User
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 3, 15, 12, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def demo():
+    TestGateway.reset()
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=StringIO())
+        yield
+    TestGateway.reset()
+
+
+def dashboard(username: str) -> str:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client.get("/account/").content.decode()
+
+
+def widget(html: str, section_id: str) -> str:
+    return re.search(rf'<section[^>]*id="{section_id}".*?</section>', html, re.S)[0]
+
+
+def test_prosewares_order_waiting_for_a_token_is_on_its_dashboard(demo):
+    stuck = Order.objects.get(notes="DEMO-PW-ORD-1", parent__isnull=True)
+
+    waiting = widget(dashboard("reseller4"), "pending-payment")
+
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{stuck.display_number}.*?</tr>", waiting, re.S)[0]
+    assert "Coho Winery" in row and TOKEN_WARNING in row
+    assert f'aria-label="Accept order {stuck.display_number}"' in row
+    assert 'href="/account/cards/add/"' in waiting  # what to do: a card that can be charged
+    # Northwind's and Southridge's dashboards do not list it
+    for other in ("reseller1", "reseller2"):
+        assert stuck.display_number not in widget(dashboard(other), "pending-payment")
+
+
+def test_southridge_pays_cash_and_is_offered_a_card_to_top_up_with(demo):
+    html = dashboard("reseller2")
+    assert 'id="add-card-link" href="/account/cards/add/"' in html
+    client = Client()
+    client.force_login(User.objects.get(username="reseller2"))
+    assert 'id="add-card"' in client.get("/account/topup/").content.decode()
+    assert client.get("/account/cards/add/").status_code == 200
