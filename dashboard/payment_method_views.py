@@ -144,8 +144,7 @@ class CardAddView(LoginRequiredMixin, FormView):
         return super().get_context_data(
             account=self.account,
             default=self.default,
-            pays_by_card=self.default is not None
-            and self.default.kind == PaymentMethod.Kind.CARD,
+            pays_by_card=self.default is not None and self.default.kind == PaymentMethod.Kind.CARD,
             is_reseller=self.account.kind == Account.Kind.RESELLER,
             back_url=self._next(),
             **kwargs,
