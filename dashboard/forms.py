@@ -15,6 +15,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from dashboard.product_mix import PERIODS
 from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
 from orders.selectors import cancelled_by, item_charged_period
-from resellers.models import Account, PaymentMethod
+from resellers.models import Account, CustomerClass, PaymentMethod
 
 
 class FinancialInformationForm(forms.Form):
@@ -337,9 +338,24 @@ JURISDICTION_HELP = 'A country ("DE"), a country-region ("US-CA"), or "*" for ev
 CATEGORY_HELP = 'A product tax category ("standard"), or "*" for every category.'
 
 
+class OptionsSelect(forms.Select):
+    """A select whose options in `disabled` are shown but cannot be chosen."""
+
+    def __init__(self, *args, disabled=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = set(disabled)
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class TaxRuleForm(forms.Form):
-    """A taxation rule of the page's owner. `methods`: the installed methods only; `engine
-    accounts`: those a rule of the owner may use (its own, the provider's shared ones)."""
+    """A taxation rule of the page's owner. `methods`: every method, those not installed shown
+    but disabled (`not_installed`; the service refuses them too); `engine accounts`: those a
+    rule of the owner may use (its own, the provider's shared ones)."""
 
     jurisdiction = forms.CharField(max_length=10, label="Jurisdiction", help_text=JURISDICTION_HELP)
     tax_category = forms.CharField(max_length=40, label="Tax category", help_text=CATEGORY_HELP)
@@ -354,10 +370,13 @@ class TaxRuleForm(forms.Form):
     # One token per rendered form: a double click or a resubmitted page adds one rule.
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, methods: list[tuple[str, str]], engine_accounts, **kwargs):
+    def __init__(
+        self, *args, methods: list[tuple[str, str]], engine_accounts, not_installed=(), **kwargs
+    ):
         kwargs.setdefault("initial", {"jurisdiction": "*", "tax_category": "*"})
         kwargs["initial"].setdefault("submission_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
+        self.fields["method"].widget = OptionsSelect(disabled=not_installed)
         self.fields["method"].choices = methods
         if engine_accounts.exists():
             self.fields["engine_account"].queryset = engine_accounts
@@ -371,6 +390,47 @@ class TaxRuleForm(forms.Form):
             "tax_category": data["tax_category"],
             "method": data["method"],
             "engine_account": data.get("engine_account"),
+        }
+
+
+class TaxEngineAccountForm(forms.Form):
+    """An account with an installed external engine (AvaTax, Vertex) for the page's owner;
+    sharing with resellers is the provider's only."""
+
+    engine = forms.ChoiceField(label="Engine")
+    label = forms.CharField(max_length=100, label="Label")
+    company_code = forms.CharField(
+        max_length=64, required=False, label="Company code",
+        help_text="The engine's company (AvaTax companyCode, Vertex seller company). Empty: the "
+        "installation's default.",
+    )  # fmt: skip
+    settings_key = forms.CharField(
+        max_length=64, required=False, label="Credentials key",
+        help_text="The name of a credentials entry in the installation's TAX_ENGINE_CREDENTIALS. "
+        "Empty: the installation's credentials. Keys and secrets are never typed here.",
+    )  # fmt: skip
+    shared_with_resellers = forms.BooleanField(
+        required=False, label="Shared with resellers",
+        help_text="Resale resellers' rules may use this account.",
+    )  # fmt: skip
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, engines: list[tuple[str, str]], can_share: bool, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("submission_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.fields["engine"].choices = engines
+        if not can_share:
+            del self.fields["shared_with_resellers"]
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "engine": data["engine"],
+            "label": data["label"],
+            "company_code": data["company_code"],
+            "settings_key": data["settings_key"],
+            "shared_with_resellers": data.get("shared_with_resellers", False),
         }
 
 
@@ -709,8 +769,69 @@ class SignUpForm(forms.Form):
     )  # fmt: skip
 
     def clean_password(self):
-        from django.contrib.auth.password_validation import validate_password
-
         password = self.cleaned_data["password"]
         validate_password(password)
         return password
+
+
+class CustomerCreateForm(forms.Form):
+    """Provider staff create a customer (seed 003): with a referral reseller's code it is tagged
+    to that reseller; a login is optional (username and password together)."""
+
+    name = forms.CharField(max_length=200, label="Company name")
+    contact_name = forms.CharField(max_length=200, label="Contact name")
+    email = forms.EmailField(label="Contact email")
+    reseller_code = forms.CharField(
+        max_length=32, required=False, label="Reseller code",
+        help_text="A referral reseller's code: the customer is tagged to it. Empty: a direct "
+        "customer of the provider.",
+    )  # fmt: skip
+    username = forms.CharField(
+        max_length=150, required=False, label="Username",
+        help_text="Optional: a login for the customer now.",
+    )  # fmt: skip
+    password = forms.CharField(widget=forms.PasswordInput, required=False, label="Password")
+
+    def clean(self):
+        data = super().clean()
+        username, password = data.get("username", ""), data.get("password", "")
+        if username and not password:
+            self.add_error("password", "Give the login a password, or leave the username empty.")
+        elif password and not username:
+            self.add_error("username", "Give the login a username, or leave the password empty.")
+        elif password:
+            try:
+                validate_password(password)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class CustomerClassForm(forms.Form):
+    """A customer class's name and billing policies (seed 001 §3, §4)."""
+
+    name = forms.CharField(max_length=100, label="Name")
+    bill_for_subscriptions_on_hold = forms.BooleanField(
+        required=False, label="Bill for subscriptions on hold",
+        help_text=CustomerClass._meta.get_field("bill_for_subscriptions_on_hold").help_text,
+    )  # fmt: skip
+    refund_on_cancel = forms.BooleanField(
+        required=False, label="Refund on cancel",
+        help_text=CustomerClass._meta.get_field("refund_on_cancel").help_text,
+    )  # fmt: skip
+
+    @staticmethod
+    def initial_for(customer_class: CustomerClass) -> dict:
+        return {
+            "name": customer_class.name,
+            "bill_for_subscriptions_on_hold": customer_class.bill_for_subscriptions_on_hold,
+            "refund_on_cancel": customer_class.refund_on_cancel,
+        }
+
+
+class AccountClassForm(forms.Form):
+    """Which customer class an account is in."""
+
+    customer_class = forms.ModelChoiceField(
+        queryset=CustomerClass.objects.all(), empty_label=None, label="Customer class"
+    )

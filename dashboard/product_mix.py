@@ -3,16 +3,17 @@ product, as shares of its total purchase volume.
 
 From the debit invoices billed to the account (recipient) with an issue date in the period,
 issued or paid, never drafts or cancelled ones; before tax. Each invoice line's product is that
-of the charge it invoices (the reseller transaction's order detail or subscription); a line
-invoiced without a charge (an invoice made by hand) counts as "Other" when no filter is set.
+of the charge it invoices (the reseller transaction's order detail or subscription), or, for a
+line made by hand, the product it names; a line with neither counts as "Other" when no filter is
+set.
 Filtered by product type and billing type, the total is what the filters keep, so the shares
 add up to 1.
 
 Periods: `this_month` (the 1st to today), `last_month` (the whole calendar month before), and
 `last_3_months` (the three whole calendar months before this one).
 
-Three queries whatever the data: the invoices' total, the charges grouped by product, the
-products.
+Four queries whatever the data: the invoices' total, the charges grouped by product, the lines
+made by hand grouped by product, the products.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from decimal import Decimal
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 
-from billing.models import Document, DocumentStatus, DocumentType, ResellerTransaction
+from billing.models import (
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+    ResellerTransaction,
+)
 from billing.money import ZERO
 from orders.models import Product
 from resellers.models import Account
@@ -108,6 +115,14 @@ def product_mix(
         .order_by()
     )
     amounts = {row["product_ref"]: row["amount"] for row in rows}
+    by_hand = (
+        DocumentLine.objects.filter(document__in=invoices.values("pk"), product__isnull=False)
+        .values("product_id")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    for row in by_hand:  # lines made by hand that name their product
+        amounts[row["product_id"]] = amounts.get(row["product_id"], ZERO) + row["amount"]
     products = Product.objects.in_bulk([pk for pk in amounts if pk is not None])
     kept = []
     for pk, amount in amounts.items():

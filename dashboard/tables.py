@@ -605,6 +605,24 @@ class TaxEngineAccountTable(PanelTable):
         empty_text = "No engine accounts."
 
 
+class CustomerClassTable(PanelTable):
+    """Customer classes and their billing policies; each name opens its edit form."""
+
+    name = tables.Column(
+        verbose_name="Name", linkify=("customer_class_edit", {"pk": tables.A("pk")})
+    )
+    bill_for_subscriptions_on_hold = tables.BooleanColumn(
+        verbose_name="Bills subscriptions on hold"
+    )
+    refund_on_cancel = tables.BooleanColumn(verbose_name="Refunds on cancel")
+    is_default = tables.BooleanColumn(verbose_name="Default")
+    account_count = tables.Column(verbose_name="Accounts", attrs=NUM)
+
+    class Meta(PanelTable.Meta):
+        order_by = ("name",)
+        empty_text = "No customer classes."
+
+
 # --- activity --------------------------------------------------------------------------------
 
 

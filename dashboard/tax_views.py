@@ -6,7 +6,8 @@ customers, define taxation rules).
 - /account/taxes/ (a resale reseller's users): its own rules and rates, and the engine accounts
   its rules may use (its own and the provider's shared ones). Referral resellers and customers
   403; provider staff are sent to /billing/taxes/.
-- POST to either page adds a rule (`form=rule`) or a built-in rate (`form=rate`); POST
+- POST to either page adds a rule (`form=rule`), a built-in rate (`form=rate`) or an engine
+  account (`form=engine`, for an installed external engine); POST
   .../rules/<pk>/delete/ deletes a rule. A service's ApplicationError becomes an error on the
   field it names and nothing is written; its PermissionDenied answers 403.
 - POST /billing/resellers/<pk>/tax-profile/, /billing/customers/<pk>/tax-profile/ and
@@ -32,7 +33,7 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from billing.taxes.engines import installed_methods
-from billing.taxes.models import TaxMethod
+from billing.taxes.models import EXTERNAL_METHODS, TaxMethod
 from billing.taxes.selectors import (
     tax_engine_accounts_usable,
     tax_profiles_visible,
@@ -40,6 +41,7 @@ from billing.taxes.selectors import (
     tax_rules_visible,
 )
 from billing.taxes.services import (
+    tax_engine_account_create,
     tax_profile_set,
     tax_rate_create,
     tax_rule_create,
@@ -47,7 +49,7 @@ from billing.taxes.services import (
 )
 from dashboard.confirmations import Confirmation
 from dashboard.exports import CsvExportMixin
-from dashboard.forms import TaxProfileForm, TaxRateForm, TaxRuleForm
+from dashboard.forms import TaxEngineAccountForm, TaxProfileForm, TaxRateForm, TaxRuleForm
 from dashboard.presentation import day, tax_rate_percent
 from dashboard.submissions import claim, form_error, remember
 from dashboard.tables import TaxEngineAccountTable, TaxRateTable, TaxRuleTable
@@ -60,9 +62,41 @@ PER_PAGE = 25
 SUBMISSIONS = "tax_submissions"
 
 
+# What installs an external engine (config/settings/base.py reads these from the environment).
+INSTALL_SETTING = {TaxMethod.AVATAX: "TAX_AVATAX_URL", TaxMethod.VERTEX: "TAX_VERTEX_URL"}
+
+
 def _methods() -> list[tuple[str, str]]:
+    """Every method; one not installed says so (and is disabled in the form)."""
     installed = installed_methods()
-    return [(m.value, m.label) for m in TaxMethod if m.value in installed]
+    return [
+        (m.value, m.label if m.value in installed else f"{m.label} (not installed)")
+        for m in TaxMethod
+    ]
+
+
+def _not_installed() -> set[str]:
+    return {m.value for m in TaxMethod} - installed_methods()
+
+
+def engine_statuses() -> list[dict]:
+    """Each external engine: installed or not, and what installs it."""
+    installed = installed_methods()
+    return [
+        {
+            "value": m.value,
+            "label": m.label,
+            "installed": m.value in installed,
+            "setting": INSTALL_SETTING[m],
+        }
+        for m in TaxMethod
+        if m in EXTERNAL_METHODS
+    ]
+
+
+def _engine_choices_to_add() -> list[tuple[str, str]]:
+    installed = installed_methods()
+    return [(m.value, m.label) for m in TaxMethod if m in EXTERNAL_METHODS and m in installed]
 
 
 class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
@@ -106,7 +140,12 @@ class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
     def engine_accounts(self):
         return tax_engine_accounts_usable(owner=self.owner).select_related("owner")
 
-    def get_context_data(self, *, rule_form=None, rate_form=None, **kwargs):
+    def engine_form(self, data=None) -> TaxEngineAccountForm:
+        return TaxEngineAccountForm(
+            data, engines=_engine_choices_to_add(), can_share=self.owner.is_provider
+        )
+
+    def get_context_data(self, *, rule_form=None, rate_form=None, engine_form=None, **kwargs):
         user = self.request.user
         config = RequestConfig(self.request, paginate={"per_page": PER_PAGE})
         usable = self.engine_accounts()
@@ -128,7 +167,13 @@ class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
             ),
             engine_accounts_table=config.configure(TaxEngineAccountTable(usable, prefix="eng-")),
             rule_form=rule_form
-            or TaxRuleForm(methods=_methods(), engine_accounts=self._engine_choices(usable)),
+            or TaxRuleForm(
+                methods=_methods(),
+                not_installed=_not_installed(),
+                engine_accounts=self._engine_choices(usable),
+            ),
+            engine_form=engine_form or self.engine_form(),
+            engines=engine_statuses(),
             rate_form=rate_form or TaxRateForm(initial={"valid_from_date": timezone.localdate()}),
             **kwargs,
         )
@@ -143,9 +188,13 @@ class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
             form = TaxRuleForm(
                 request.POST,
                 methods=_methods(),
+                not_installed=_not_installed(),
                 engine_accounts=self._engine_choices(self.engine_accounts()),
             )
             create, what = tax_rule_create, "rule"
+        elif which == "engine":
+            form = self.engine_form(request.POST)
+            create, what = tax_engine_account_create, "engine account"
         elif which == "rate":
             form = TaxRateForm(request.POST)
             create, what = tax_rate_create, "rate"
@@ -164,11 +213,13 @@ class TaxesView(LoginRequiredMixin, CsvExportMixin, TemplateView):
             else:
                 messages.success(request, _added_message(made, what))
                 return redirect(self.page_url())
-        forms = {"rule_form": form} if which == "rule" else {"rate_form": form}
+        forms = {f"{which}_form": form}
         return self.render_to_response(self.get_context_data(**forms))
 
 
 def _added_message(made, what: str) -> str:
+    if what == "engine account":
+        return f"Engine account added: {made.label} ({made.get_engine_display()})."
     if what == "rule":
         return (
             f"Rule added: {made.jurisdiction} / {made.tax_category} taxed by "

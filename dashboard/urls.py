@@ -31,13 +31,17 @@ rate, POST .../rules/<pk>/delete/ deletes a rule. POST /billing/resellers/<pk>/t
 Signing in (dashboard/auth_views.py): /password/reset/ (by email) and /password/change/; a user's
 API tokens on /account/ (staff: /account/api-tokens/), POST /account/api-tokens/<id>/revoke/,
 /account/api-tokens/revoke-all/, /account/sign-out-everywhere/.
+Account set-up (dashboard/account_views.py, provider staff): /billing/customers/new/ (a customer,
+tagged to a referral reseller by its code), /billing/customer-classes/ and
+/billing/customer-classes/<pk>/ (classes and their billing policies), POST
+/billing/accounts/<pk>/customer-class/ (an account's class).
 """
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from dashboard import auth_views as panel_auth
 from dashboard import (
+    account_views,
     memo_views,
     order_views,
     payment_method_views,
@@ -49,6 +53,7 @@ from dashboard import (
     usage_views,
     views,
 )
+from dashboard import auth_views as panel_auth
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -177,6 +182,26 @@ urlpatterns = [
         name="customer_tax_profile",
     ),
     path("billing/customers/", views.CustomerListView.as_view(), name="customer_list"),
+    path(
+        "billing/customers/new/",
+        account_views.CustomerCreateView.as_view(),
+        name="customer_create",
+    ),
+    path(
+        "billing/customer-classes/",
+        account_views.CustomerClassListView.as_view(),
+        name="customer_classes",
+    ),
+    path(
+        "billing/customer-classes/<int:pk>/",
+        account_views.CustomerClassEditView.as_view(),
+        name="customer_class_edit",
+    ),
+    path(
+        "billing/accounts/<int:pk>/customer-class/",
+        account_views.AccountClassView.as_view(),
+        name="account_customer_class",
+    ),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path(
         "billing/customers/<int:pk>/payments/new/",

@@ -46,6 +46,7 @@ from dashboard.charts import product_mix_svg
 from dashboard.confirmations import Confirmation, unlink_consequences
 from dashboard.exports import CsvExportMixin
 from dashboard.forms import (
+    AccountClassForm,
     ApplicationForm,
     CreditBalancePayForm,
     FinancialInformationForm,
@@ -129,10 +130,12 @@ class AccountListView(LoginRequiredMixin, CsvExportMixin, SingleTableView):
     table_pagination = {"per_page": PER_PAGE}
     heading = ""
     search_hint = "Search by name"
+    create_url_name = ""  # a "New ..." button when set
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             heading=self.heading,
+            create_url_name=self.create_url_name,
             query=_search(self.request),
             search_hint=self.search_hint,
             **kwargs,
@@ -152,6 +155,7 @@ class ResellerListView(AccountListView):
 class CustomerListView(AccountListView):
     table_class = CustomerTable
     heading = "Customers"
+    create_url_name = "customer_create"
 
     def get_queryset(self):
         require_provider_panel(self.request.user)
@@ -237,6 +241,9 @@ def _page_context(
             SubscriptionTable(page.subscriptions, prefix="sub-")
         )
     if provider_view:
+        context["class_form"] = AccountClassForm(
+            initial={"customer_class": page.account.customer_class_id}
+        )
         action = request.GET.get("act-action", "").strip()[:64]
         events = audit_events_visible(user=request.user).filter(account=page.account)
         if action:

@@ -70,6 +70,93 @@ def customer_class_default() -> CustomerClass:
         return CustomerClass.objects.get(is_default=True)
 
 
+CLASS_POLICY_FIELDS = ("name", "bill_for_subscriptions_on_hold", "refund_on_cancel")
+
+
+def _clean_class_name(name: str, *, exclude_pk: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("Give the customer class a name.", field="name")
+    if CustomerClass.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
+        raise ApplicationError("There is already a customer class with that name.", field="name")
+    return name
+
+
+@transaction.atomic
+def customer_class_create(
+    *,
+    name: str,
+    bill_for_subscriptions_on_hold: bool = True,
+    refund_on_cancel: bool = False,
+    acting_user: User | None,
+) -> CustomerClass:
+    """A new customer class with its billing policies (seed 001 §3). Provider staff only."""
+    require_provider_staff(acting_user, "manage customer classes")
+    customer_class = CustomerClass.objects.create(
+        name=_clean_class_name(name),
+        bill_for_subscriptions_on_hold=bill_for_subscriptions_on_hold,
+        refund_on_cancel=refund_on_cancel,
+    )
+    audit_record(
+        actor=acting_user,
+        action="customer_class.create",
+        obj=customer_class,
+        details={f: str(getattr(customer_class, f)) for f in CLASS_POLICY_FIELDS},
+    )
+    return customer_class
+
+
+@transaction.atomic
+def customer_class_update(
+    *, customer_class: CustomerClass, acting_user: User | None, **changes
+) -> CustomerClass:
+    """Change a class's name or policies. Provider staff only; audited with before and after.
+    A policy change applies from the next billing run on: what was billed stays billed."""
+    unknown = set(changes) - set(CLASS_POLICY_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Not a customer class field: {', '.join(sorted(unknown))}.")
+    require_provider_staff(acting_user, "manage customer classes")
+    locked = CustomerClass.objects.select_for_update().get(pk=customer_class.pk)
+    if "name" in changes:
+        changes["name"] = _clean_class_name(changes["name"], exclude_pk=locked.pk)
+    touched = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+    if not touched:
+        return locked
+    before = {k: str(getattr(locked, k)) for k in touched}
+    for field, value in touched.items():
+        setattr(locked, field, value)
+    locked.save(update_fields=list(touched))
+    audit_record(
+        actor=acting_user,
+        action="customer_class.update",
+        obj=locked,
+        details={"before": before, "after": {k: str(v) for k, v in touched.items()}},
+    )
+    return locked
+
+
+@transaction.atomic
+def account_set_customer_class(
+    *, account: Account, customer_class: CustomerClass, acting_user: User | None
+) -> Account:
+    """Put an account in a customer class (provider staff only; audited on the account)."""
+    require_provider_staff(acting_user, "change customer classes")
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.customer_class_id == customer_class.pk:
+        return locked
+    before = locked.customer_class.name
+    locked.customer_class = customer_class
+    locked.save(update_fields=["customer_class", "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="account.customer_class",
+        obj=locked,
+        account=locked,
+        details={"before": before, "after": customer_class.name},
+    )
+    return locked
+
+
 def _issuer_for(*, kind: str, parent: Account | None) -> Account | None:
     """The one upstream issuer (DESIGN.md): the resale reseller for its customers, else the
     provider at the top of the tree."""
@@ -452,15 +539,16 @@ def customer_sign_up(
     name: str,
     contact_name: str,
     email: str,
-    username: str,
-    password: str,
+    username: str = "",
+    password: str = "",
     reseller_code: str = "",
     acting_user: User | None = None,
 ) -> Account:
     """A customer signs up (seed 003): with a reseller code it is tagged to that referral
     reseller (its parent; the provider bills it), without one it is a direct customer of the
-    provider. Creates the account, its contact (bill-to and primary) and its login."""
-    if User.objects.filter(username__iexact=username).exists():
+    provider. Creates the account, its contact (bill-to and primary) and, given a username, its
+    login (provider staff creating a customer may leave the login for later)."""
+    if username and User.objects.filter(username__iexact=username).exists():
         raise ApplicationError("This username is taken.", field="username")
     provider = Account.objects.filter(kind=Account.Kind.PROVIDER).order_by("pk").first()
     if provider is None:
@@ -477,7 +565,8 @@ def customer_sign_up(
         is_primary=True,
         acting_user=acting_user,
     )
-    user_create(username=username, password=password, account=account, email=email)
+    if username:
+        user_create(username=username, password=password, account=account, email=email)
     audit_record(
         actor=acting_user,
         action="account.sign_up",

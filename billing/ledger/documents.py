@@ -43,6 +43,8 @@ class LineSpec:
     # What a tax engine computed for the line (billing.taxes), kept as it is; None: the amount
     # times `tax_rate`, rounded.
     tax_amount: Decimal | None = None
+    # What a line made by hand bills, when it is one product (the Product Mix reads it).
+    product_id: int | None = None
 
 
 @transaction.atomic
@@ -108,6 +110,7 @@ def _line(document: Document, position: int, spec: LineSpec) -> DocumentLine:
         ),
         period_start_date=spec.period_start_date,
         period_end_date=spec.period_end_date,
+        product_id=spec.product_id,
     )
 
 

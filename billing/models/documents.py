@@ -265,6 +265,11 @@ class DocumentLine(models.Model):
     tax_amount = models.DecimalField(**MONEY, default=0)
     period_start_date = models.DateField(null=True, blank=True)
     period_end_date = models.DateField(null=True, blank=True, help_text="Exclusive.")
+    # The product a line made by hand bills (a memo or an invoice issued by provider staff, the
+    # demo's history), for the Product Mix; a run's lines name theirs through their charges.
+    product = models.ForeignKey(
+        "orders.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["document", "position", "id"]

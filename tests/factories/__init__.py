@@ -102,8 +102,10 @@ def issued(
     issuer: Account | None = None,
     due_date=None,
     quantity: Decimal | str = "1",
+    product=None,
 ):
-    """An issued document with one line of `quantity` x `amount`."""
+    """An issued document with one line of `quantity` x `amount` (naming `product`, if given, as
+    a line made by hand may)."""
     document = ledger.document_create(
         doc_type=doc_type,
         issuer=issuer or recipient.issuer,
@@ -113,6 +115,7 @@ def issued(
                 description=f"{doc_type} line",
                 unit_price=Decimal(amount),
                 quantity=Decimal(quantity),
+                product_id=product.pk if product is not None else None,
             )
         ],
         due_date=due_date,

@@ -56,11 +56,12 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
             bill_to=True,
             primary=True,
         )
+        products = self._products()
         r1 = self._reseller1(provider)
         r2 = self._reseller2(provider)
         self._referral(provider)
         r4 = self._reseller4(provider)
-        products = self._catalogue()
+        self._catalogue(products)
         self._price_lists(provider, products, r1=r1, r2=r2, r4=r4)
         self._orders_reseller1(products, r1)
         self._orders_reseller2(products, r2)

@@ -69,8 +69,10 @@ class Accounts:
             reference="DEMO-NW-INV-1",
             issued=-45,
             lines=[
-                Line("Microsoft 365 Business Standard, 40 seats", "40", "10.80"),
-                Line("Azure consumption", "1", "768.00"),
+                Line(
+                    "Microsoft 365 Business Standard, 40 seats", "40", "10.80", sku="DEMO-M365-BS"
+                ),
+                Line("Azure consumption", "1", "768.00", sku="DEMO-AZ-USAGE"),
             ],
         )  # 1,200.00, overdue
         self.payment(
@@ -88,8 +90,10 @@ class Accounts:
             reference="DEMO-NW-INV-2",
             issued=-10,
             lines=[
-                Line("Microsoft 365 Business Standard, 45 seats", "45", "10.80"),
-                Line("Backup storage, TB", "2", "157.00"),
+                Line(
+                    "Microsoft 365 Business Standard, 45 seats", "45", "10.80", sku="DEMO-M365-BS"
+                ),
+                Line("Backup storage, TB", "2", "157.00", sku="DEMO-BACKUP-TB"),
             ],
         )  # 800.00
         memo = self.document(
@@ -122,7 +126,15 @@ class Accounts:
             recipient=contoso,
             reference="DEMO-CT-INV-1",
             issued=-20,
-            lines=[Line("Microsoft 365 Business Standard, 20 seats", "20", "12.50", "0.08")],
+            lines=[
+                Line(
+                    "Microsoft 365 Business Standard, 20 seats",
+                    "20",
+                    "12.50",
+                    "0.08",
+                    sku="DEMO-M365-BS",
+                )
+            ],
         )  # 250.00 + 20.00 tax
         self.payment(
             recipient=contoso,
@@ -145,7 +157,9 @@ class Accounts:
             recipient=fabrikam,
             reference="DEMO-FB-INV-1",
             issued=-2,
-            lines=[Line("Microsoft 365 Business Basic, 10 seats", "10", "7.20")],
+            lines=[
+                Line("Microsoft 365 Business Basic, 10 seats", "10", "7.20", sku="DEMO-M365-BB")
+            ],
         )
         return r1
 
@@ -173,7 +187,9 @@ class Accounts:
             reference="DEMO-SR-INV-1",
             issued=-30,
             lines=[
-                Line("Google Workspace Business Starter, 20 users", "20", "12.00"),
+                Line(
+                    "Google Workspace Business Starter, 20 users", "20", "12.00", sku="DEMO-GWS-BS"
+                ),
                 Line("Premium support plan", "1", "60.00"),
             ],
         )  # 300.00
@@ -192,7 +208,9 @@ class Accounts:
             reference="DEMO-SR-INV-2",
             issued=-3,
             lines=[
-                Line("Google Workspace Business Starter, 25 users", "25", "12.00"),
+                Line(
+                    "Google Workspace Business Starter, 25 users", "25", "12.00", sku="DEMO-GWS-BS"
+                ),
                 Line("Domain renewals", "3", "15.00"),
             ],
         )  # 345.00
@@ -212,7 +230,9 @@ class Accounts:
             recipient=tailspin,
             reference="DEMO-TT-INV-1",
             issued=-12,
-            lines=[Line("Google Workspace Business Starter, 5 users", "5", "14.00")],
+            lines=[
+                Line("Google Workspace Business Starter, 5 users", "5", "14.00", sku="DEMO-GWS-BS")
+            ],
         )
         self.payment(
             recipient=tailspin,
@@ -287,7 +307,7 @@ class Accounts:
             recipient=adatum,
             reference="DEMO-AD-INV-1",
             issued=-4,
-            lines=[Line("Acronis Cyber Protect, 2 workloads", "2", "15.00")],
+            lines=[Line("Acronis Cyber Protect, 2 workloads", "2", "15.00", sku="DEMO-ACRONIS-CP")],
         )
 
     def _reseller4(self, provider: Account) -> Account:
@@ -305,7 +325,7 @@ class Accounts:
         self.contact(
             r4, name="Priya Shah", email="billing@proseware.example", bill_to=True, primary=True
         )
-        self.method(
+        amex = self.method(
             r4,
             kind=PaymentMethod.Kind.CARD,
             label="Company Amex",
@@ -315,6 +335,29 @@ class Accounts:
             make_default=True,
         )
         self.users["reseller4"] = self.user("reseller4", r4, email="priya@proseware.example")
+        # Last month's purchases, paid in full before the card expired: its Product Mix history.
+        bought = self.document(
+            DocumentType.INVOICE,
+            issuer=provider,
+            recipient=r4,
+            reference="DEMO-PW-INV-1",
+            issued=-20,
+            lines=[
+                Line(
+                    "Azure Reserved VM Instance D2s v5, 1 year", "1", "720.00", sku="DEMO-AZ-RI-D2S"
+                ),
+                Line("Microsoft 365 Business Standard, 5 seats", "5", "11.00", sku="DEMO-M365-BS"),
+                Line("Acronis Cyber Protect, 4 workloads", "4", "13.50", sku="DEMO-ACRONIS-CP"),
+            ],
+        )  # 829.00
+        self.payment(
+            recipient=r4,
+            amount="829.00",
+            reference="DEMO-PW-PAY-1",
+            received=-20,
+            method=amex,
+            apply_to=(bought,),
+        )
         coho = self.account(kind=Account.Kind.CUSTOMER, name="Coho Winery", parent=r4)
         self.contact(
             coho, name="Colin Hart", email="colin@cohowinery.example", bill_to=True, primary=True

@@ -43,6 +43,7 @@ class Line:
     quantity: str
     unit_price: str
     tax_rate: str = "0"
+    sku: str = ""  # the product the line bills, if one of the catalogue's
 
 
 class Builder:
@@ -169,6 +170,11 @@ class Builder:
                     quantity=D(line.quantity),
                     unit_price=D(line.unit_price),
                     tax_rate=D(line.tax_rate),
+                    product_id=(
+                        Product.objects.values_list("pk", flat=True).get(sku=line.sku)
+                        if line.sku
+                        else None
+                    ),
                 )
                 for line in lines
             ],

@@ -13,12 +13,12 @@ from resellers.models import Account
 class CatalogueAndOrders:
     """Mixed into the seeder (dashboard.management.demo): uses its Builder helpers."""
 
-    def _catalogue(self) -> dict[str, Product]:
-        """Nine products: every product type and billing type, one executed by hand by the
-        distributor, one with a 30-day trial. The default catalogue holds them all; Fabrikam is
-        assigned a smaller one."""
+    def _products(self) -> dict[str, Product]:
+        """Ten products: every product type and billing type, one executed by hand by the
+        distributor, one with a 30-day trial. Made first: the resellers' history invoices name
+        theirs (the Product Mix reads them)."""
         T, B = Product.ProductType, Product.BillingType
-        p = {
+        return {
             "m365_standard": self.product(
                 "DEMO-M365-BS",
                 name="Microsoft 365 Business Standard",
@@ -88,14 +88,23 @@ class CatalogueAndOrders:
                 auto_executed=False,
                 list_price=D("300.00"),
             ),
+            "workspace": self.product(
+                "DEMO-GWS-BS",
+                name="Google Workspace Business Starter",
+                product_type=T.SOFTWARE_SUBSCRIPTION,
+                billing_type=B.RECURRING_MONTHLY,
+                list_price=D("14.00"),
+            ),
         }
+
+    def _catalogue(self, p: dict[str, Product]) -> None:
+        """The default catalogue holds every product; Fabrikam is assigned a smaller one."""
         self.catalogue("Standard catalogue", list(p.values()), default=True)
         essentials = self.catalogue(
             "Essentials catalogue",
             [p["m365_basic"], p["m365_standard"], p["acronis"], p["azure_usage"]],
         )
         self.assign_catalogue(self.users["customer2"].account, essentials)  # Fabrikam
-        return p
 
     def _price_lists(
         self, provider: Account, p: dict[str, Product], *, r1: Account, r2: Account, r4: Account

@@ -13,7 +13,8 @@ import pytest
 
 from billing.models import Document
 from billing.runs import run_start
-from billing.taxes.models import TaxProfile, TaxRate, TaxRule
+from billing.taxes.models import TaxEngineAccount, TaxProfile, TaxRate, TaxRule
+from resellers.models import AuditEvent
 from tests.factories import billing as bf
 from tests.factories import taxes as t
 from tests.factories.billing import d
@@ -168,14 +169,81 @@ def test_a_failed_submission_can_be_sent_again_with_its_token(client, world):
     assert TaxRule.objects.filter(owner=world.r1, jurisdiction="DE").exists()
 
 
-def test_only_installed_engines_are_offered(client, world, settings):
+def test_every_method_is_listed_and_those_not_installed_say_so(client, world, settings):
     client.force_login(world.r1_user)
-    methods = dict(client.get(OWN).context["rule_form"].fields["method"].choices)
-    assert set(methods) == {"builtin"}
+    page = client.get(OWN)
+    form = page.context["rule_form"]
+    methods = dict(form.fields["method"].choices)
+    html = page.content.decode()
+
+    assert methods == {
+        "builtin": "Built-in rates",
+        "avatax": "AvaTax (not installed)",
+        "vertex": "Vertex O Series (not installed)",
+    }
+    assert '<option value="avatax" disabled>' in html
+    assert "TAX_AVATAX_URL" in html and "TAX_VERTEX_URL" in html
+    assert 'id="engine-none"' in html  # nothing installed: no engine account form
 
     settings.TAX_ENGINES = {"avatax": {"url": "http://127.0.0.1:9/", "company_code": "X"}}
-    methods = dict(client.get(OWN).context["rule_form"].fields["method"].choices)
-    assert set(methods) == {"builtin", "avatax"}
+    page = client.get(OWN)
+    methods = dict(page.context["rule_form"].fields["method"].choices)
+    assert methods["avatax"] == "AvaTax" and methods["vertex"].endswith("(not installed)")
+    assert '<option value="avatax">' in page.content.decode()
+    assert dict(page.context["engine_form"].fields["engine"].choices) == {"avatax": "AvaTax"}
+
+
+def add_engine(client, url=OWN, **fields):
+    data = {
+        "form": "engine",
+        "engine": "avatax",
+        "label": "Main AvaTax",
+        "company_code": "",
+        "settings_key": "",
+        "submission_key": uuid.uuid4().hex,
+        **fields,
+    }
+    return client.post(url, data)
+
+
+def test_engine_accounts_are_added_in_the_panel_once_installed(client, world, settings):
+    settings.TAX_ENGINES = {"avatax": {"url": "http://127.0.0.1:9/", "company_code": "X"}}
+    client.force_login(world.r1_user)
+
+    added = add_engine(client, company_code="R1CO")
+    twice = errors(add_engine(client), "engine_form")
+    vertex = errors(add_engine(client, engine="vertex", label="V"), "engine_form")
+    rule = add_rule(
+        client,
+        jurisdiction="US",
+        method="avatax",
+        engine_account=TaxEngineAccount.objects.get(owner=world.r1).pk,
+    )
+    client.force_login(world.r2_user)
+    other = client.get(OWN)
+
+    assert added.status_code == 302
+    engine = TaxEngineAccount.objects.get(owner=world.r1)
+    assert (engine.engine, engine.label, engine.company_code) == ("avatax", "Main AvaTax", "R1CO")
+    assert not engine.shared_with_resellers
+    assert "already have an engine account" in twice["label"][0]
+    assert "engine" in vertex  # not installed: not a choice
+    assert rule.status_code == 302
+    assert TaxRule.objects.get(owner=world.r1, jurisdiction="US").engine_account == engine
+    assert AuditEvent.objects.filter(action="tax_engine_account.create", account=world.r1).exists()
+    assert "Main AvaTax" not in other.content.decode()  # another reseller sees none of it
+    assert "shared_with_resellers" not in other.context["engine_form"].fields
+
+
+def test_the_provider_shares_an_engine_account_with_resellers(client, world, settings):
+    settings.TAX_ENGINES = {"vertex": {"url": "http://127.0.0.1:9/"}}
+    client.force_login(world.staff)
+    add_engine(client, PROVIDER, engine="vertex", label="Group Vertex", shared_with_resellers="on")
+    client.force_login(world.r1_user)
+    r1_page = client.get(OWN)
+
+    assert TaxEngineAccount.objects.get(owner=world.provider).shared_with_resellers
+    assert [e.label for e in r1_page.context["engine_accounts_table"].data] == ["Group Vertex"]
 
 
 def test_provider_staff_manage_the_provider_and_a_resale_resellers_taxation(client, world):

@@ -104,3 +104,21 @@ def test_the_periods_are_calendar_months():
     )
     with pytest.raises(ValueError):
         period_dates("forever", today=TODAY)
+
+
+def test_a_line_made_by_hand_that_names_its_product_counts_for_that_product():
+    w = _billed_world()
+    f.invoice(w.reseller, "50.00", d("2026-02-10"), product=w.monthly)  # by hand, Cloud Suite
+    f.invoice(w.reseller, "12.00", d("2026-02-11"))  # by hand, no product
+
+    result = mix(w.reseller)
+    support_only = mix(w.reseller, product_type=Product.ProductType.SERVICE)
+
+    assert [(s.product, s.amount) for s in result.slices] == [
+        ("Cloud Suite", D("110.00")),  # 2 x 30.00 charged by the runs + 50.00 by hand
+        ("Backup Annual", D("100.00")),
+        ("Support", D("40.00")),
+        ("Other", D("12.00")),
+    ]
+    assert result.total == D("262.00") and sum(s.share for s in result.slices) == 1
+    assert [s.product for s in support_only.slices] == ["Support"]

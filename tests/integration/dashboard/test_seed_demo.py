@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from billing.gateway import TestGateway
 from billing.models import Balance, Document, DocumentType, GatewayCharge
 from billing.selectors import account_financials, balance_mismatches
+from dashboard.product_mix import product_mix
 from orders.models import (
     Catalogue,
     CatalogueAssignment,
@@ -366,3 +367,31 @@ def test_the_demo_holds_a_correcting_order_and_a_corrected_transaction():
     before = (Order.objects.count(), Document.objects.count(), UsageRecord.objects.count())
     _seed()  # a second run corrects nothing again
     assert (Order.objects.count(), Document.objects.count(), UsageRecord.objects.count()) == before
+
+
+def test_each_resale_resellers_product_mix_names_real_products():
+    _seed()
+
+    def mix(username, period):
+        result = product_mix(account=_account(username), period=period, today=TODAY)
+        return {s.product: s.amount for s in result.slices}
+
+    northwind_before = mix("reseller1", "last_3_months")
+    northwind = mix("reseller1", "this_month")
+    southridge = mix("reseller2", "this_month")
+    proseware = mix("reseller4", "last_3_months")
+
+    assert northwind_before == {  # 45 days ago, by hand: 40 seats x 10.80 and Azure
+        "Azure consumption": D("768.00"),
+        "Microsoft 365 Business Standard": D("432.00"),
+    }
+    # 10 days ago by hand (45 seats, backup) and tonight's daily invoice of Contoso's order
+    assert northwind == {
+        "Microsoft 365 Business Standard": D("486.00") + D("54.00"),
+        "Managed backup storage, per TB": D("314.00"),
+    }
+    assert southridge == {"Google Workspace Business Starter": D("300.00"), "Other": D("45.00")}
+    assert proseware["Azure Reserved VM Instance D2s v5, 1 year"] == D("720.00")
+    assert sum(proseware.values()) == D("829.00")
+    # paid in full before its card expired: Proseware's credit is untouched
+    assert account_financials(account=_account("reseller4")).available_credit == D("3000.00")
