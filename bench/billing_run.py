@@ -125,11 +125,12 @@ def generate(*, customers: int, per_account: int, per_reseller: int) -> dict:
     common = (
         "status, currency, credit_hold, auto_topup_enabled, created_at, updated_at, "
         "customer_class_id, order_approval_required, daily_invoicing, billing_anchor, "
-        "next_billing_date"
+        "next_billing_date, commission_rate, address_line1, address_line2, city, region, "
+        "postal_code, country, tax_id, payment_instructions"
     )
     common_values = (
         "'active', 'USD', false, false, now(), now(), %(klass)s, false, 'prepaid_only', "
-        "%(anchor)s, %(next)s"
+        "%(anchor)s, %(next)s, 0, '', '', '', '', '', '', '', ''"
     )
     params = {
         "klass": klass.pk,

@@ -179,7 +179,8 @@ ACCOUNT_COLUMNS = (
     "id, kind, name, status, currency, reseller_model, credit_terms, credit_limit, "
     "payment_terms_days, daily_invoicing, credit_hold, auto_topup_enabled, created_at, "
     "updated_at, issuer_id, parent_id, customer_class_id, order_approval_required, "
-    "billing_anchor, next_billing_date, commission_rate"
+    "billing_anchor, next_billing_date, commission_rate, "
+    "address_line1, address_line2, city, region, postal_code, country, tax_id, payment_instructions"
 )
 
 # Documents: each odd position credits the debit document before it (the pair).
@@ -395,12 +396,14 @@ def generate(*, documents: int, args) -> dict:
             f"""INSERT INTO resellers_account ({ACCOUNT_COLUMNS})
             SELECT p.rid, 'reseller', 'Bench R' || lpad(p.r::text, 6, '0'), 'active', 'USD',
                 'resale', 'net_terms', 1000000, 30, 'prepaid_only', false, false, now(), now(),
-                %(provider)s, %(provider)s, %(klass)s, true, %(anchor)s, %(next)s, 0
+                %(provider)s, %(provider)s, %(klass)s, true, %(anchor)s, %(next)s, 0,
+                '', '', '', '', '', '', '', ''
             FROM bench_plan p
             UNION ALL
             SELECT p.cust_first + c, 'customer', 'Bench C' || (p.cust_first + c), 'active',
                 'USD', '', 'net_terms', 100000, 30, 'prepaid_only', false, false, now(), now(),
-                p.rid, p.rid, %(klass)s, true, %(anchor)s, %(next)s, 0
+                p.rid, p.rid, %(klass)s, true, %(anchor)s, %(next)s, 0,
+                '', '', '', '', '', '', '', ''
             FROM bench_plan p, generate_series(0, p.cust_n - 1) c""",
         )
         step(
