@@ -47,6 +47,7 @@ from dashboard.forms import (
 )
 from dashboard.presentation import (
     correction_message,
+    day,
     order_outcome,
     order_status,
     order_status_tone,
@@ -540,7 +541,7 @@ class SubscriptionCancelView(LoginRequiredMixin, View):
         else:
             text = (
                 f"{subscription.product.name} is cancelled at the end of the period already "
-                f"billed ({subscription.next_billing_date:%Y-%m-%d})."
+                f"billed ({day(subscription.next_billing_date)})."
             )
         messages.success(request, text)
         return redirect(back)

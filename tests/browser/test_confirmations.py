@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from billing.document_layout import day
 from orders.models import Subscription
 from resellers import services as accounts
 from resellers.models import PaymentMethod
@@ -86,7 +87,7 @@ def test_cancel_a_subscription_through_its_confirmation_page(
     expect(
         page.get_by_role("heading", name="Cancel Office Suite for Customer One?")
     ).to_be_visible()
-    until = f"{subscription.next_billing_date:%Y-%m-%d}"
+    until = day(subscription.next_billing_date)  # the panels' date format (settings)
     expect(page.locator("#consequences")).to_contain_text(
         "Office Suite for Customer One stays active until the end of the period already billed "
         f"({until}), then ends."

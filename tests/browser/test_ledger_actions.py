@@ -70,7 +70,7 @@ def test_provider_records_a_payment_links_part_of_it_and_unlinks(page, live_serv
     expect(page.locator('[data-field="open_amount"]')).to_have_text("250.50 USD")
     apply_form = page.locator("#apply-form")
     apply_form.get_by_label("Payment or credit memo").select_option(
-        label="Payment PAY-000001 · 2026-02-10 · 200.00 USD open"
+        label="Payment PAY-000001 · 10 Feb 2026 · 200.00 USD open"
     )
     apply_form.get_by_label("Amount (USD)").fill("80")
     shot(page, "3-apply")

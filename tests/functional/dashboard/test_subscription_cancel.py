@@ -31,7 +31,7 @@ def test_the_customer_cancels_from_its_account_page(login, world, subscription):
     assert subscription.status == "pending_cancellation"
     assert messages_of(response) == [
         f"{subscription.product.name} is cancelled at the end of the period already billed "
-        "(2026-03-10)."
+        "(10 Mar 2026)."
     ]
     assert url not in response.content.decode()  # nothing left to cancel
 
