@@ -19,7 +19,6 @@ import re
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,9 +27,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView
 
 from billing.cards import card_add, card_refusal
+from dashboard.access import own_account_or_404
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
-from resellers.selectors import account_visible, default_payment_method
+from resellers.selectors import default_payment_method
 from resellers.tenancy import is_provider_staff
 
 EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
@@ -117,12 +117,10 @@ class CardAddView(LoginRequiredMixin, FormView):
         if request.user.is_authenticated:
             if is_provider_staff(request.user):
                 return redirect("billing")
-            try:
-                self.account = account_visible(user=request.user, pk=request.user.account_id)
-            except ObjectDoesNotExist as exc:
-                raise Http404("Not found.") from exc
-            if card_refusal(user=request.user, account=self.account) is not None:
-                raise Http404("Not found.")
+            self.account = own_account_or_404(
+                request.user,
+                allowed=lambda user, account: card_refusal(user=user, account=account) is None,
+            )
             self.default = default_payment_method(account=self.account)
         return super().dispatch(request, *args, **kwargs)
 

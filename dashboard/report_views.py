@@ -181,16 +181,8 @@ class SignUpView(FormView):
         return {"reseller_code": self.request.GET.get("code", "")[:32]}
 
     def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            account = customer_sign_up(
-                name=data["name"],
-                contact_name=data["contact_name"],
-                email=data["email"],
-                username=data["username"],
-                password=data["password"],
-                reseller_code=data["reseller_code"],
-            )
+        try:  # the form's fields are the service's arguments
+            account = customer_sign_up(**form.cleaned_data)
         except domain.ApplicationError as exc:
             form_error(form, exc)
             return self.form_invalid(form)

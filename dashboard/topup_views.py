@@ -18,7 +18,6 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect
@@ -35,10 +34,11 @@ from billing.topups import (
     topup_allowed,
     topup_pay,
 )
+from dashboard.access import own_account_or_404
 from dashboard.presentation import money
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
-from resellers.selectors import account_visible, payment_methods_visible
+from resellers.selectors import payment_methods_visible
 from resellers.tenancy import is_provider_staff
 
 
@@ -105,12 +105,7 @@ class TopupView(LoginRequiredMixin, FormView):
         if request.user.is_authenticated:
             if is_provider_staff(request.user):
                 return redirect("billing")
-            try:
-                self.account = account_visible(user=request.user, pk=request.user.account_id)
-            except ObjectDoesNotExist as exc:
-                raise Http404("Not found.") from exc
-            if not topup_allowed(user=request.user, account=self.account):
-                raise Http404("Not found.")
+            self.account = own_account_or_404(request.user, allowed=topup_allowed)
             methods = payment_methods_visible(user=request.user).filter(
                 account_id=self.account.pk, is_active=True
             )
