@@ -18,6 +18,7 @@ three each have their SQL.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,9 @@ def _sentinel(index: int, position: int = 0) -> int:
     return -987_000_000 - 1000 * index - position
 
 
+_serials = itertools.count()
+
+
 class PreparedQuery:
     """`PreparedQuery(lambda pk, customer: qs..., "pk", "customer")`; then `.rows(pk=1, ...)`
     returns what `list(qs)` would for those values (dicts of the queryset's values)."""
@@ -37,6 +41,9 @@ class PreparedQuery:
     def __init__(self, build: Callable[..., QuerySet], *names: str):
         self._build = build
         self._names = names
+        # The per-connection cache is keyed by a serial, not id(self): an id is reused once its
+        # object is freed, and a new query would then run the freed one's SQL.
+        self._serial = next(_serials)
 
     def _compile(self, alias: str, shape: tuple) -> tuple:
         values: dict[str, Any] = {}
@@ -70,9 +77,9 @@ class PreparedQuery:
         )
         connection = connections[using]
         cache = connection.__dict__.setdefault("_prepared_queries", {})
-        compiled = cache.get((id(self), shape))
+        compiled = cache.get((self._serial, shape))
         if compiled is None:
-            compiled = cache[(id(self), shape)] = self._compile(using, shape)
+            compiled = cache[(self._serial, shape)] = self._compile(using, shape)
         sql, params, slots, compiler, converters, names = compiled
         params = list(params)
         for (name, index), positions in slots.items():

@@ -74,3 +74,17 @@ def test_a_prepared_insert_writes_what_bulk_create_would():
     assert [e.details for e in stored] == [{"amount": "12.50", "n": 0}, {"amount": "12.50", "n": 1}]
     assert all(e.created_at is not None for e in stored)  # auto_now_add, as save() sets it
     assert all(e.account_id == account.pk for e in stored)
+
+
+def test_a_new_query_never_runs_the_sql_of_a_freed_one():
+    """Compiled SQL is cached per connection; a freed query's id may be reused by a new one, which
+    must still run its own SQL."""
+    accounts = [f.reseller(name=f"Serial {i}") for i in range(3)]
+    for round_ in range(30):
+        chosen = accounts[round_ % 3]
+        prepared = PreparedQuery(
+            lambda pk, name=chosen.name: Account.objects.filter(pk=pk, name=name).values("name"),
+            "pk",
+        )
+        assert prepared.rows(pk=chosen.pk) == [{"name": chosen.name}]
+        del prepared
