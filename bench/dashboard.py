@@ -7,7 +7,8 @@ Client with logged-in users:
     GET /api/v1/dashboard/statistics/?account=ID     the reseller's own user, and provider staff
     GET /api/v1/dashboard/statistics/                 provider staff: the provider-wide figures
     GET /api/v1/dashboard/product-mix/?account=ID&period=this_month, and last_3_months
-    GET /account/                                     the reseller's home page (figures + widget)
+    GET /dashboard/                                   the reseller's Dashboard, its home page
+    GET /account/                                     its account page (no p95 target)
     GET /dashboard/product-mix.svg?account=ID         the Product Mix chart
 
     .venv/bin/python bench/dashboard.py                              # 100,000 and 1,000,000
@@ -76,6 +77,9 @@ os.environ["DEBUG"] = "false"  # DEBUG keeps every query and slows every request
 TODAY = datetime.date(2026, 11, 25)
 YEARS_DAYS = 730
 TARGET_P95_MS = 50
+# Measured, but not held to the p95 target: the account page lists documents, customers, orders
+# and subscriptions (paged tables), not the dashboard's figures.
+UNTARGETED = "account page (no p95 target)"
 LARGEST = 10  # the largest resellers are always in the sample
 CHECKED = 20  # sampled resellers whose figures are checked against plain SQL
 RECURRING = (  # sku, name, product type, billing type, billing period
@@ -615,7 +619,8 @@ def requests_for(reseller_id: int, *, wide: bool) -> list[tuple[str, str, str, d
         *([("statistics API, provider-wide", "staff", stats, {})] if wide else []),
         ("product mix API, this month", "reseller", mix, {**acc, "period": "this_month"}),
         ("product mix API, last 3 months", "reseller", mix, {**acc, "period": "last_3_months"}),
-        ("home page (reseller)", "reseller", reverse("account"), {}),
+        ("dashboard page (reseller)", "reseller", reverse("reseller_dashboard"), {}),
+        (UNTARGETED, "reseller", reverse("account"), {}),
         ("product mix chart (SVG)", "reseller", reverse("product_mix_chart"), acc),
     ]
 
@@ -959,7 +964,7 @@ def main() -> int:
         f"{label} at {r['size']} ({r['rows'][label]['p95']:.1f})"
         for r in results
         for label in labels
-        if r["rows"][label]["p95"] > TARGET_P95_MS
+        if r["rows"][label]["p95"] > TARGET_P95_MS and label != UNTARGETED
     ]
     grows = [
         label for label in labels if len({r["rows"][label]["queries"][1] for r in results}) > 1

@@ -79,7 +79,6 @@ class AccountPage:
     orders: QuerySet[Order] | None = None
     subscriptions: QuerySet[Subscription] | None = None
     approval: ApprovalToggle | None = None
-    widgets: OrderWidgets | None = None
     # The part of the credit balance held for prepaid orders until their daily invoice
     # (orders.selectors.prepayments_held); None where the financials are not shown.
     held: list[HeldPrepayment] | None = None
@@ -139,8 +138,7 @@ class BillingOverview:
     orders_waiting: int = 0  # submitted to the distributor, or unexecuted for lack of credit
 
 
-def _account_page(*, user: User, account: Account, widgets: bool = False) -> AccountPage:
-    """`widgets`: the reseller dashboard's order widgets (the user's own account page)."""
+def _account_page(*, user: User, account: Account) -> AccountPage:
     show = can_see_financials(user=user, account=account)
     buys = show and not account.is_referral_reseller  # referral resellers never order (seed 003)
     customers = None
@@ -166,7 +164,6 @@ def _account_page(*, user: User, account: Account, widgets: bool = False) -> Acc
         orders=account_orders(user=user, account=account) if buys else None,
         subscriptions=account_subscriptions(user=user, account=account) if buys else None,
         approval=order_approval_state(customer=account) if show and account.is_customer else None,
-        widgets=reseller_order_widgets(user=user) if widgets else None,
         held=prepayments_held(account=account) if show else None,
     )
 
@@ -186,7 +183,7 @@ def customer_page(*, user: User, pk: int) -> AccountPage:
 def own_account_page(*, user: User) -> AccountPage:
     """The account the user acts for."""
     account = account_visible(user=user, pk=user.account_id)
-    return _account_page(user=user, account=account, widgets=True)
+    return _account_page(user=user, account=account)
 
 
 def reseller_for_edit(*, user: User, pk: int) -> Account:
@@ -483,14 +480,22 @@ class OrderWidgets:
     pending_payment: QuerySet[Order] | None = None
 
 
+def has_reseller_dashboard(user: User) -> bool:
+    """Seed 004's Reseller Dashboard is a resale reseller's home page; provider staff see a
+    reseller's figures on its page in the provider panel, referral resellers and customers have
+    their account page."""
+    if user.account_id is None or is_provider_staff(user):
+        return False
+    account = user.account
+    return account.is_reseller and not account.is_referral_reseller
+
+
 def reseller_order_widgets(*, user: User) -> OrderWidgets | None:
     """For a resale reseller's user: its *Submitted Orders Pending Approval* and *Unexecuted
     Orders Due to Insufficient Credit*. None for anyone else."""
-    if user.account_id is None or is_provider_staff(user):
+    if not has_reseller_dashboard(user):
         return None
     account = user.account
-    if not account.is_reseller or account.is_referral_reseller:
-        return None
     return OrderWidgets(
         pending_approval=scope(orders_pending_approval(reseller=account), user),
         unexecuted=scope(orders_unexecuted(reseller=account), user),

@@ -5,8 +5,9 @@ Provider control panel (provider staff): /billing/, /billing/resellers/, /billin
 /billing/resellers/<pk>/pay-with-credit/ (POST), /billing/customers/, /billing/customers/<pk>/,
 /billing/customers/<pk>/payments/new/, /billing/resellers/<pk>/memos/new/ and
 /billing/customers/<pk>/memos/new/ (issue a debit or credit memo, dashboard/memo_views.py).
-Reseller and customer users: /account/, /account/pay-with-credit/ (POST), /account/customers/,
-/account/customers/<pk>/.
+Reseller and customer users: /dashboard/ (a resale reseller's home page: seed 004's General
+Statistics, Product Mix and order widgets; 404 for anyone else), /account/,
+/account/pay-with-credit/ (POST), /account/customers/, /account/customers/<pk>/.
 /account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
 Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card),
 /account/cards/add/ (it adds a card, whatever its usual way of paying).
@@ -214,6 +215,7 @@ urlpatterns = [
         name="customer_memo_issue",
     ),
     # reseller and customer users
+    path("dashboard/", views.ResellerDashboardView.as_view(), name="reseller_dashboard"),
     path("account/", views.OwnAccountView.as_view(), name="account"),
     path(
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"

@@ -99,9 +99,12 @@ def _search(request) -> str:
 
 @login_required
 def home(request):
-    """Provider staff land on the Billing page; everyone else on its own account page."""
+    """Provider staff land on the Billing page, a resale reseller on its Dashboard (seed 004),
+    everyone else on its own account page."""
     if is_provider_staff(request.user):
         return redirect("billing")
+    if selectors.has_reseller_dashboard(request.user):
+        return redirect("reseller_dashboard")
     return redirect("account")
 
 
@@ -211,7 +214,8 @@ def _page_context(
     if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
         context["credit_pay_url"] = credit_pay_url
         context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)
-    if page.account.is_reseller and page.show_financials:  # seed 004's dashboard widgets
+    if provider_view and page.account.is_reseller and page.show_financials:
+        # the reseller's seed 004 figures; its own users see them on their Dashboard
         context["statistics"] = general_statistics(account=page.account, today=timezone.localdate())
         context.update(_product_mix_context(request, page.account))
     if page.documents is not None:
@@ -250,30 +254,58 @@ def _page_context(
             events = events.filter(action__startswith=action)
         context["activity_action"] = action
         context["activity_table"] = config.configure(AuditEventTable(events, prefix="act-"))
-    if page.widgets is not None:
-        context["pending_table"] = config.configure(
+    return context
+
+
+def _order_widget_tables(request, widgets: selectors.OrderWidgets) -> dict:
+    """Seed 004's order widgets as tables, each paged and sorted on its own."""
+    config = RequestConfig(request, paginate={"per_page": PER_PAGE})
+    return {
+        "pending_table": config.configure(
             OrderWidgetTable(
-                page.widgets.pending_approval,
+                widgets.pending_approval,
                 prefix="pend-",
                 mark_unexecuted=True,
                 empty_text="No orders are waiting for your approval.",
             )
-        )
-        context["unexecuted_table"] = config.configure(
+        ),
+        "unexecuted_table": config.configure(
             OrderWidgetTable(
-                page.widgets.unexecuted,
+                widgets.unexecuted,
                 prefix="unex-",
                 empty_text="No orders are unexecuted for lack of credit.",
             )
-        )
-        context["pending_payment_table"] = config.configure(
+        ),
+        "pending_payment_table": config.configure(
             OrderPendingPaymentTable(
-                page.widgets.pending_payment,
+                widgets.pending_payment,
                 prefix="pay-",
                 empty_text="No orders are waiting for a payment.",
             )
-        )
-    return context
+        ),
+    }
+
+
+class ResellerDashboardView(LoginRequiredMixin, CsvExportMixin, TemplateView):
+    """Seed 004's Reseller Dashboard, a resale reseller's home page: the nine General
+    Statistics, the Product Mix and the order widgets. Its documents, customers and orders are
+    on My account. 404 for anyone else (provider staff see a reseller's figures on its page)."""
+
+    template_name = "dashboard/reseller_dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        widgets = selectors.reseller_order_widgets(user=self.request.user)
+        if widgets is None:
+            raise Http404("Only resale resellers have a dashboard.")
+        account = self.request.user.account
+        return {
+            **super().get_context_data(**kwargs),
+            "account": account,
+            "own_account": True,
+            "statistics": general_statistics(account=account, today=timezone.localdate()),
+            **_product_mix_context(self.request, account),
+            **_order_widget_tables(self.request, widgets),
+        }
 
 
 class CreditBalancePayMixin:

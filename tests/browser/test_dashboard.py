@@ -55,7 +55,7 @@ def test_a_reseller_reads_its_statistics_and_product_mix_and_exports_it(page, li
     f.user(account=other, username="other", password="pw")
 
     sign_in(page, live_server, w.reseller_user.username)
-    page.goto(live_server.url + "/account/")
+    page.goto(live_server.url + "/dashboard/")
     statistics = page.locator("#general-statistics")
     expect(statistics.get_by_role("heading", name="General Statistics")).to_be_visible()
     expect(statistics.locator('[aria-label="Overdue payments"]')).to_be_visible()
@@ -79,7 +79,7 @@ def test_a_reseller_reads_its_statistics_and_product_mix_and_exports_it(page, li
 
     page.context.clear_cookies()
     sign_in(page, live_server, "other")
-    page.goto(live_server.url + "/account/")
+    page.goto(live_server.url + "/dashboard/")
     expect(page.locator("#product-mix")).to_be_visible()
     expect(page.locator("#product-mix")).not_to_contain_text("Cloud Suite")
     expect(page.locator('[data-statistic="monthly_costs"]')).to_have_text("0.00 USD")

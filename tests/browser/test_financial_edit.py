@@ -94,6 +94,8 @@ def test_reseller_user_sees_its_account_read_only(page, live_server, books, shot
     page.get_by_label("Password").fill("pw")
     page.get_by_role("button", name="Log in").click()
 
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))  # a resale reseller's home page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
     expect(page).to_have_url(re.compile(r"/account/$"))
     expect(page.locator('[data-figure="balance"]')).to_have_text("-320.50 USD")
     expect(page.locator('[data-figure="available_credit"]')).to_have_text("649.50 USD")

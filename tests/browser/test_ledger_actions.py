@@ -111,6 +111,8 @@ def test_provider_records_a_payment_links_part_of_it_and_unlinks(page, live_serv
 def test_reseller_pays_unpaid_documents_with_its_credit_balance(page, live_server, books, shot):
     f.user(account=books.alpha, username="reseller1", password="pw")
     log_in(page, live_server, "reseller1")
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
     expect(page).to_have_url(re.compile(r"/account/$"))
     card = page.locator("#pay-with-credit")
     expect(card.get_by_role("heading")).to_have_text("Pay unpaid documents with credit balance")

@@ -23,7 +23,7 @@ def test_login_page_renders(client):
     ("username", "landing"),
     [
         ("staff", "/billing/"),
-        ("reseller1", "/account/"),
+        ("reseller1", "/dashboard/"),
         ("referral1", "/account/"),
         ("customer1", "/account/"),
     ],

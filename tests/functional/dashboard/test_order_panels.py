@@ -36,6 +36,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 2, 10)
 ACCOUNT = reverse("account")
+DASHBOARD = reverse("reseller_dashboard")
 CARD_ADD = reverse("card_add")
 TOPUP = reverse("topup")
 VISA = "4242 4242 4242 4242"
@@ -376,14 +377,14 @@ def test_an_order_waiting_for_a_card_is_on_the_dashboard_with_what_to_do(login, 
     accept(reseller2, order)
     assert reload(order).status == OrderStatus.PENDING
 
-    widget = section(reseller2.get(ACCOUNT).content.decode(), "pending-payment")
+    widget = section(reseller2.get(DASHBOARD).content.decode(), "pending-payment")
     assert "Orders Waiting for a Payment" in widget
     row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{order.display_number}.*?</tr>", widget, re.S)[0]
     assert "Customer Two" in row and TOKEN_WARNING in row
     assert f'aria-label="Accept order {order.display_number}"' in row
     assert f'href="{CARD_ADD}"' in widget
     # another reseller's dashboard does not list it
-    other = section(login(world.r1_user).get(ACCOUNT).content.decode(), "pending-payment")
+    other = section(login(world.r1_user).get(DASHBOARD).content.decode(), "pending-payment")
     assert order.display_number not in other
 
     # what it says works: a new default card, then Accept charges it
@@ -391,6 +392,6 @@ def test_an_order_waiting_for_a_card_is_on_the_dashboard_with_what_to_do(login, 
     form = reseller2.get(CARD_ADD)
     assert form.context["form"].initial["make_default"] is True  # it pays by card
     reseller2.post(CARD_ADD, {"card_number": VISA, "expiry": "12/29", "make_default": "on"})
-    response = accept(reseller2, order, data={"next": ACCOUNT}, follow=True)
+    response = accept(reseller2, order, data={"next": DASHBOARD}, follow=True)
     assert reload(order).status == OrderStatus.COMPLETED
     assert order.display_number not in section(response.content.decode(), "pending-payment")

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 2, 10)
 ACCOUNT = reverse("account")
+DASHBOARD = reverse("reseller_dashboard")
 
 
 def customer_url(customer) -> str:
@@ -183,7 +184,7 @@ def test_only_the_customers_reseller_may_switch_it(client, world, shop, who, cus
 
 
 def test_pending_widget_lists_customers_orders_with_seed_004s_columns(reseller1, world, c1_order):
-    html = reseller1.get(ACCOUNT).content.decode()
+    html = reseller1.get(DASHBOARD).content.decode()
     widget = section(html, "pending-approval")
     assert "Submitted Orders Pending Approval" in widget
     headers = re.findall(r"<th[^>]*>\s*(?:<a[^>]*>)?([^<]+?)\s*(?:</a>)?\s*</th>", widget)
@@ -197,8 +198,8 @@ def test_pending_widget_lists_customers_orders_with_seed_004s_columns(reseller1,
 
 
 def test_accept_from_the_widget_completes_the_order(reseller1, world, c1_order):
-    response = accept(reseller1, c1_order, next_url=ACCOUNT, follow=True)
-    assert response.redirect_chain[-1][0] == ACCOUNT
+    response = accept(reseller1, c1_order, next_url=DASHBOARD, follow=True)
+    assert response.redirect_chain[-1][0] == DASHBOARD
     number = c1_order.display_number
     assert messages_of(response) == [f"Order {number} was accepted and is completed."]
     order = reload(c1_order)
@@ -217,7 +218,7 @@ def test_accept_from_the_widget_completes_the_order(reseller1, world, c1_order):
 
 
 def test_cancel_from_the_widget(reseller1, world, c1_order):
-    response = cancel(reseller1, c1_order, next_url=ACCOUNT, follow=True)
+    response = cancel(reseller1, c1_order, next_url=DASHBOARD, follow=True)
     assert messages_of(response) == [f"Order {c1_order.display_number} was cancelled."]
     assert reload(c1_order).status == OrderStatus.CANCELLED
     assert c1_order.display_number not in section(response.content.decode(), "pending-approval")
@@ -228,7 +229,7 @@ def test_accepted_without_credit_it_stays_in_both_widgets_until_credit_is_freed(
 ):
     # 40 x Alpha Special costs reseller1 800.00; it has 749.50 available
     order = place(world.c1_user, [(shop.special, 40)], customer=world.c1, today=TODAY)
-    response = accept(reseller1, order, next_url=ACCOUNT, follow=True)
+    response = accept(reseller1, order, next_url=DASHBOARD, follow=True)
     number = order.display_number
     # the rule and what would work (orders.selectors.CreditShortfall): one payment of its own
     assert messages_of(response) == [
@@ -248,7 +249,7 @@ def test_accepted_without_credit_it_stays_in_both_widgets_until_credit_is_freed(
 
     # reseller1 pays off its open invoice: 1,000.00 available; accepting again executes it
     f.payment(world.r1, "250.50", datetime.date(2026, 2, 9), apply_to=[world.docs.r1_inv2])
-    response = accept(reseller1, order, next_url=ACCOUNT, follow=True)
+    response = accept(reseller1, order, next_url=DASHBOARD, follow=True)
     assert messages_of(response) == [f"Order {number} was accepted and is completed."]
     assert reload(order).status == OrderStatus.COMPLETED
     html = response.content.decode()
@@ -259,7 +260,7 @@ def test_accepted_without_credit_it_stays_in_both_widgets_until_credit_is_freed(
 def test_the_resellers_own_unexecuted_order_shows_with_a_blank_customer(reseller1, world, shop):
     order = place(world.r1_user, [(shop.special, 40)], reseller=world.r1, today=TODAY)
     assert order.status == OrderStatus.UNEXECUTED_CREDIT
-    html = reseller1.get(ACCOUNT).content.decode()
+    html = reseller1.get(DASHBOARD).content.decode()
     widget = section(html, "unexecuted-orders")
     row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{order.display_number}.*?</tr>", widget, re.S)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)

@@ -1,6 +1,7 @@
-"""The General Statistics on the reseller's home page, in seed 004's three colour-coded columns;
-the same figures as GET /api/v1/dashboard/statistics/ (one selector); provider staff see them on
-a reseller's page and provider-wide on the Billing page; another tenant's never."""
+"""The General Statistics on a resale reseller's Dashboard (its home page), in seed 004's three
+colour-coded columns; the same figures as GET /api/v1/dashboard/statistics/ (one selector);
+provider staff see them on a reseller's page and provider-wide on the Billing page; another
+tenant's never."""
 
 import datetime
 import re
@@ -30,7 +31,7 @@ def shown(html: str) -> dict:
 
 def test_the_reseller_home_page_shows_the_nine_figures_in_three_columns(world, login):
     client = login(world.r1_user)
-    html = client.get(reverse("account")).content.decode()
+    html = client.get(reverse("reseller_dashboard")).content.decode()
 
     figures = shown(html)
     assert set(figures) == set(NINE)
@@ -52,7 +53,7 @@ def test_the_reseller_home_page_shows_the_nine_figures_in_three_columns(world, l
 def test_figures_follow_documents_issued_this_month(world, login):
     f.invoice(world.r1, "40.00", datetime.date(2026, 2, 3))
     f.credit_memo(world.r1, "15.00", datetime.date(2026, 2, 4))
-    figures = shown(login(world.r1_user).get(reverse("account")).content.decode())
+    figures = shown(login(world.r1_user).get(reverse("reseller_dashboard")).content.decode())
     assert "25.00" in figures["monthly_costs"]
 
 
@@ -66,7 +67,7 @@ def test_provider_staff_see_a_resellers_figures_and_the_provider_wide_ones(world
 
 
 def test_no_figures_of_another_tenant_nor_for_a_referral_resellers_customer(world, login):
-    r2_page = login(world.r2_user).get(reverse("account")).content.decode()
+    r2_page = login(world.r2_user).get(reverse("reseller_dashboard")).content.decode()
     assert "170.50" not in shown(r2_page)["account_balance"]
     customer_page = login(world.ref_user).get(reverse("own_customer_detail", args=[world.refc.pk]))
     assert 'id="general-statistics"' not in customer_page.content.decode()
@@ -76,22 +77,40 @@ def test_no_figures_of_another_tenant_nor_for_a_referral_resellers_customer(worl
     )
 
 
+def test_the_dashboard_is_a_resale_resellers_home_page_and_nobody_elses(world, login):
+    client = login(world.r1_user)
+    assert client.get("/").url == reverse("reseller_dashboard")
+    html = client.get(reverse("reseller_dashboard")).content.decode()
+    assert f'<a href="{reverse("reseller_dashboard")}" aria-current="page">Dashboard</a>' in html
+    assert 'id="product-mix"' in html and 'id="pending-approval"' in html
+    # My account keeps the documents and customers, not the dashboard's figures
+    account = client.get(reverse("account")).content.decode()
+    assert 'id="general-statistics"' not in account and 'id="pending-approval"' not in account
+    assert world.docs.r1_inv2.display_number in account
+
+    for user in (world.ref_user, world.c1_user, world.staff):
+        other = login(user)
+        assert other.get(reverse("reseller_dashboard")).status_code == 404
+        assert ">Dashboard</a>" not in other.get("/", follow=True).content.decode()
+    assert login(world.c1_user).get("/").url == reverse("account")
+
+
 def test_the_page_queries_do_not_grow_with_the_documents(
     world, login, django_assert_max_num_queries
 ):
     client = login(world.r1_user)
-    client.get(reverse("account"))
+    client.get(reverse("reseller_dashboard"))
     with django_assert_max_num_queries(40) as before:
-        client.get(reverse("account"))
+        client.get(reverse("reseller_dashboard"))
     for day in range(1, 9):
         f.invoice(world.r1, "1.00", datetime.date(2026, 2, day))
     with django_assert_max_num_queries(len(before.captured_queries)):
-        client.get(reverse("account"))
+        client.get(reverse("reseller_dashboard"))
 
 
 def test_the_product_mix_widget_shows_the_chart_and_the_same_figures_as_a_table(world, login):
     client = login(world.r1_user)
-    html = client.get(reverse("account"), {"mix-period": "last_month"}).content.decode()
+    html = client.get(reverse("reseller_dashboard"), {"mix-period": "last_month"}).content.decode()
 
     widget = html[html.index('id="product-mix"') :]
     widget = widget[: widget.index("</section>")]
@@ -105,9 +124,10 @@ def test_the_product_mix_widget_shows_the_chart_and_the_same_figures_as_a_table(
     assert "<svg" in svg and "Other (100.0 %)" in svg
     assert "<script" not in svg  # no tooltips script, nothing from a CDN
     assert "'unsafe-inline'" in chart["Content-Security-Policy"]  # pygal's own styles
-    assert "'unsafe-inline'" not in client.get(reverse("account"))["Content-Security-Policy"]
+    dashboard = reverse("reseller_dashboard")
+    assert "'unsafe-inline'" not in client.get(dashboard)["Content-Security-Policy"]
     exported = client.get(
-        reverse("account"), {"mix-period": "last_month", "_export": "csv", "_table": "mixt-"}
+        dashboard, {"mix-period": "last_month", "_export": "csv", "_table": "mixt-"}
     ).content.decode("utf-8-sig")
     assert exported.splitlines()[1:] == ["Other,,,350.50,1.0000"]
 

@@ -37,7 +37,7 @@ def test_the_reseller_finds_the_conversion_unexecuted_and_accepts_it_once_credit
     w = converted_at_the_limit
     client.force_login(w.reseller_user)
 
-    page = client.get("/account/").content.decode()
+    page = client.get("/dashboard/").content.decode()
     widget = page[page.index('id="unexecuted-orders"') :]
     assert w.order.display_number in widget[: widget.index("</section>")]
 
@@ -56,7 +56,7 @@ def test_another_reseller_cannot_see_or_accept_it(client, converted_at_the_limit
     stranger = f.user(account=f.reseller(name="Another Reseller"))
     client.force_login(stranger)
 
-    assert w.order.display_number not in client.get("/account/").content.decode()
+    assert w.order.display_number not in client.get("/dashboard/").content.decode()
     assert client.post(reverse("order_accept", args=[w.order.pk])).status_code == 404
     w.order.refresh_from_db()
     assert w.order.status == OrderStatus.UNEXECUTED_CREDIT

@@ -30,10 +30,10 @@ def demo():
     TestGateway.reset()
 
 
-def dashboard(username: str) -> str:
+def dashboard(username: str, url: str = "/dashboard/") -> str:
     client = Client()
     client.force_login(User.objects.get(username=username))
-    return client.get("/account/").content.decode()
+    return client.get(url).content.decode()
 
 
 def widget(html: str, section_id: str) -> str:
@@ -55,7 +55,7 @@ def test_prosewares_order_waiting_for_a_token_is_on_its_dashboard(demo):
 
 
 def test_southridge_pays_cash_and_is_offered_a_card_to_top_up_with(demo):
-    html = dashboard("reseller2")
+    html = dashboard("reseller2", "/account/")
     assert 'id="add-card-link" href="/account/cards/add/"' in html
     client = Client()
     client.force_login(User.objects.get(username="reseller2"))
