@@ -189,6 +189,9 @@ class PlannedLineSerializer(serializers.Serializer):
 
 class PlannedInvoiceSerializer(serializers.Serializer):
     account = serializers.SerializerMethodField()
+    issuer = serializers.SerializerMethodField(
+        help_text="Who would issue it: each issuer numbers its own documents."
+    )
     currency = serializers.CharField()
     issue_date = serializers.DateField()
     due_date = serializers.DateField()
@@ -200,6 +203,11 @@ class PlannedInvoiceSerializer(serializers.Serializer):
     @extend_schema_field(AccountRefSerializer)
     def get_account(self, invoice) -> dict:
         return {"id": invoice.account_id, "name": invoice.account_name}
+
+    @extend_schema_field(AccountRefSerializer)
+    def get_issuer(self, invoice) -> dict:
+        issuers = self.root.instance.issuers  # the RunPreview being serialised
+        return {"id": invoice.issuer_id, "name": issuers.get(invoice.issuer_id, "")}
 
     @extend_schema_field(PlannedLineSerializer(many=True))
     def get_lines(self, invoice) -> list:

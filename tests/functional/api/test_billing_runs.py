@@ -150,6 +150,9 @@ def test_a_dry_run_answers_the_invoices_and_writes_nothing(staff, w, eager):
     assert set(invoices) == {"Reseller R", "Customer C"}
     customer = invoices["Customer C"]
     assert customer["account"]["id"] == w.customer.pk
+    # each issuer numbers its own documents: the dry run says whose each invoice would be
+    assert customer["issuer"] == {"id": w.reseller.pk, "name": "Reseller R"}
+    assert invoices["Reseller R"]["issuer"] == {"id": w.provider.pk, "name": w.provider.name}
     assert (customer["total"], customer["currency"], customer["due_date"]) == (
         "30.00",
         "USD",

@@ -268,7 +268,7 @@ def test_customer_submits_an_order_end_to_end(
     html = page.content.decode()
     assert f"<h1>Order {number} " in html
     assert 'data-field="status">Pending Reseller Approval<' in html
-    assert 'data-field="order_date">2026-02-10<' in html
+    assert 'data-field="order_date">10 Feb 2026<' in html
     assert 'data-field="total_amount">50.00 USD<' in html
     assert 'data-field="total_cost"' not in html and "40.00" not in html
     rows = re.findall(r'<tr data-item="\d+">(.*?)</tr>', html, re.S)

@@ -305,7 +305,7 @@ def test_order_page_shows_seed_004s_left_and_right_panels(reseller1, world, shop
     html = reseller1.get(reverse("order-status", args=[order.pk])).content.decode()
     assert 'data-field="number">' + order.display_number in html
     assert 'data-field="status">Pending Reseller Approval<' in html
-    assert 'data-field="order_date">2026-02-10<' in html
+    assert 'data-field="order_date">10 Feb 2026<' in html
     assert 'data-field="total_cost">40.00 USD<' in html
     assert 'data-field="total_amount">50.00 USD<' in html
     assert 'data-field="customer">Customer One<' in html

@@ -97,7 +97,7 @@ def test_case_two_staff_correct_usage_before_and_after_the_billing_order(client)
         )
     page = response.content.decode()
     assert "by correcting order" in page and "credit memo CM-" in page
-    assert 'data-field="corrects-usage">corrects the usage of 2026-02-10' in page
+    assert 'data-field="corrects-usage">corrects the usage of 10 Feb 2026' in page
     memo = Document.objects.get(doc_type="credit_memo")
     assert (memo.recipient_id, memo.total) == (w.reseller.pk, D("5.00"))
     assert balance_mismatches() == []
