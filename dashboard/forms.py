@@ -28,6 +28,7 @@ from orders.models import Product
 from orders.quantities import MAX_QUANTITY, MAX_QUANTITY_MESSAGE, QUANTITY_MESSAGE
 from orders.selectors import cancelled_by, item_charged_period
 from resellers.models import Account, CustomerClass, PaymentMethod
+from resellers.services import BILLING_DETAILS_FIELDS
 
 
 class FinancialInformationForm(forms.Form):
@@ -79,6 +80,23 @@ class FinancialInformationForm(forms.Form):
             "auto_topup_amount": account.auto_topup_amount,
             "auto_topup_payment_method": account.auto_topup_payment_method_id,
         }
+
+
+class BillingDetailsForm(forms.Form):
+    """An account's address, tax ID and payment instructions (`BILLING_DETAILS_FIELDS`): its
+    letterhead on the documents it issues, and how to pay them. Each field is the Account
+    field's own (label, help text, length; a textarea for the instructions); whether the country
+    is an ISO code is `account_billing_details_set`'s rule."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in BILLING_DETAILS_FIELDS:
+            self.fields[name] = Account._meta.get_field(name).formfield()
+        self.fields["payment_instructions"].widget.attrs["rows"] = 6
+
+    @staticmethod
+    def initial_for(account: Account) -> dict:
+        return {name: getattr(account, name) for name in BILLING_DETAILS_FIELDS}
 
 
 def document_choice_label(document: Document) -> str:

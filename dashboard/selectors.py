@@ -569,3 +569,17 @@ def statistics_account(*, user: User, account_id: int | None) -> Account | None:
     if not can_see_financials(user=user, account=account):
         raise Account.DoesNotExist("Not this account's figures.")
     return account
+
+
+def provider_account(*, user: User) -> Account:
+    """The provider's own account (its company details: the letterhead of the documents it
+    issues). Account.DoesNotExist when there is none or `user` may not see it (only provider
+    staff do)."""
+    return scope(Account.objects.filter(kind=Account.Kind.PROVIDER), user).earliest("pk")
+
+
+def account_for_details(*, user: User, pk: int, kind: str) -> Account:
+    """The reseller or customer (`kind`) whose billing details the provider edits:
+    Account.DoesNotExist out of `user`'s scope or of another kind (404 first; the view then
+    refuses anyone but provider staff)."""
+    return scope(Account.objects.filter(kind=kind), user).get(pk=pk)

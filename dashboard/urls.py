@@ -36,6 +36,10 @@ Account set-up (dashboard/account_views.py, provider staff): /billing/customers/
 tagged to a referral reseller by its code), /billing/customer-classes/ and
 /billing/customer-classes/<pk>/ (classes and their billing policies), POST
 /billing/accounts/<pk>/customer-class/ (an account's class).
+Billing details (dashboard/details_views.py: address, tax ID, payment instructions): provider
+staff edit the provider's own at /billing/company/, a reseller's at
+/billing/resellers/<pk>/details/ and a customer's at /billing/customers/<pk>/details/; a
+reseller's or customer's users edit their own at /account/details/.
 """
 
 from django.contrib.auth import views as auth_views
@@ -43,6 +47,7 @@ from django.urls import path
 
 from dashboard import (
     account_views,
+    details_views,
     memo_views,
     order_views,
     payment_method_views,
@@ -204,6 +209,19 @@ urlpatterns = [
         name="account_customer_class",
     ),
     path("billing/customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
+    # billing details (dashboard/details_views.py)
+    path("billing/company/", details_views.CompanyDetailsView.as_view(), name="company_details"),
+    path(
+        "billing/resellers/<int:pk>/details/",
+        details_views.ResellerDetailsEditView.as_view(),
+        name="reseller_details_edit",
+    ),
+    path(
+        "billing/customers/<int:pk>/details/",
+        details_views.CustomerDetailsEditView.as_view(),
+        name="customer_details_edit",
+    ),
+    path("account/details/", details_views.OwnDetailsEditView.as_view(), name="own_details_edit"),
     path(
         "billing/customers/<int:pk>/payments/new/",
         views.CustomerPaymentRecordView.as_view(),
