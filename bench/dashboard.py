@@ -6,6 +6,9 @@ Client with logged-in users:
 
     GET /api/v1/dashboard/statistics/?account=ID     the reseller's own user, and provider staff
     GET /api/v1/dashboard/statistics/                 provider staff: the provider-wide figures
+    GET /billing/                                     provider staff: the page that shows them
+      (provider-wide figures are read from the snapshot that beat refreshes every minute: the
+      bench refreshes it likewise, untimed, and prints how long a refresh takes)
     GET /api/v1/dashboard/product-mix/?account=ID&period=this_month, and last_3_months
     GET /dashboard/                                   the reseller's Dashboard, its home page
     GET /account/                                     its account page (no p95 target)
@@ -616,7 +619,14 @@ def requests_for(reseller_id: int, *, wide: bool) -> list[tuple[str, str, str, d
     return [
         ("statistics API, reseller", "reseller", stats, acc),
         ("statistics API, staff", "staff", stats, acc),
-        *([("statistics API, provider-wide", "staff", stats, {})] if wide else []),
+        *(
+            [
+                ("statistics API, provider-wide", "staff", stats, {}),
+                ("billing page, provider-wide", "staff", reverse("billing"), {}),
+            ]
+            if wide
+            else []
+        ),
         ("product mix API, this month", "reseller", mix, {**acc, "period": "this_month"}),
         ("product mix API, last 3 months", "reseller", mix, {**acc, "period": "last_3_months"}),
         ("dashboard page (reseller)", "reseller", reverse("reseller_dashboard"), {}),
@@ -674,7 +684,23 @@ def measure(args, sample: list) -> dict:
     bodies: dict[tuple, object] = {}
     captured: dict[str, list[str]] = {}
 
+    refreshes: list[float] = []
+    last_refresh = [float("-inf")]
+
+    def keep_fresh():
+        """What beat does every minute: refresh the provider-wide snapshot (untimed)."""
+        from dashboard.statistics import provider_statistics_refresh
+
+        if time.monotonic() - last_refresh[0] < 60:
+            return
+        start = time.perf_counter()
+        provider_statistics_refresh(today=TODAY)
+        refreshes.append(time.perf_counter() - start)
+        last_refresh[0] = time.monotonic()
+
     def get(label, whom, path, query, rid):
+        if "provider-wide" in label:
+            keep_fresh()
         response = who[whom](rid).get(path, query)
         if response.status_code != 200:
             failures.append(f"{label} for {rid}: {response.status_code}")
@@ -721,6 +747,7 @@ def measure(args, sample: list) -> dict:
         "failures": failures,
         "bodies": bodies,
         "captured": captured,
+        "refreshes": refreshes,
     }
 
 
@@ -792,6 +819,37 @@ def check_figures(sample: list, bodies: dict) -> list[str]:
     return problems
 
 
+def check_provider_wide(bodies: dict) -> list[str]:
+    """The provider-wide figures served (from the snapshot) against plain SQL."""
+    from django.db import connection
+
+    served = next(
+        (b for (label, _), b in bodies.items() if label == "statistics API, provider-wide"), None
+    )
+    if served is None:
+        return ["statistics API, provider-wide: no answer"]
+    with connection.cursor() as cur:
+        cur.execute(
+            """SELECT
+                coalesce(sum(d.subtotal) FILTER (WHERE d.doc_type IN ('invoice', 'debit_memo')), 0)
+                - coalesce(sum(d.subtotal) FILTER (WHERE d.doc_type = 'credit_memo'), 0)
+            FROM billing_document d JOIN resellers_account p ON p.id = d.issuer_id
+            WHERE p.kind = 'provider' AND d.currency = p.currency
+              AND d.status NOT IN ('draft', 'cancelled')
+              AND d.issue_date >= %s AND d.issue_date <= %s""",
+            [TODAY.replace(day=1), TODAY],
+        )
+        costs = f"{cur.fetchone()[0]:.2f}"
+    problems = []
+    if served.get("monthly_costs") != costs:
+        problems.append(
+            f"provider-wide monthly_costs = {served.get('monthly_costs')!r}, expected {costs!r}"
+        )
+    if not served.get("as_of"):
+        problems.append("provider-wide figures were computed live, not read from the snapshot")
+    return problems
+
+
 def explain(captured: dict, *, top: int) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of each captured SELECT of the largest reseller's requests,
     in a transaction rolled back; the `top` costliest printed with their plans."""
@@ -857,6 +915,7 @@ def one_size(args, size: int, base_url: str) -> dict:
     sample = choose_sample(args.sample)
     result = measure(args, sample)
     problems = check_figures(sample, result["bodies"]) + result["failures"]
+    problems += check_provider_wide(result["bodies"])
     print(
         f"   {len(sample)} resellers sampled ({LARGEST} largest: "
         f"{', '.join(str(n) for *_, n in sample[:LARGEST])} documents; "
@@ -887,6 +946,12 @@ def one_size(args, size: int, base_url: str) -> dict:
         print(
             f"   {label:<32} {row['n']:>5} {row['p50']:>7.1f} {row['p95']:>7.1f} "
             f"{row['max']:>7.1f} {row['sql']:>7.1f} {row['sql95']:>7.1f} {row['cpu']:>7.1f} {q:>8}"
+        )
+    if result["refreshes"]:
+        ms = sorted(t * 1000 for t in result["refreshes"])
+        print(
+            f"   provider-wide snapshot refresh (the beat job, every minute, untimed above): "
+            f"{len(ms)} runs, p50 {quantile(ms, 50):.0f} ms, max {ms[-1]:.0f} ms"
         )
     if args.queries:
         for label, statements in result["captured"].items():

@@ -49,6 +49,11 @@ class StatisticsSerializer(serializers.Serializer):
     overdue_payments = _money("Open amount of overdue debit documents.")
     credit_limit = _money()
     available_credit = _money()
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Provider-wide figures from the snapshot refreshed every minute: when they "
+        "were computed. Null: computed for this request.",
+    )
 
 
 def account_param(request) -> int | None:

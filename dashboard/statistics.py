@@ -22,17 +22,27 @@ account the provider bills):
 - overdue_payments: the open amount of its debit documents past their due date.
 - credit_limit and available_credit: as the credit check computes them (billing.selectors).
 
-Four queries whatever the data: the documents, the cached balance with the credit figures, the
-subscriptions, the one-off licences, each an aggregate over an index (bench/dashboard.py
-measures them at a million documents).
+For an account: four queries whatever the data, the documents, the cached balance with the
+credit figures, the subscriptions, the one-off licences, each an aggregate over an index
+(bench/dashboard.py measures them at a million documents).
+
+Provider-wide, the same aggregates run over every account the provider bills: hundreds of
+thousands of rows at a million documents, too slow for a page. A job
+(`dashboard.tasks.refresh_provider_statistics`, every minute) stores them in a
+StatisticsSnapshot; `general_statistics(account=None)` reads it when it is for today and at
+most DASHBOARD_STATISTICS_MAX_AGE seconds old, and computes the figures live otherwise. Counters
+kept by the services that write documents would put one row, the provider's, in every ledger
+write's transaction (each billing-run worker and order would queue on its lock), and overdue is
+a matter of the day, not of a write.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -40,6 +50,7 @@ from django.utils import timezone
 from billing.models import Document, DocumentStatus, DocumentType
 from billing.money import ZERO
 from billing.selectors import account_financials, issuer_credit_totals
+from dashboard.models import StatisticsSnapshot
 from orders.models import (
     DeliveryStatus,
     OrderItem,
@@ -69,9 +80,15 @@ class GeneralStatistics:
     overdue_payments: Decimal
     credit_limit: Decimal
     available_credit: Decimal
+    # Provider-wide figures read from the refresh job's snapshot: when it computed them.
+    # None: computed for this request.
+    as_of: datetime.datetime | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+FIGURES = tuple(f.name for f in fields(GeneralStatistics) if f.name not in ("currency", "as_of"))
 
 
 def _money(expression, *, filter: Q):
@@ -133,29 +150,15 @@ def _one_off_licences(items: QuerySet[OrderItem], *, today: datetime.date) -> in
     ).aggregate(n=Coalesce(Sum("quantity"), 0))["n"]
 
 
-def general_statistics(*, account: Account | None, today: datetime.date) -> GeneralStatistics:
-    """The nine figures of `account`, or with None provider-wide (every account the provider
-    bills: its resellers, and its referral and direct customers; in the provider's currency).
-    Authorization is the caller's (dashboard.selectors.statistics_visible)."""
-    if account is not None:
-        documents = Document.objects.filter(recipient_id=account.pk)
-        subscriptions = Subscription.objects.filter(
-            Q(credit_account_id=account.pk) | Q(account_id=account.pk)
-        )
-        items = OrderItem.objects.filter(order__credit_account_id=account.pk)
-        fin = account_financials(account=account)
-        credit = (fin.balance, fin.credit_limit, fin.available_credit)
-        currency = account.currency
-    else:
-        provider = Account.objects.filter(kind=Account.Kind.PROVIDER).order_by("pk").first()
-        if provider is None:
-            raise Account.DoesNotExist("No provider yet.")
-        currency = provider.currency
-        documents = Document.objects.filter(issuer_id=provider.pk, currency=currency)
-        subscriptions = Subscription.objects.filter(currency=currency)
-        items = OrderItem.objects.filter(order__currency=currency)
-        totals = issuer_credit_totals(issuer=provider)
-        credit = (totals.balance, totals.credit_limit, totals.available_credit)
+def _figures(
+    *,
+    documents: QuerySet[Document],
+    subscriptions: QuerySet[Subscription],
+    items: QuerySet[OrderItem],
+    credit: tuple[Decimal, Decimal, Decimal],
+    currency: str,
+    today: datetime.date,
+) -> GeneralStatistics:
     docs = _document_figures(documents, today=today)
     subs = _subscription_figures(subscriptions, today=today)
     return GeneralStatistics(
@@ -170,3 +173,85 @@ def general_statistics(*, account: Account | None, today: datetime.date) -> Gene
         credit_limit=credit[1],
         available_credit=credit[2],
     )
+
+
+def _provider() -> Account:
+    provider = Account.objects.filter(kind=Account.Kind.PROVIDER).order_by("pk").first()
+    if provider is None:
+        raise Account.DoesNotExist("No provider yet.")
+    return provider
+
+
+def _provider_live(provider: Account, *, today: datetime.date) -> GeneralStatistics:
+    currency = provider.currency
+    totals = issuer_credit_totals(issuer=provider)
+    return _figures(
+        documents=Document.objects.filter(issuer_id=provider.pk, currency=currency),
+        subscriptions=Subscription.objects.filter(currency=currency),
+        items=OrderItem.objects.filter(order__currency=currency),
+        credit=(totals.balance, totals.credit_limit, totals.available_credit),
+        currency=currency,
+        today=today,
+    )
+
+
+def general_statistics(*, account: Account | None, today: datetime.date) -> GeneralStatistics:
+    """The nine figures of `account`, or with None provider-wide (every account the provider
+    bills: its resellers, and its referral and direct customers; in the provider's currency),
+    from the refresh job's snapshot when it is fresh. Authorization is the caller's
+    (dashboard.selectors.statistics_account)."""
+    if account is None:
+        return provider_statistics(today=today)
+    fin = account_financials(account=account)
+    return _figures(
+        documents=Document.objects.filter(recipient_id=account.pk),
+        subscriptions=Subscription.objects.filter(
+            Q(credit_account_id=account.pk) | Q(account_id=account.pk)
+        ),
+        items=OrderItem.objects.filter(order__credit_account_id=account.pk),
+        credit=(fin.balance, fin.credit_limit, fin.available_credit),
+        currency=account.currency,
+        today=today,
+    )
+
+
+def provider_statistics(*, today: datetime.date) -> GeneralStatistics:
+    """The provider-wide figures for `today`: the snapshot when it is for `today` and at most
+    DASHBOARD_STATISTICS_MAX_AGE seconds old (`as_of` says when it was computed), else computed
+    now. Raises Account.DoesNotExist before there is a provider."""
+    provider = _provider()
+    oldest = timezone.now() - datetime.timedelta(seconds=settings.DASHBOARD_STATISTICS_MAX_AGE)
+    snapshot = StatisticsSnapshot.objects.filter(
+        issuer_id=provider.pk, currency=provider.currency, day=today, computed_at__gte=oldest
+    ).first()
+    if snapshot is None:
+        return _provider_live(provider, today=today)
+    return GeneralStatistics(
+        currency=snapshot.currency,
+        as_of=snapshot.computed_at,
+        **{name: getattr(snapshot, name) for name in FIGURES},
+    )
+
+
+def provider_statistics_refresh(*, today: datetime.date) -> StatisticsSnapshot:
+    """Compute the provider-wide figures for `today` and store them as the snapshot (one row
+    per provider and currency, replaced in one statement: running it twice, or two at once,
+    leaves one row). Raises Account.DoesNotExist before there is a provider."""
+    provider = _provider()
+    figures = _provider_live(provider, today=today)
+    values = {name: getattr(figures, name) for name in FIGURES}
+    [snapshot] = StatisticsSnapshot.objects.bulk_create(
+        [
+            StatisticsSnapshot(
+                issuer=provider,
+                currency=figures.currency,
+                day=today,
+                computed_at=timezone.now(),
+                **values,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["issuer", "currency"],
+        update_fields=["day", "computed_at", *values],
+    )
+    return snapshot

@@ -294,7 +294,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.auto_topup",
         "schedule": crontab(hour=6, minute=0),
     },
+    # The provider-wide General Statistics' snapshot (dashboard.statistics), read while it is at
+    # most DASHBOARD_STATISTICS_MAX_AGE seconds old; older, the figures are computed live.
+    "provider-statistics": {
+        "task": "dashboard.tasks.refresh_provider_statistics",
+        "schedule": crontab(minute="*"),
+    },
 }
+DASHBOARD_STATISTICS_MAX_AGE = env.int("DASHBOARD_STATISTICS_MAX_AGE", default=180)
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ KEYS = {
     "overdue_payments",
     "credit_limit",
     "available_credit",
+    "as_of",  # added to the nine keys: when provider-wide figures were computed
 }
 
 
@@ -39,7 +40,7 @@ def test_a_reseller_gets_its_own_figures(world, api):
     body = response.json()
     assert set(body) == KEYS
     # the conftest's hand-computed figures: INV 600 + CM 100 in January, 350 open, 250 paid
-    assert body["account"] == world.a.pk
+    assert (body["account"], body["as_of"]) == (world.a.pk, None)
     assert body["monthly_costs"] == "500.00"
     assert body["account_balance"] == "-250.00"
     assert body["overdue_payments"] == "0.00"  # due Feb 4
