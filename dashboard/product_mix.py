@@ -22,7 +22,7 @@ import datetime
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import (
@@ -35,6 +35,7 @@ from billing.models import (
 from billing.money import ZERO
 from orders.models import Product
 from resellers.models import Account
+from resellers.prepared import PreparedQuery, aggregate_row
 
 PERIODS = {
     "this_month": "This month",
@@ -88,6 +89,56 @@ def period_dates(period: str, *, today: datetime.date) -> tuple[datetime.date, d
     raise ValueError(f"Unknown period {period!r}: one of {', '.join(PERIODS)}.")
 
 
+def _invoices(pk: int, start: datetime.date, end: datetime.date) -> QuerySet[Document]:
+    """The purchases: the debit invoices billed to `pk` issued from `start` to `end`, paid or
+    unpaid, cancelled (and drafts) left out."""
+    return Document.objects.filter(
+        recipient_id=pk,
+        doc_type=DocumentType.INVOICE,
+        status__in=[DocumentStatus.ISSUED, DocumentStatus.PAID],
+        issue_date__gte=start,
+        issue_date__lte=end,
+    )
+
+
+# Compiled once per process (resellers.prepared): read on every dashboard request.
+_INVOICED = PreparedQuery(
+    lambda pk, start, end: aggregate_row(
+        _invoices(pk, start, end), s=Coalesce(Sum("subtotal"), ZERO)
+    ),
+    "pk",
+    "start",
+    "end",
+)
+# What each product's charges invoiced (an order item's or a subscription's product)...
+_CHARGED = PreparedQuery(
+    lambda pk, start, end: (
+        ResellerTransaction.objects.filter(invoice__in=_invoices(pk, start, end).values("pk"))
+        .annotate(product_ref=Coalesce(F("order_item__product_id"), F("subscription__product_id")))
+        .values("product_ref")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    ),
+    "pk",
+    "start",
+    "end",
+)
+# ... and the lines made by hand that name their product.
+_BY_HAND = PreparedQuery(
+    lambda pk, start, end: (
+        DocumentLine.objects.filter(
+            document__in=_invoices(pk, start, end).values("pk"), product__isnull=False
+        )
+        .values("product_id")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    ),
+    "pk",
+    "start",
+    "end",
+)
+
+
 def product_mix(
     *,
     account: Account,
@@ -99,29 +150,10 @@ def product_mix(
     """`account`'s Product Mix for `period`. Authorization is the caller's
     (dashboard.selectors.statistics_account)."""
     start, end = period_dates(period, today=today)
-    invoices = Document.objects.filter(
-        recipient_id=account.pk,
-        doc_type=DocumentType.INVOICE,
-        status__in=[DocumentStatus.ISSUED, DocumentStatus.PAID],
-        issue_date__gte=start,
-        issue_date__lte=end,
-    )
-    invoiced = invoices.aggregate(s=Coalesce(Sum("subtotal"), ZERO))["s"]
-    rows = (
-        ResellerTransaction.objects.filter(invoice__in=invoices.values("pk"))
-        .annotate(product_ref=Coalesce(F("order_item__product_id"), F("subscription__product_id")))
-        .values("product_ref")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    amounts = {row["product_ref"]: row["amount"] for row in rows}
-    by_hand = (
-        DocumentLine.objects.filter(document__in=invoices.values("pk"), product__isnull=False)
-        .values("product_id")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
-    for row in by_hand:  # lines made by hand that name their product
+    values = {"pk": account.pk, "start": start, "end": end}
+    invoiced = _INVOICED.rows(**values)[0]["s"]
+    amounts = {row["product_ref"]: row["amount"] for row in _CHARGED.rows(**values)}
+    for row in _BY_HAND.rows(**values):  # lines made by hand that name their product
         amounts[row["product_id"]] = amounts.get(row["product_id"], ZERO) + row["amount"]
     products = Product.objects.in_bulk([pk for pk in amounts if pk is not None])
     kept = []

@@ -24,7 +24,8 @@ account the provider bills):
 
 For an account: four queries whatever the data, the documents, the cached balance with the
 credit figures, the subscriptions, the one-off licences, each an aggregate over an index
-(bench/dashboard.py measures them at a million documents).
+(bench/dashboard.py measures them at a million documents), each compiled once per process
+(resellers.prepared: building and compiling them cost more than PostgreSQL spent running them).
 
 Provider-wide, the same aggregates run over every account the provider bills: hundreds of
 thousands of rows at a million documents, too slow for a page. A job
@@ -60,6 +61,7 @@ from orders.models import (
     SubscriptionStatus,
 )
 from resellers.models import Account
+from resellers.prepared import PreparedQuery, aggregate_row
 
 LICENCE_TYPES = (
     Product.ProductType.SOFTWARE_SUBSCRIPTION,
@@ -95,8 +97,11 @@ def _money(expression, *, filter: Q):
     return Coalesce(Sum(expression, filter=filter), ZERO)
 
 
-def _document_figures(documents: QuerySet[Document], *, today: datetime.date) -> dict:
-    month = Q(issue_date__gte=today.replace(day=1), issue_date__lte=today)
+def _document_totals(
+    documents: QuerySet[Document], *, first: datetime.date, today: datetime.date
+) -> QuerySet:
+    """debits, credits (this month to `today`, from `first`) and overdue (before `today`)."""
+    month = Q(issue_date__gte=first, issue_date__lte=today)
     live = ~Q(status__in=[DocumentStatus.DRAFT, DocumentStatus.CANCELLED])
     debit = Q(doc_type__in=[DocumentType.INVOICE, DocumentType.DEBIT_MEMO])
     credit = Q(doc_type=DocumentType.CREDIT_MEMO)
@@ -108,23 +113,28 @@ def _document_figures(documents: QuerySet[Document], *, today: datetime.date) ->
     )
     # Only this month's documents and the overdue ones count in a figure: reading those alone
     # keeps to two index ranges, (recipient or issuer, issue date) and the open documents'.
-    return documents.filter(month | overdue).aggregate(
+    return aggregate_row(
+        documents.filter(month | overdue),
         debits=_money("subtotal", filter=month & live & debit),
         credits=_money("subtotal", filter=month & live & credit),
         overdue=_money("open_amount", filter=overdue),
     )
 
 
-def _subscription_figures(subscriptions: QuerySet[Subscription], *, today) -> dict:
+def _subscription_totals(
+    subscriptions: QuerySet[Subscription], *, first: datetime.date, today: datetime.date
+) -> QuerySet:
+    """sold and licences (started from `first` to `today`), active and suspended (now)."""
     sold = Q(
-        start_date__gte=today.replace(day=1),
+        start_date__gte=first,
         start_date__lte=today,
         order__order_type=OrderType.SALES,
         trial_end_date__isnull=True,
     )
     licences = sold & Q(product__product_type__in=LICENCE_TYPES)
     running = [SubscriptionStatus.ACTIVE, SubscriptionStatus.PENDING_CANCELLATION]
-    return subscriptions.aggregate(
+    return aggregate_row(
+        subscriptions,
         sold=Count("pk", filter=sold),
         licences=Coalesce(Sum("quantity", filter=licences), 0),
         active=Count("pk", filter=Q(status__in=running)),
@@ -132,41 +142,78 @@ def _subscription_figures(subscriptions: QuerySet[Subscription], *, today) -> di
     )
 
 
-def _one_off_licences(items: QuerySet[OrderItem], *, today: datetime.date) -> int:
-    # Submitted from the first of the month to today, in the current time zone: as a range of
-    # instants, which an index on submitted_at can read (a date cast cannot).
-    first = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time()))
-    after = timezone.make_aware(
+def _one_off_totals(
+    items: QuerySet[OrderItem], *, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet:
+    """n: the licences sold one-off by sales orders submitted from `start` to before `end`."""
+    return aggregate_row(
+        items.filter(
+            order__order_type=OrderType.SALES,
+            order__submitted_at__gte=start,
+            order__submitted_at__lt=end,
+            delivery_status=DeliveryStatus.DELIVERED,
+            subscription__isnull=True,
+            product__billing_type=Product.BillingType.ONE_TIME,
+            product__product_type__in=LICENCE_TYPES,
+        ),
+        n=Coalesce(Sum("quantity"), 0),
+    )
+
+
+def _month_instants(today: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first of the month to the end of `today` in the current time zone, as a range of
+    instants, which an index on submitted_at can read (a date cast cannot)."""
+    start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time()))
+    end = timezone.make_aware(
         datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time())
     )
-    return items.filter(
-        order__order_type=OrderType.SALES,
-        order__submitted_at__gte=first,
-        order__submitted_at__lt=after,
-        delivery_status=DeliveryStatus.DELIVERED,
-        subscription__isnull=True,
-        product__billing_type=Product.BillingType.ONE_TIME,
-        product__product_type__in=LICENCE_TYPES,
-    ).aggregate(n=Coalesce(Sum("quantity"), 0))["n"]
+    return start, end
+
+
+# An account's figures, compiled once per process (resellers.prepared): the querysets above
+# stay their one definition, shared with the provider-wide figures.
+_ACCOUNT_DOCUMENTS = PreparedQuery(
+    lambda pk, first, today: _document_totals(
+        Document.objects.filter(recipient_id=pk), first=first, today=today
+    ),
+    "pk",
+    "first",
+    "today",
+)
+_ACCOUNT_SUBSCRIPTIONS = PreparedQuery(
+    lambda pk, first, today: _subscription_totals(
+        Subscription.objects.filter(Q(credit_account_id=pk) | Q(account_id=pk)),
+        first=first,
+        today=today,
+    ),
+    "pk",
+    "first",
+    "today",
+)
+_ACCOUNT_ONE_OFF = PreparedQuery(
+    lambda pk, start, end: _one_off_totals(
+        OrderItem.objects.filter(order__credit_account_id=pk), start=start, end=end
+    ),
+    "pk",
+    "start",
+    "end",
+)
 
 
 def _figures(
     *,
-    documents: QuerySet[Document],
-    subscriptions: QuerySet[Subscription],
-    items: QuerySet[OrderItem],
+    docs: dict,
+    subs: dict,
+    one_off: int,
     credit: tuple[Decimal, Decimal, Decimal],
     currency: str,
-    today: datetime.date,
 ) -> GeneralStatistics:
-    docs = _document_figures(documents, today=today)
-    subs = _subscription_figures(subscriptions, today=today)
     return GeneralStatistics(
         currency=currency,
         monthly_costs=docs["debits"] - docs["credits"],
         account_balance=credit[0],
         subscriptions_sold=subs["sold"],
-        licenses_sold=subs["licences"] + _one_off_licences(items, today=today),
+        licenses_sold=subs["licences"] + one_off,
         active_subscriptions=subs["active"],
         suspended_subscriptions=subs["suspended"],
         overdue_payments=docs["overdue"],
@@ -184,14 +231,18 @@ def _provider() -> Account:
 
 def _provider_live(provider: Account, *, today: datetime.date) -> GeneralStatistics:
     currency = provider.currency
+    first = today.replace(day=1)
     totals = issuer_credit_totals(issuer=provider)
+    documents = Document.objects.filter(issuer_id=provider.pk, currency=currency)
+    items = OrderItem.objects.filter(order__currency=currency)
+    subscriptions = Subscription.objects.filter(currency=currency)
+    start, end = _month_instants(today)
     return _figures(
-        documents=Document.objects.filter(issuer_id=provider.pk, currency=currency),
-        subscriptions=Subscription.objects.filter(currency=currency),
-        items=OrderItem.objects.filter(order__currency=currency),
+        docs=_document_totals(documents, first=first, today=today).get(),
+        subs=_subscription_totals(subscriptions, first=first, today=today).get(),
+        one_off=_one_off_totals(items, start=start, end=end).get()["n"],
         credit=(totals.balance, totals.credit_limit, totals.available_credit),
         currency=currency,
-        today=today,
     )
 
 
@@ -203,15 +254,14 @@ def general_statistics(*, account: Account | None, today: datetime.date) -> Gene
     if account is None:
         return provider_statistics(today=today)
     fin = account_financials(account=account)
+    first = today.replace(day=1)
+    start, end = _month_instants(today)
     return _figures(
-        documents=Document.objects.filter(recipient_id=account.pk),
-        subscriptions=Subscription.objects.filter(
-            Q(credit_account_id=account.pk) | Q(account_id=account.pk)
-        ),
-        items=OrderItem.objects.filter(order__credit_account_id=account.pk),
+        docs=_ACCOUNT_DOCUMENTS.rows(pk=account.pk, first=first, today=today)[0],
+        subs=_ACCOUNT_SUBSCRIPTIONS.rows(pk=account.pk, first=first, today=today)[0],
+        one_off=_ACCOUNT_ONE_OFF.rows(pk=account.pk, start=start, end=end)[0]["n"],
         credit=(fin.balance, fin.credit_limit, fin.available_credit),
         currency=account.currency,
-        today=today,
     )
 
 

@@ -7,6 +7,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_tables2.paginators import LazyPaginator
 
 from billing.document_layout import period
 from billing.runs import run_stalled
@@ -37,6 +38,12 @@ class PanelTable(tables.Table):
         template_name = "dashboard/table.html"
         attrs = {"class": "panel-table"}
         empty_text = "Nothing to show."
+
+    @property
+    def count_known(self) -> bool:
+        """Whether the pager knows how many rows there are in all (a LazyPaginator runs no count
+        query: it knows only whether there is a next page)."""
+        return not isinstance(getattr(self, "paginator", None), LazyPaginator)
 
 
 class MoneyColumn(tables.Column):

@@ -29,6 +29,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig, SingleTableView
+from django_tables2.paginators import LazyPaginator
 
 from billing.document_layout import DocumentLayout, document_layout
 from billing.documents_pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
@@ -258,8 +259,11 @@ def _page_context(
 
 
 def _order_widget_tables(request, widgets: selectors.OrderWidgets) -> dict:
-    """Seed 004's order widgets as tables, each paged and sorted on its own."""
-    config = RequestConfig(request, paginate={"per_page": PER_PAGE})
+    """Seed 004's order widgets as tables, each paged and sorted on its own. Paged lazily
+    (Previous / Next, no count query each): the dashboard page is a fixed set of queries."""
+    config = RequestConfig(
+        request, paginate={"per_page": PER_PAGE, "paginator_class": LazyPaginator}
+    )
     return {
         "pending_table": config.configure(
             OrderWidgetTable(

@@ -10,25 +10,79 @@ would (`compiler.apply_converters`, so SQLite's dates and decimals come back typ
 
 Only `.values()` querysets whose SQL depends on nothing but the named values (no clock, no
 setting read while building), and only values that appear as query parameters (never inlined):
-compiling checks the last two. The compiled form is kept per database connection, so each
-thread compiles its own and a compiler never serves another thread's connection. A value may be
-a list (`pk__in=ids`): the query is compiled once per length, so an order of one item and one of
-three each have their SQL.
+compiling checks the last two. A value is an id (an int), a date or an aware datetime (the
+dashboard's figures are for a month and a day): its sentinel is of the same type, and a value
+is sent as the backend adapts it (SQLite takes dates and datetimes as text). The compiled form
+is kept per database connection, so each thread compiles its own and a compiler never serves
+another thread's connection. A value may be a list (`pk__in=ids`): the query is compiled once
+per length, so an order of one item and one of three each have their SQL.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet, Value
 
 
-def _sentinel(index: int, position: int = 0) -> int:
-    """A value no real query uses (ids are positive): one per parameter and list position."""
+def _sentinel(index: int, position: int = 0, kind: type = int):
+    """A value no real query uses, of the value's type: one per parameter and list position
+    (ids are positive; no figure is for a day in the 11th century)."""
+    if kind is datetime.datetime:
+        return datetime.datetime(1000 + index, 1, 1 + position, tzinfo=datetime.UTC)
+    if kind is datetime.date:
+        return datetime.date(1000 + index, 1, 1 + position)
     return -987_000_000 - 1000 * index - position
+
+
+def _kind(value) -> type:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise TypeError("PreparedQuery takes aware datetimes only")
+        return datetime.datetime
+    return datetime.date if isinstance(value, datetime.date) else int
+
+
+def _adapters(connection, kind: type) -> tuple[Callable[[Any], Any], ...]:
+    """How a value of `kind` may reach the compiled parameters: as it is, or as the backend
+    adapts a date or a datetime (the same function then turns the real value into its
+    parameter)."""
+    same = lambda value: value  # noqa: E731
+    if kind is datetime.datetime:
+        return (same, connection.ops.adapt_datetimefield_value)
+    if kind is datetime.date:
+        return (same, connection.ops.adapt_datefield_value)
+    return (same,)
+
+
+def _matching(adapters: tuple, param, sentinel) -> Callable | None:
+    """The adapter that turned `sentinel` into `param`, or None when `param` is another value."""
+    for adapt in adapters:
+        if param == adapt(sentinel):
+            return adapt
+    return None
+
+
+def _shape(value) -> tuple[int | None, type]:
+    """What the compiled SQL depends on: a list's length, and the type of the value(s)."""
+    if isinstance(value, list | tuple):
+        return len(value), _kind(value[0]) if value else int
+    return None, _kind(value)
+
+
+def aggregate_row(queryset: QuerySet, **aggregates) -> QuerySet:
+    """`queryset.aggregate(**aggregates)` as a `.values()` queryset of one row (no GROUP BY, so
+    a row even over no rows): the form a PreparedQuery takes."""
+    return (
+        queryset.annotate(all_rows=Value(1, output_field=IntegerField()))
+        .values("all_rows")
+        .annotate(**aggregates)
+        .order_by()
+    )
 
 
 _serials = itertools.count()
@@ -47,22 +101,27 @@ class PreparedQuery:
 
     def _compile(self, alias: str, shape: tuple) -> tuple:
         values: dict[str, Any] = {}
-        wanted: dict[tuple, int] = {}  # (name, list position or None) -> sentinel
-        for i, (name, length) in enumerate(zip(self._names, shape, strict=True)):
+        wanted: dict[tuple, Any] = {}  # (name, list position or None) -> sentinel
+        for i, (name, (length, kind)) in enumerate(zip(self._names, shape, strict=True)):
             if length is None:
-                values[name] = wanted[(name, None)] = _sentinel(i)
+                values[name] = wanted[(name, None)] = _sentinel(i, kind=kind)
             else:
-                values[name] = [_sentinel(i, j) for j in range(length)]
-                wanted.update({(name, j): _sentinel(i, j) for j in range(length)})
+                values[name] = [_sentinel(i, j, kind) for j in range(length)]
+                wanted.update({(name, j): _sentinel(i, j, kind) for j in range(length)})
         queryset = self._build(**values)
         query = queryset.query
         if not (query.values_select or query.annotation_select) or queryset._fields is None:
             raise TypeError("PreparedQuery takes a .values() queryset")
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
-        slots: dict[tuple, list[int]] = {}
+        slots: dict[tuple, list[tuple[int, Callable]]] = {}
         for key, value in wanted.items():
-            slots[key] = [i for i, param in enumerate(params) if param == value]
+            tried = _adapters(connections[alias], _kind(value))
+            slots[key] = [
+                (i, adapt)
+                for i, param in enumerate(params)
+                if (adapt := _matching(tried, param, value)) is not None
+            ]
             if not slots[key]:
                 raise ValueError(f"{key[0]} is not a parameter of the compiled query")
         fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
@@ -71,10 +130,7 @@ class PreparedQuery:
         return sql, list(params), slots, compiler, converters, names
 
     def rows(self, *, using: str = "default", **values: Any) -> list[dict]:
-        shape = tuple(
-            len(values[name]) if isinstance(values[name], list | tuple) else None
-            for name in self._names
-        )
+        shape = tuple(_shape(values[name]) for name in self._names)
         connection = connections[using]
         cache = connection.__dict__.setdefault("_prepared_queries", {})
         compiled = cache.get((self._serial, shape))
@@ -84,8 +140,8 @@ class PreparedQuery:
         params = list(params)
         for (name, index), positions in slots.items():
             value = values[name] if index is None else values[name][index]
-            for position in positions:
-                params[position] = value
+            for position, adapt in positions:
+                params[position] = adapt(value)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

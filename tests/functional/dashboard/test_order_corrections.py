@@ -5,6 +5,7 @@ correcting order and says what each side was given back; the original lists it. 
 from decimal import Decimal as D
 
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from billing.models import ResellerTransaction
 from orders import services
@@ -126,4 +127,4 @@ def test_staff_correct_the_service_period_from_the_form(world, shop, login):
     correction = Order.objects.get(corrects=order)
     assert (correction.items.get().period_start, correction.items.get().period_end) == (later, end)
     page = staff.get(reverse("order-status", args=[correction.pk])).content.decode()
-    assert f"service {later:%Y-%m-%d} to {end:%Y-%m-%d}" in page
+    assert f"service {date_format(later)} to {date_format(end)}" in page  # the panel's format

@@ -290,3 +290,25 @@ def test_a_cancelled_usage_subscription_bills_its_last_periods_usage_then_closes
     assert storage.status == "cancelled"
     usage = ResellerTransaction.objects.get(account=w.customer, kind="usage")
     assert (usage.amount, usage.period_end_date) == (D("1.50"), d("2026-02-01"))
+
+
+def test_the_backfill_recounts_the_subscriptions_of_runs_recorded_before_the_count_fix():
+    """billing 0018: a run recorded with each chunk's count (the customer's subscription on its
+    invoice and on its reseller's billing order: twice) reads the distinct count again."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("billing.migrations.0018_backfill_run_subscription_counts")
+    w = bf.world()
+    bf.subscribe(w, quantity=2, today=d("2026-01-01"))
+    runs.run_start(run_date=d("2026-01-01"), inline=True)
+    feb = runs.run_start(run_date=d("2026-02-01"), inline=True)
+    empty = runs.run_start(run_date=d("2026-02-02"), inline=True)
+    BillingRun.objects.filter(pk=feb.pk).update(subscriptions_billed=2)  # as recorded before
+    BillingRun.objects.filter(pk=empty.pk).update(subscriptions_billed=3)
+
+    backfill.recount(apps, None)
+
+    counts = dict(BillingRun.objects.values_list("pk", "subscriptions_billed"))
+    assert (counts[feb.pk], counts[empty.pk]) == (1, 0)

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count
 
 from orders.models import Subscription
 from resellers.models import Account, AuditEvent
@@ -88,3 +89,37 @@ def test_a_new_query_never_runs_the_sql_of_a_freed_one():
         )
         assert prepared.rows(pk=chosen.pk) == [{"name": chosen.name}]
         del prepared
+
+
+def test_dates_and_aware_datetimes_are_parameters_too():
+    """The dashboard's figures are for a month and a day: a date or an aware datetime takes a
+    sentinel of its type, and each call answers as the queryset would for its values."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from billing.models import Document
+
+    w = bf.world()
+    f.invoice(w.reseller, "10.00", d("2026-01-05"))
+    f.invoice(w.reseller, "20.00", d("2026-02-05"))
+
+    def build(pk, start, end, after):
+        return (
+            Document.objects.filter(
+                recipient_id=pk, issue_date__gte=start, issue_date__lte=end, created_at__gte=after
+            )
+            .values("recipient_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
+    prepared = PreparedQuery(build, "pk", "start", "end", "after")
+    after = timezone.make_aware(dt.datetime(2000, 1, 1))
+    for start, end in ((d("2026-01-01"), d("2026-01-31")), (d("2026-01-01"), d("2026-02-28"))):
+        values = {"pk": w.reseller.pk, "start": start, "end": end, "after": after}
+        assert prepared.rows(**values) == list(build(**values))
+    none = {"pk": w.reseller.pk, "start": d("2026-01-01"), "end": d("2026-02-28")}
+    assert prepared.rows(**none, after=timezone.now() + dt.timedelta(days=1)) == []
+    with pytest.raises(TypeError, match="aware"):
+        prepared.rows(**none, after=dt.datetime(2000, 1, 1))
