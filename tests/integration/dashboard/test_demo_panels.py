@@ -61,3 +61,39 @@ def test_southridge_pays_cash_and_is_offered_a_card_to_top_up_with(demo):
     client.force_login(User.objects.get(username="reseller2"))
     assert 'id="add-card"' in client.get("/account/topup/").content.decode()
     assert client.get("/account/cards/add/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "period"),
+    [("reseller1", "this_month"), ("reseller2", "this_month"), ("reseller4", "last_3_months")],
+)
+def test_each_resale_resellers_dashboard_shows_the_nine_figures_and_a_product_mix(
+    demo, username, period
+):
+    html = dashboard(username, f"/dashboard/?mix-period={period}")
+
+    figures = re.findall(r'data-statistic="(\w+)"', widget(html, "general-statistics"))
+    assert sorted(figures) == sorted(
+        [
+            "monthly_costs",
+            "account_balance",
+            "subscriptions_sold",
+            "licenses_sold",
+            "active_subscriptions",
+            "suspended_subscriptions",
+            "overdue_payments",
+            "credit_limit",
+            "available_credit",
+        ]
+    )
+    mix = widget(html, "product-mix")
+    products = set(re.findall(r'data-product="([^"]+)"', mix)) - {"Other"}
+    assert products  # real products, not only "Other" (Proseware bought last month)
+    assert 'class="mix-chart"' in mix
+
+
+def test_reseller3_logs_in_with_the_demo_password_and_sees_its_payouts(demo):
+    client = Client()
+    response = client.post("/login/", {"username": "reseller3", "password": "demo"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/account/"  # a referral reseller: no dashboard
+    assert client.get("/account/referrals/").status_code == 200
