@@ -10,6 +10,7 @@ reseller sees its customers' details, never their figures, documents or payment 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import django_filters
 from django.http import HttpResponse
@@ -27,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from billing import idempotency, ledger
+from billing.api_payments import DocumentPaySerializer, PaymentSerializer, card_payment_response
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, content_disposition, document_pdf
 from billing.models import Document, DocumentStatus, DocumentType
@@ -189,6 +191,8 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
             return MemoCreateSerializer
         if self.action == "refund":
             return RefundCreateSerializer
+        if self.action == "pay":
+            return DocumentPaySerializer
         return DocumentSerializer
 
     @extend_schema(
@@ -258,6 +262,79 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
             endpoint=f"POST documents/{document.pk}/refund/",
             work=work,
         )  # a declined refund answers 402, a failed one 503 (config.api)
+        return Response(outcome.body, status=outcome.status, headers=outcome.headers)
+
+    @extend_schema(
+        tags=["documents"],
+        request=DocumentPaySerializer,
+        parameters=[
+            OpenApiParameter(
+                name=idempotency.KEY_HEADER,
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="New for each payment, scoped to you: a retry with the same key and "
+                "body answers 200 with the same payment and charges nothing; after a gateway "
+                "timeout (503) it completes the payment without charging twice.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(PaymentSerializer, description="Charged, booked and applied."),
+            200: OpenApiResponse(
+                description="A replay of the same key (the payment); or, with "
+                "`from_credit_balance`, the document as the credit balance left it, with "
+                "`applied`."
+            ),
+            400: OpenApiResponse(
+                description="`payment_method` (not one of the recipient's cards, no active "
+                "token, declined, or its issuer takes no cards online), `amount`, `documents` "
+                "(nothing open), `from_credit_balance`; nothing written."
+            ),
+            403: OpenApiResponse(description="Not your account's document to pay."),
+            404: OpenApiResponse(description="No such document among those you may see."),
+            503: OpenApiResponse(description="The gateway failed; nothing recorded. Retry."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        """Pay an open invoice or debit memo (seed 003's first way): by card through the
+        gateway, in full (the default) or in part, the payment applied to it and anything over
+        its open amount left as credit balance; or, with `from_credit_balance`, with the
+        account's credit balance (seed 002). Paid to its issuer: the provider takes cards, a
+        resale reseller only with card payments on."""
+        document = self.get_object()
+        serializer = DocumentPaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        endpoint = f"POST documents/{document.pk}/pay/"
+        if not data["from_credit_balance"]:
+            return card_payment_response(
+                request=request,
+                payer=lambda: (document.recipient, [document]),
+                payment_method_id=data["payment_method"],
+                amount=data.get("amount"),
+                endpoint=endpoint,
+            )
+
+        def work(record):
+            applied = ledger.credit_balance_apply(
+                recipient=document.recipient,
+                acting_user=request.user,
+                debit_documents=[document],
+            )
+            body = {
+                "applied": str(sum((a.amount for a in applied), Decimal(0))),
+                "document": DocumentSerializer(self.get_queryset().get(pk=document.pk)).data,
+            }
+            return status.HTTP_200_OK, idempotency.json_ready(body)
+
+        outcome = idempotency.run_request(
+            user=request.user,
+            header=request.headers.get(idempotency.KEY_HEADER),
+            data=request.data,
+            endpoint=endpoint,
+            work=work,
+        )
         return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
     @extend_schema(

@@ -34,8 +34,10 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from billing import idempotency
+from billing.card_payments import documents_pay, open_payable_documents, payment_by_key
 from billing.fields import AmountField
 from billing.models import Document, DocumentStatus
+from billing.selectors import documents_visible
 from billing.serializers import DocumentSerializer
 from billing.topups import (
     MAX_KEY_LENGTH,
@@ -78,8 +80,10 @@ class TopupCreateSerializer(serializers.Serializer):
     )
     amount = AmountField(
         positive=True,
+        required=False,
         help_text="More than zero, ASCII digits with at most the currency's decimals and 12 "
-        'digits before the point, as a string, e.g. "300.00".',
+        'digits before the point, as a string, e.g. "300.00". Required, but with `documents`, '
+        "where it defaults to their open total.",
     )
     account = serializers.IntegerField(
         min_value=1,
@@ -87,6 +91,60 @@ class TopupCreateSerializer(serializers.Serializer):
         help_text="Provider staff: the reseller to top up. Others top up their own account "
         "and may leave it out.",
     )
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        max_length=100,
+        help_text="Pay these open invoices and debit memos of the account: the payment is "
+        "applied to them, oldest due first; what is left over stays as credit balance.",
+    )
+    apply_to = serializers.ChoiceField(
+        choices=["oldest_due"],
+        required=False,
+        help_text='"oldest_due": a wallet payment, applied to all the account\'s open invoices '
+        "and debit memos, oldest due first; what is left over stays as credit balance.",
+    )
+
+    def validate(self, data):
+        if "documents" in data and "apply_to" in data:
+            raise serializers.ValidationError(
+                {"apply_to": ["Send either `documents` or `apply_to`, not both."]}
+            )
+        if "amount" not in data and "documents" not in data:
+            raise serializers.ValidationError({"amount": ["This field is required."]})
+        return data
+
+
+class DocumentPaySerializer(serializers.Serializer):
+    payment_method = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="One of the document's recipient's cards (see payment-methods/).",
+    )
+    amount = AmountField(
+        positive=True,
+        required=False,
+        help_text="Default: the document's open amount. Less pays part of it; more leaves the "
+        "rest as credit balance.",
+    )
+    from_credit_balance = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Pay it with the account's credit balance instead of a card (seed 002).",
+    )
+
+    def validate(self, data):
+        if data["from_credit_balance"]:
+            if "payment_method" in data or "amount" in data:
+                raise serializers.ValidationError(
+                    {"from_credit_balance": ["Pay by card or from the credit balance, not both."]}
+                )
+        elif "payment_method" not in data:
+            raise serializers.ValidationError(
+                {"payment_method": ["Choose a card, or send from_credit_balance."]}
+            )
+        return data
 
 
 class PaymentFilter(django_filters.FilterSet):
@@ -196,30 +254,44 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
         Only cards are charged online: cash, deposit and bank transfer are paid offline and
         recorded by provider staff. Provider staff may top up any reseller (`account`).
 
+        With `documents` (seed 003's first way), the payment pays those open invoices and debit
+        memos of one account: applied to them oldest due first, each up to its open amount, the
+        rest left as credit balance; `amount` defaults to their open total. With `apply_to:
+        "oldest_due"` (the wallet's bulk payment, seed 003's second way), it pays all the
+        account's open documents that way. Either is paid to the account's issuer: the provider
+        takes cards, a resale reseller only with card payments on (400 on `payment_method`
+        otherwise). A document you may not see answers 404.
+
         With an Idempotency-Key (`billing.idempotency`), the request runs once per (you, key):
-        racing requests with one key make one top-up, answered 201 once and replayed (200) to the
-        others. A refused request or a gateway failure (400, 503) keeps nothing under the key."""
+        racing requests with one key make one payment, answered 201 once and replayed (200) to
+        the others. A refused request or a gateway failure (400, 503) keeps nothing under the
+        key."""
         serializer = TopupCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        sent = {"key": None, "booked_before": False}  # what work() used, for the answers below
+        if "documents" in data or "apply_to" in data:
 
-        def work(record):
-            account = _topup_account(request.user, data.get("account"))
-            method = (
-                payment_methods_visible(user=request.user)
-                .filter(account_id=account.pk, pk=data["payment_method"])
-                .first()
+            def payer():
+                if "documents" in data:
+                    return _chosen_documents(request.user, data["documents"], data.get("account"))
+                account = _topup_account(request.user, data.get("account"))
+                documents = list(open_payable_documents(account=account))
+                if not documents:
+                    raise ApplicationError(
+                        "Nothing is open to pay: send a top-up (without apply_to) instead.",
+                        field="apply_to",
+                    )
+                return account, documents
+
+            return card_payment_response(
+                request=request,
+                payer=payer,
+                payment_method_id=data["payment_method"],
+                amount=data.get("amount"),
+                endpoint=CREATE_ENDPOINT,
             )
-            if method is None:
-                raise ApplicationError(NO_SUCH_METHOD, field="payment_method")
-            key = sent["key"] = record.key if record is not None else uuid.uuid4().hex
-            # Booked before this request (by a request whose answer was lost, or by another
-            # user of the account with the same key): topup_pay returns it, charging nothing.
-            sent["booked_before"] = (
-                record is not None
-                and topup_by_key(account=account, idempotency_key=key) is not None
-            )
+
+        def top_up(account, method, key):
             payment = topup_pay(
                 account=account,
                 payment_method=method,
@@ -228,26 +300,104 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
                 acting_user=request.user,
                 today=timezone.localdate(),
             )
-            body = PaymentSerializer(self.get_queryset().get(pk=payment.pk)).data
-            answer = status.HTTP_200_OK if sent["booked_before"] else status.HTTP_201_CREATED
-            return answer, idempotency.json_ready(body)
+            return payment
 
-        try:
-            outcome = idempotency.run_request(
-                user=request.user,
-                header=request.headers.get(KEY_HEADER),
-                data=request.data,
-                endpoint=CREATE_ENDPOINT,
-                work=work,
-                max_key_length=MAX_KEY_LENGTH,
-            )
-        except TopupKeyReused as exc:
-            raise Unprocessable(exc.message) from exc
-        except TopupGatewayError as exc:
-            return Response(
-                {"detail": exc.message, "idempotency_key": sent["key"]},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-        replayed = outcome.replayed or sent["booked_before"]
-        headers = {REPLAYED_HEADER: "true"} if replayed else None
-        return Response(outcome.body, status=outcome.status, headers=headers)
+        return _charge_response(
+            request=request,
+            account_of=lambda: _topup_account(request.user, data.get("account")),
+            payment_method_id=data["payment_method"],
+            booked=lambda account, key: topup_by_key(account=account, idempotency_key=key),
+            charge=top_up,
+            endpoint=CREATE_ENDPOINT,
+        )
+
+
+def _charge_response(*, request, account_of, payment_method_id, booked, charge, endpoint):
+    """A card charge (`charge(account, method, key)`) run once per Idempotency-Key
+    (`billing.idempotency`): 201 with the payment, 200 replaying it (`Idempotent-Replayed`),
+    422 for a key reused with another body or charge, 503 with the key after a gateway failure
+    (nothing recorded: retry with the same key)."""
+    sent = {"key": None, "booked_before": False}  # what work() used, for the answers below
+
+    def work(record):
+        account = account_of()
+        method = (
+            payment_methods_visible(user=request.user)
+            .filter(account_id=account.pk, pk=payment_method_id)
+            .first()
+        )
+        if method is None:
+            raise ApplicationError(NO_SUCH_METHOD, field="payment_method")
+        key = sent["key"] = record.key if record is not None else uuid.uuid4().hex
+        # Booked before this request (by a request whose answer was lost, or by another user of
+        # the account with the same key): the charge returns it, charging nothing.
+        sent["booked_before"] = record is not None and booked(account, key) is not None
+        payment = charge(account, method, key)
+        body = PaymentSerializer(payments_visible(user=request.user).get(pk=payment.pk)).data
+        answer = status.HTTP_200_OK if sent["booked_before"] else status.HTTP_201_CREATED
+        return answer, idempotency.json_ready(body)
+
+    try:
+        outcome = idempotency.run_request(
+            user=request.user,
+            header=request.headers.get(KEY_HEADER),
+            data=request.data,
+            endpoint=endpoint,
+            work=work,
+            max_key_length=MAX_KEY_LENGTH,
+        )
+    except TopupKeyReused as exc:
+        raise Unprocessable(exc.message) from exc
+    except TopupGatewayError as exc:
+        return Response(
+            {"detail": exc.message, "idempotency_key": sent["key"]},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    replayed = outcome.replayed or sent["booked_before"]
+    headers = {REPLAYED_HEADER: "true"} if replayed else None
+    return Response(outcome.body, status=outcome.status, headers=headers)
+
+
+def card_payment_response(*, request, payer, payment_method_id, amount, endpoint) -> Response:
+    """Pay chosen documents by card (`billing.card_payments.documents_pay`): `payer()` gives the
+    account and its documents. Answers as `_charge_response`."""
+    chosen: dict = {}
+
+    def account_of():
+        chosen["account"], chosen["documents"] = payer()
+        return chosen["account"]
+
+    def pay(account, method, key):
+        return documents_pay(
+            account=account,
+            documents=chosen["documents"],
+            payment_method=method,
+            amount=amount,
+            idempotency_key=key,
+            acting_user=request.user,
+            today=timezone.localdate(),
+        )
+
+    return _charge_response(
+        request=request,
+        account_of=account_of,
+        payment_method_id=payment_method_id,
+        booked=lambda account, key: payment_by_key(account=account, idempotency_key=key),
+        charge=pay,
+        endpoint=endpoint,
+    )
+
+
+def _chosen_documents(user: User, ids: list[int], account_id: int | None):
+    """The account whose documents `ids` are, and the documents: 404 when one is not among those
+    `user` may see (another tenant's answers like one that does not exist)."""
+    documents = list(documents_visible(user=user).filter(pk__in=ids).select_related("recipient"))
+    if len(documents) != len(set(ids)):
+        raise exceptions.NotFound("No such document.")
+    accounts = {d.recipient_id for d in documents}
+    if len(accounts) > 1:
+        raise ApplicationError("Pay one account's documents at a time.", field="documents")
+    account = documents[0].recipient
+    if account_id is not None and account_id != account.pk:
+        raise ApplicationError("Those documents are not that account's.", field="account")
+    return account, documents

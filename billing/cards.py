@@ -8,9 +8,9 @@ charged (seed 004's active-token check), whatever its usual way of paying: a res
 cash may keep a card for top-ups.
 
 Rules decided here:
-- Cards are for the accounts the provider bills (resellers of either model, direct and referral
-  customers), the accounts that top up online; a resale reseller's customer pays its reseller,
-  which takes no cards through this gateway.
+- Cards are for the accounts whose issuer takes cards: the accounts the provider bills (resellers
+  of either model, direct and referral customers), and a resale reseller's customers once it
+  turned card payments on (`Account.card_payments`); otherwise they pay their reseller offline.
 - Who may add one: the account's own users; provider staff for a reseller. Nobody adds a card
   to another tenant's account.
 - A card whose expiry has passed is refused, and so is a card the account already holds, active
@@ -29,8 +29,7 @@ from resellers.models import Account, PaymentMethod, User
 from resellers.services import payment_method_create
 
 NOT_BILLED_BY_PROVIDER = (
-    "Customers of a reseller pay their reseller; cards are kept for the accounts the provider "
-    "bills."
+    "Your reseller does not take card payments online: pay it as it tells you on its invoices."
 )
 GATEWAY_FAILED = "The payment gateway could not check the card. Nothing was saved; try again later."
 
@@ -41,7 +40,7 @@ class CardError(ApplicationError):
 
 def card_refusal(*, user: User | None, account: Account) -> ApplicationError | None:
     """Why `user` may not add a card to `account`, or None when it may (see the module)."""
-    if account.issuer_id is None or not account.issuer.is_provider:
+    if account.issuer_id is None or not account.issuer.takes_cards:
         return CardError(NOT_BILLED_BY_PROVIDER, field="account")
     if user is None or user.account_id == account.pk:
         return None

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -62,7 +63,7 @@ GATEWAY_FAILED_MESSAGE = (
 )
 TIMEOUT_MESSAGE = (
     "The payment gateway did not answer in time, so the charge may or may not have gone through. "
-    "Nothing was recorded yet. Send the same top-up again (same key) to complete it: the card is "
+    "Nothing was recorded yet. Send the same payment again (same key) to complete it: the card is "
     "never charged twice."
 )
 
@@ -147,8 +148,9 @@ def topup_allowed(*, user: User | None, account: Account) -> bool:
 # --- writes ------------------------------------------------------------------------------------
 
 
-def _amount(value, currency: str) -> Decimal:
-    """The top-up's amount by the one money parser, checked against the account's currency."""
+def charge_amount(value, currency: str) -> Decimal:
+    """A card payment's amount by the one money parser, checked against the account's currency
+    (TopupError on `amount`)."""
     try:
         amount = parse_amount(value, currency=currency, positive=True)
     except AmountError as exc:
@@ -156,14 +158,15 @@ def _amount(value, currency: str) -> Decimal:
     return round_money(amount, currency)  # "300" is charged and stored as 300.00
 
 
-def _check_key(idempotency_key: str) -> None:
+def check_key(idempotency_key: str) -> None:
     if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
         raise TopupError(
             f"An idempotency key is 1 to {MAX_KEY_LENGTH} characters.", field="idempotency_key"
         )
 
 
-def _check_method(*, payment_method: PaymentMethod, account: Account, today: datetime.date):
+def check_card(*, payment_method: PaymentMethod, account: Account, today: datetime.date):
+    """A card of `account` with an active token, or TopupError on `payment_method`."""
     if payment_method.account_id != account.pk:
         raise TopupError("Choose one of the account's payment methods.", field="payment_method")
     if payment_method.kind != PaymentMethod.Kind.CARD:
@@ -197,8 +200,8 @@ def topup_pay(
     refusal = topup_refusal(user=acting_user, account=account)
     if refusal is not None:
         raise refusal
-    _check_key(idempotency_key)
-    amount = _amount(amount, account.currency)
+    check_key(idempotency_key)
+    amount = charge_amount(amount, account.currency)
     booked = topup_by_key(account=account, idempotency_key=idempotency_key)
     if booked is not None:
         if (booked.payment_method_id, booked.amount) != (payment_method.pk, amount):
@@ -209,15 +212,48 @@ def topup_pay(
         return booked.payment
     if account.status != Account.Status.ACTIVE:
         raise TopupError("A closed account cannot be topped up.", field="account")
-    _check_method(payment_method=payment_method, account=account, today=today)
+    check_card(payment_method=payment_method, account=account, today=today)
+    payment = gateway_charge(
+        payment_method=payment_method,
+        amount=amount,
+        idempotency_key=topup_key(account=account, idempotency_key=idempotency_key),
+        acting_user=acting_user,
+        today=today,
+        reference=TOPUP_REFERENCE,
+    )
+    logger.info(
+        "top-up %s of %s %s for account %s",
+        payment.display_number,
+        payment.total,
+        payment.currency,
+        account.pk,
+    )
+    return payment
+
+
+def gateway_charge(
+    *,
+    payment_method: PaymentMethod,
+    amount: Decimal,
+    idempotency_key: str,
+    acting_user: User | None,
+    today: datetime.date,
+    reference: str,
+    apply_to: Sequence[Document] = (),
+) -> Document:
+    """`card_charge`, its gateway failures as the card-payment errors the panels and the API
+    answer with: TopupDeclined (on `payment_method`), TopupGatewayError (`timed_out` after a
+    timeout: retry with the same key), TopupKeyReused (the gateway saw this key with another
+    charge). Shared by top-ups and document payments (billing.card_payments)."""
     try:
-        payment = card_charge(
+        return card_charge(
             payment_method=payment_method,
             amount=amount,
-            idempotency_key=topup_key(account=account, idempotency_key=idempotency_key),
+            idempotency_key=idempotency_key,
             charge_date=today,
             acting_user=acting_user,
-            reference=TOPUP_REFERENCE,
+            reference=reference,
+            apply_to=apply_to,
         )
     except CardDeclined as exc:
         raise TopupDeclined(DECLINED_MESSAGE, field="payment_method") from exc
@@ -227,17 +263,9 @@ def topup_pay(
         if "different charge" in exc.message:  # the gateway saw this key with another charge
             raise TopupKeyReused(
                 "This idempotency key was already sent to the gateway with another amount or "
-                "card. Use a new key for a new top-up."
+                "card. Use a new key for a new payment."
             ) from exc
         raise TopupGatewayError(GATEWAY_FAILED_MESSAGE) from exc
-    logger.info(
-        "top-up %s of %s %s for account %s",
-        payment.display_number,
-        payment.total,
-        payment.currency,
-        account.pk,
-    )
-    return payment
 
 
 # --- automatic top-up (seed 001 §2) -----------------------------------------------------------

@@ -10,7 +10,9 @@ Statistics, Product Mix and order widgets; 404 for anyone else), /account/,
 /account/pay-with-credit/ (POST), /account/customers/, /account/customers/<pk>/.
 /account/customers/<pk>/order-approval/ (POST: a resale reseller switches the customer's Order
 Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card),
-/account/cards/add/ (it adds a card, whatever its usual way of paying).
+/account/cards/add/ (it adds a card, whatever its usual way of paying), /account/pay/ (it pays
+chosen open documents by card; ?document=<pk> ticks one, dashboard/pay_views.py),
+/account/card-payments/ (POST: a resale reseller takes its customers' cards online, or not).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
 /documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
 /documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
@@ -50,6 +52,7 @@ from dashboard import (
     details_views,
     memo_views,
     order_views,
+    pay_views,
     payment_method_views,
     report_views,
     run_views,
@@ -239,6 +242,12 @@ urlpatterns = [
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
     ),
     path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
+    path("account/pay/", pay_views.PayView.as_view(), name="pay"),
+    path(
+        "account/card-payments/",
+        pay_views.CardPaymentsToggleView.as_view(),
+        name="own_card_payments",
+    ),
     path("account/cards/add/", payment_method_views.CardAddView.as_view(), name="card_add"),
     path("account/taxes/", tax_views.OwnTaxesView.as_view(), name="own_taxes"),
     path(

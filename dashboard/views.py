@@ -31,6 +31,7 @@ from django.views.generic import FormView, TemplateView
 from django_tables2 import RequestConfig, SingleTableView
 from django_tables2.paginators import LazyPaginator
 
+from billing.card_payments import card_payment_refusal, open_payable_documents
 from billing.document_layout import DocumentLayout, document_layout
 from billing.documents_pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from billing.documents_pdf import content_disposition, document_pdf
@@ -582,8 +583,21 @@ class DocumentDetailView(LoginRequiredMixin, TemplateView):
             memo_closed=document.reads_closed(provider_view=provider_view),
             apply_form=apply_form,
             can_refund=selectors.document_refundable(user=self.request.user, document=document),
+            pay_url=_pay_url(self.request.user, document),
             **kwargs,
         )
+
+
+def _pay_url(user, document) -> str:
+    """Where the document's own account pays it by card (dashboard/pay_views.py), or "" when it
+    is not the user's to pay, has nothing open, or its issuer takes no cards."""
+    if user.account_id != document.recipient_id or is_provider_staff(user):
+        return ""
+    if not open_payable_documents(account=document.recipient).filter(pk=document.pk).exists():
+        return ""
+    if card_payment_refusal(account=document.recipient) is not None:
+        return ""
+    return f"{reverse('pay')}?{urlencode({'document': document.pk})}"
 
 
 class DocumentPdfView(LoginRequiredMixin, View):

@@ -149,6 +149,14 @@ class Account(models.Model):
         "(0.1000 = 10 %); its payouts are settled offline (seed 003).",
     )
 
+    card_payments = models.BooleanField(
+        "Take card payments",
+        default=False,
+        help_text="A resale reseller takes its customers' card payments through the gateway "
+        "(they pay a chosen document or their wallet online). Off: they pay it offline and it "
+        "records the payment. The provider always takes cards.",
+    )
+
     # Billing details: printed on the documents the account issues (its letterhead and how to
     # pay it) and receives (the address billed). Set by `account_billing_details_set`.
     address_line1 = models.CharField("Address", max_length=200, blank=True)
@@ -236,6 +244,12 @@ class Account(models.Model):
     @property
     def is_referral_reseller(self) -> bool:
         return self.is_reseller and self.reseller_model == self.ResellerModel.REFERRAL
+
+    @property
+    def takes_cards(self) -> bool:
+        """Whether the accounts it bills may pay it by card online: the provider always, a
+        resale reseller when it turned card payments on."""
+        return self.is_provider or (self.is_reseller and self.card_payments)
 
     @property
     def is_net_terms(self) -> bool:

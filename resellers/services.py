@@ -518,6 +518,38 @@ def referral_commission_set(
     return reseller
 
 
+@transaction.atomic
+def reseller_set_card_payments(
+    *, reseller: Account, enabled: bool, acting_user: User | None
+) -> Account:
+    """A resale reseller takes its customers' card payments online (`enabled`), or has them pay
+    it offline. Its own users or provider staff; audited when it changes."""
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != reseller.pk
+    ):
+        raise PermissionDenied("Only the reseller's users or provider staff can change this.")
+    reseller = Account.objects.select_for_update().get(pk=reseller.pk)
+    if not reseller.is_reseller or reseller.is_referral_reseller:
+        raise ApplicationError(
+            "Only a resale reseller bills customers and takes their payments.",
+            field="card_payments",
+        )
+    if reseller.card_payments == enabled:
+        return reseller
+    reseller.card_payments = enabled
+    reseller.save(update_fields=["card_payments", "updated_at"])
+    audit_record(
+        actor=acting_user,
+        action="account.card_payments",
+        obj=reseller,
+        account=reseller,
+        details={"enabled": enabled},
+    )
+    return reseller
+
+
 def referral_reseller_by_code(code: str) -> Account:
     """The referral reseller whose code a customer entered (case-insensitive), or
     ApplicationError naming `reseller_code`."""

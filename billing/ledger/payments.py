@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from billing.gateway import get_gateway
-from billing.ledger.applications import _apply
+from billing.ledger.applications import _apply, credit_balance_apply_locked
 from billing.ledger.balances import _lock_account, _lock_documents
 from billing.ledger.documents import LineSpec, document_create, document_issue
 from billing.models import Document, DocumentType, GatewayCharge, PaymentRequestKey
@@ -32,9 +32,11 @@ def payment_record(
     idempotency_key: str = "",
 ) -> Document:
     """Record money received from `recipient` by its issuer (an offline payment recorded by staff,
-    or a gateway charge): an issued payment document. Applied to `apply_to` in the given order,
-    and to anything open automatically when the recipient is prepaid. With an `idempotency_key`
-    (a form's submission token), sending the same payment twice records it once."""
+    or a gateway charge): an issued payment document. Applied to `apply_to` first, in the given
+    order, each up to its open amount (never more: what is left stays as credit balance); then,
+    when the recipient is prepaid, its credit balance to anything still open (oldest due first).
+    With an `idempotency_key` (a form's submission token), sending the same payment twice
+    records it once."""
     if idempotency_key:
         _lock_account(recipient.pk)  # serialises two submissions of one key
         known = PaymentRequestKey.objects.filter(key=idempotency_key).first()
@@ -58,7 +60,14 @@ def payment_record(
         reference=reference,
         payment_method=payment_method,
     )
-    payment = document_issue(document=payment, issue_date=received_date, acting_user=acting_user)
+    # The chosen documents first: a prepaid recipient's automatic application would otherwise
+    # spend the payment on older debt before the documents it was meant for.
+    payment = document_issue(
+        document=payment,
+        issue_date=received_date,
+        acting_user=acting_user,
+        auto_apply=not apply_to,
+    )
     if idempotency_key:
         PaymentRequestKey.objects.create(key=idempotency_key, payment=payment)
     for target in apply_to:
@@ -68,11 +77,17 @@ def payment_record(
             break
         if debit.recipient_id != recipient.pk:
             raise ApplicationError("That document is not this account's.", field="apply_to")
+        if debit.open_amount <= 0:  # paid meanwhile: the money stays as credit balance
+            continue
         _apply(
             credit=credit,
             debit=debit,
             amount=min(credit.open_amount, debit.open_amount),
             acting_user=acting_user,
+        )
+    if apply_to and recipient.credit_terms == Account.CreditTerms.PREPAID:
+        credit_balance_apply_locked(
+            issuer_id=payment.issuer_id, recipient=recipient, acting_user=acting_user
         )
     payment.refresh_from_db()
     return payment
@@ -131,8 +146,10 @@ def card_charge(
     charge_date: datetime.date,
     acting_user: User | None = None,
     reference: str = "",
+    apply_to: Sequence[Document] = (),
 ) -> Document:
-    """Charge a card through the gateway and book the payment (a credit document).
+    """Charge a card through the gateway and book the payment (a credit document), applied to
+    `apply_to` first (`payment_record`).
 
     Not one transaction on purpose: the gateway is called outside any, so no row lock is held
     while it answers. Safety comes from the idempotency key: a key already booked returns its
@@ -166,6 +183,7 @@ def card_charge(
                 acting_user=acting_user,
                 payment_method=payment_method,
                 reference=reference or charge_reference,
+                apply_to=apply_to,
             )
             GatewayCharge.objects.create(
                 idempotency_key=idempotency_key,

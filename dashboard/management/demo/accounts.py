@@ -57,6 +57,8 @@ class Accounts:
             "auto_topup_amount": D("1000.00"),
             "auto_topup_payment_method": card,
         }
+        if r1.pk in self.new_accounts:  # its customers pay it by card online (issue 13)
+            accounts.reseller_set_card_payments(reseller=r1, enabled=True, acting_user=self.staff)
         if r1.pk in self.new_accounts:  # never undo what a user changed since the first run
             accounts.account_update_financials(account=r1, acting_user=self.staff, **topup)
         self.users["reseller1"] = self.user("reseller1", r1, email="owen@northwind.example")

@@ -1,6 +1,7 @@
-"""Property: whatever sequence of issues, payments, memos by hand, refunds, applications, unlinks
-and cancellations happens, the cached figures equal the documents, and balance = live credits -
-live debits (applications move nothing between the two sides)."""
+"""Property: whatever sequence of issues, payments (recorded, card payments of chosen
+documents, wallet payments), memos by hand, refunds, applications, unlinks and cancellations
+happens, the cached figures equal the documents, and balance = live credits - live debits
+(applications move nothing between the two sides)."""
 
 import datetime
 from decimal import Decimal as D
@@ -16,7 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from billing import ledger, selectors
+from billing import card_payments, ledger, selectors
 from billing.models import CREDIT_TYPES, DEBIT_TYPES, LIVE_STATUSES, Application, Document
 from resellers import services as accounts
 from resellers.exceptions import ApplicationError
@@ -118,6 +119,42 @@ class Ledger(RuleBasedStateMachine):
             issue_date=DAY,
             acting_user=self.staff,
         )
+
+    @rule(data=st.data(), amount=st.none() | amounts)
+    def pay_chosen_by_card(self, data, amount):
+        """Seed 003's first way: a card payment applied to chosen open documents (never more
+        than each one's open amount; the rest stays as credit balance)."""
+        payable = list(card_payments.open_payable_documents(account=self.account))
+        if not payable:
+            return
+        chosen = data.draw(st.lists(st.sampled_from(payable), min_size=1, unique=True))
+        self._card_pay(chosen, amount)
+
+    @rule(amount=amounts)
+    def wallet_payment(self, amount):
+        """Seed 003's second way: one card payment applied oldest due first to all that is open."""
+        payable = list(card_payments.open_payable_documents(account=self.account))
+        if payable:
+            self._card_pay(payable, amount)
+
+    def _card_pay(self, documents, amount):
+        if not hasattr(self, "card"):
+            self.card = f.card(self.account, token="tok_property")
+        self.keys = getattr(self, "keys", 0) + 1
+        before = {d.pk: d.open_amount for d in documents}
+        payment = card_payments.documents_pay(
+            account=self.account,
+            documents=documents,
+            payment_method=self.card,
+            amount=amount,
+            idempotency_key=f"property-{self.keys}",
+            acting_user=None,
+            today=DAY,
+        )
+        applied = Application.objects.filter(credit_document=payment, unapplied_at__isnull=True)
+        assert {a.debit_document_id for a in applied} <= set(before)
+        for a in applied:
+            assert a.amount <= before[a.debit_document_id]
 
     @rule()
     def pay_with_credit_balance(self):

@@ -1,0 +1,167 @@
+"""Paying chosen documents by card (seed 003's first way of receiving payments): an account pays
+open invoices and debit memos it received, in full or in part, through the payment gateway.
+
+The payment is a payment document from the account to its issuer (`billing.ledger.card_charge`),
+applied to exactly the chosen documents, oldest due first among them when it does not cover all;
+what is left over stays as credit balance (a prepaid account's is then applied to the rest of its
+open debt, the ledger's ordinary rule). Never over-applied: each document takes at most its open
+amount at the moment of booking, whatever was paid on it meanwhile.
+
+Rules decided here:
+- An account pays its issuer (DESIGN.md). The provider always takes cards; a resale reseller
+  takes its customers' cards only when it turned card payments on (`Account.card_payments`):
+  otherwise they pay it offline, as its invoices' payment details say.
+- Who may pay: the account's own users, provider staff, and the system (no acting user).
+- Idempotency as for top-ups (`billing.topups`): the caller's key, scoped to the account
+  (`pay:<account id>:<key>`), books one payment however often it is sent; the same key with
+  another amount, card or documents is refused. A decline or a gateway failure writes nothing;
+  after a timeout, the same key completes the payment without charging twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from billing.models import Document, DocumentStatus, DocumentType, GatewayCharge
+from billing.money import ZERO
+from billing.topups import (
+    TopupError,
+    TopupKeyReused,
+    charge_amount,
+    check_card,
+    check_key,
+    gateway_charge,
+)
+from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.models import Account, PaymentMethod, User
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "pay:"
+PAYABLE_TYPES = (DocumentType.INVOICE, DocumentType.DEBIT_MEMO)
+
+
+def payment_key(*, account: Account, idempotency_key: str) -> str:
+    """The gateway and GatewayCharge key of a document payment: the caller's key, scoped."""
+    return f"{KEY_PREFIX}{account.pk}:{idempotency_key}"
+
+
+def payment_by_key(*, account: Account, idempotency_key: str) -> GatewayCharge | None:
+    return (
+        GatewayCharge.objects.filter(
+            idempotency_key=payment_key(account=account, idempotency_key=idempotency_key)
+        )
+        .select_related("payment")
+        .first()
+    )
+
+
+def open_payable_documents(*, account: Account) -> QuerySet[Document]:
+    """The account's open invoices and debit memos, oldest due first: what a wallet payment
+    pays (seed 003's second way)."""
+    return Document.objects.filter(
+        recipient_id=account.pk,
+        doc_type__in=PAYABLE_TYPES,
+        status=DocumentStatus.ISSUED,
+        open_amount__gt=0,
+    ).order_by("due_date", "issue_date", "pk")
+
+
+def card_payment_refusal(*, account: Account) -> ApplicationError | None:
+    """Why `account` cannot pay its issuer by card online, or None when it can."""
+    issuer = account.issuer
+    if issuer is None:
+        return TopupError("The provider pays no one.", field="account")
+    if issuer.takes_cards:
+        return None
+    return TopupError(
+        f"{issuer.name} does not take card payments online. Pay it by bank transfer or as it "
+        "tells you on the invoice; the payment is then recorded for you.",
+        field="payment_method",
+    )
+
+
+def payable_documents(documents: Sequence[Document], *, account: Account) -> list[Document]:
+    """The chosen documents as they will be paid, oldest due first (then oldest issued). Raises
+    TopupError on `documents` when one is not an open invoice or debit memo of `account`."""
+    if not documents:
+        raise TopupError("Choose at least one document to pay.", field="documents")
+    documents = list(Document.objects.filter(pk__in=[d.pk for d in documents]))  # as they are now
+    for document in documents:
+        if document.recipient_id != account.pk:
+            raise TopupError("That document is not this account's.", field="documents")
+        if document.doc_type not in PAYABLE_TYPES:
+            raise TopupError(
+                f"{document.display_number} is not an invoice or a debit memo.", field="documents"
+            )
+        if document.status != DocumentStatus.ISSUED or document.open_amount <= 0:
+            raise TopupError(f"{document.display_number} has nothing open.", field="documents")
+    return sorted(documents, key=lambda d: (d.due_date or d.issue_date, d.issue_date, d.pk))
+
+
+def documents_pay(
+    *,
+    account: Account,
+    documents: Sequence[Document],
+    payment_method: PaymentMethod,
+    idempotency_key: str,
+    acting_user: User | None,
+    today: datetime.date,
+    amount: Decimal | str | None = None,
+) -> Document:
+    """Charge `payment_method` (a card of `account`) and apply the payment to `documents`: their
+    open total when `amount` is None, else `amount` (any positive amount: less pays the oldest
+    due first, more leaves the rest as credit balance).
+
+    Raises PermissionDenied (not the account's user nor staff), TopupError naming the field
+    (`documents`, `amount`, `payment_method`, `account`, `idempotency_key`), TopupKeyReused,
+    TopupDeclined or TopupGatewayError; none of them writes anything."""
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != account.pk
+    ):
+        raise PermissionDenied("You can pay only your own account's documents.")
+    check_key(idempotency_key)
+    booked = payment_by_key(account=account, idempotency_key=idempotency_key)
+    if booked is not None:  # a replay: the documents it paid have nothing open any more
+        asked = None if amount is None else charge_amount(amount, account.currency)
+        if booked.payment_method_id != payment_method.pk or asked not in (None, booked.amount):
+            raise TopupKeyReused(
+                "This idempotency key was already used for another payment (another amount or "
+                "card). Use a new key for a new payment."
+            )
+        return booked.payment
+    chosen = payable_documents(documents, account=account)
+    open_total = sum((d.open_amount for d in chosen), ZERO)
+    amount = charge_amount(open_total if amount is None else amount, account.currency)
+    refusal = card_payment_refusal(account=account)
+    if refusal is not None:
+        raise refusal
+    if account.status != Account.Status.ACTIVE:
+        raise TopupError("A closed account cannot pay online.", field="account")
+    check_card(payment_method=payment_method, account=account, today=today)
+    numbers = ", ".join(d.display_number for d in chosen)
+    payment = gateway_charge(
+        payment_method=payment_method,
+        amount=amount,
+        idempotency_key=payment_key(account=account, idempotency_key=idempotency_key),
+        acting_user=acting_user,
+        today=today,
+        reference=f"Payment for {numbers}"[:100],
+        apply_to=chosen,
+    )
+    logger.info(
+        "payment %s of %s %s for account %s, applied to %s",
+        payment.display_number,
+        payment.total,
+        payment.currency,
+        account.pk,
+        numbers,
+    )
+    return payment
