@@ -152,9 +152,10 @@ class Account(models.Model):
     card_payments = models.BooleanField(
         "Take card payments",
         default=False,
+        db_default=False,  # set-wise inserts (the benches) that leave it out get it too
         help_text="A resale reseller takes its customers' card payments through the gateway "
-        "(they pay a chosen document or their wallet online). Off: they pay it offline and it "
-        "records the payment. The provider always takes cards.",
+        "(they pay a chosen document or their wallet online). Off: they pay it offline, as "
+        "its invoices' payment details say. The provider always takes cards.",
     )
 
     # Billing details: printed on the documents the account issues (its letterhead and how to
