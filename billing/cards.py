@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 
-from billing.gateway import GatewayError, get_gateway
+from billing.gateway import CardDetails, GatewayError, get_gateway
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 from resellers.services import payment_method_create
@@ -77,18 +77,68 @@ def card_add(
         raise CardError(GATEWAY_FAILED) from exc
     except ApplicationError as exc:  # the gateway refused the number
         raise CardError(exc.message, field="card_number") from exc
+    return _keep(
+        account=account,
+        token=token,
+        details=CardDetails(last4=digits[-4:], expiry_date=expiry_date),
+        label=label,
+        make_default=make_default,
+        acting_user=acting_user,
+        field="card_number",
+    )
+
+
+def card_add_token(
+    *,
+    account: Account,
+    gateway_token: str,
+    label: str = "",
+    make_default: bool = False,
+    acting_user: User | None,
+    today: datetime.date,
+) -> PaymentMethod:
+    """Keep a card the client had the gateway tokenise on its side (as real gateways work: the
+    number never reaches us): the gateway tells its last four digits and expiry. Raises
+    CardError (naming `gateway_token`: unknown to the gateway, expired, already held) or
+    PermissionDenied; writes nothing then. The token is never shown again."""
+    refusal = card_refusal(user=acting_user, account=account)
+    if refusal is not None:
+        raise refusal
+    token = (gateway_token or "").strip()
+    if not token or len(token) > 200:
+        raise CardError("Send the token the payment gateway gave you.", field="gateway_token")
+    try:
+        details = get_gateway().card_details(token=token)
+    except GatewayError as exc:
+        raise CardError(GATEWAY_FAILED) from exc
+    except ApplicationError as exc:
+        raise CardError(exc.message, field="gateway_token") from exc
+    if details.expiry_date < today:
+        raise CardError("This card has expired.", field="gateway_token")
+    return _keep(
+        account=account,
+        token=token,
+        details=details,
+        label=label,
+        make_default=make_default,
+        acting_user=acting_user,
+        field="gateway_token",
+    )
+
+
+def _keep(*, account, token, details, label, make_default, acting_user, field) -> PaymentMethod:
     held = PaymentMethod.objects.filter(
         account_id=account.pk, kind=PaymentMethod.Kind.CARD, gateway_token=token, is_active=True
     )
     if held.exists():
-        raise CardError("This card is already one of your payment methods.", field="card_number")
+        raise CardError("This card is already one of your payment methods.", field=field)
     return payment_method_create(
         account=account,
         kind=PaymentMethod.Kind.CARD,
         label=label.strip(),
         gateway_token=token,
-        card_last4=digits[-4:],
-        expiry_date=expiry_date,
+        card_last4=details.last4,
+        expiry_date=details.expiry_date,
         make_default=make_default,
         acting_user=acting_user,
     )

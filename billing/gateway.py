@@ -1,6 +1,6 @@
-"""Payment gateways: one small interface (tokenise, charge, refund) and a built-in gateway for
-tests and demos. Real gateways plug in behind the same interface: set BILLING_PAYMENT_GATEWAY to
-the dotted path of a class with these three methods.
+"""Payment gateways: one small interface (tokenise, read a token's card, charge, refund) and a
+built-in gateway for tests and demos. Real gateways plug in behind the same interface: set
+BILLING_PAYMENT_GATEWAY to the dotted path of a class with these four methods.
 
 Every charge and refund carries our idempotency key. A gateway must treat a repeated key as the
 same request (real gateways do; the built-in one does too), so retrying after a timeout or a
@@ -34,8 +34,17 @@ class CardDeclined(ApplicationError):
     """The gateway answered and refused the charge."""
 
 
+@dataclass(frozen=True)
+class CardDetails:
+    """What a gateway tells of a card it tokenised: never the number."""
+
+    last4: str
+    expiry_date: datetime.date
+
+
 class PaymentGateway(Protocol):
     def tokenize(self, *, card_number: str, expiry_date: datetime.date) -> str: ...
+    def card_details(self, *, token: str) -> CardDetails: ...
 
     def charge(
         self, *, token: str, amount: Decimal, currency: str, idempotency_key: str
@@ -74,12 +83,27 @@ class TestGateway:
     _lock = threading.Lock()
     charges: dict[str, _Charge] = {}
     attempts: dict[str, int] = {}
+    cards: dict[str, CardDetails] = {}  # the tokens it issued
 
     def tokenize(self, *, card_number: str, expiry_date: datetime.date) -> str:
         digits = "".join(ch for ch in card_number if ch.isdigit())
         if not 12 <= len(digits) <= 19:
             raise ApplicationError("That is not a card number.", field="card_number")
-        return "tok_" + hashlib.sha256(f"{digits}:{expiry_date}".encode()).hexdigest()[:24]
+        token = "tok_" + hashlib.sha256(f"{digits}:{expiry_date}".encode()).hexdigest()[:24]
+        with self._lock:
+            self.cards[token] = CardDetails(last4=digits[-4:], expiry_date=expiry_date)
+        return token
+
+    def card_details(self, *, token: str) -> CardDetails:
+        """The card behind a token it issued (a client tokenises on its side, then sends the
+        token); ApplicationError on `gateway_token` for any other."""
+        with self._lock:
+            details = self.cards.get(token)
+        if details is None:
+            raise ApplicationError(
+                "The payment gateway knows no such token.", field="gateway_token"
+            )
+        return details
 
     def charge(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str) -> str:
         with self._lock:
@@ -121,6 +145,7 @@ class TestGateway:
         with cls._lock:
             cls.charges.clear()
             cls.attempts.clear()
+            cls.cards.clear()
 
 
 def get_gateway() -> PaymentGateway:

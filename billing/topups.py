@@ -310,11 +310,22 @@ def _auto_method(account: Account) -> PaymentMethod | None:
     return PaymentMethod.objects.filter(account=account, is_default=True).first()
 
 
+def auto_topup_amount(account: Account, *, balance: Decimal) -> Decimal | None:
+    """What one automatic top-up charges: the fixed amount, or what brings the balance up to
+    the target (lago-api#2065); None when that is not set."""
+    if account.auto_topup_mode == Account.TopupMode.TARGET:
+        if account.auto_topup_target is None:
+            return None
+        return round_money(account.auto_topup_target - balance, account.currency)
+    return account.auto_topup_amount
+
+
 def auto_topup_run(*, today: datetime.date) -> AutoTopupResult:
     """Top up every account with automatic top-up on whose balance (credit balance - open debt)
-    is below its threshold: charge its configured amount to its top-up payment method (the
-    default one when none is chosen). One charge per account per day (`auto_topup_key`);
-    an account that fails (no card, declined, gateway error) is listed and the run goes on."""
+    is below its threshold: charge its fixed amount, or what brings it to its target, to its
+    top-up payment method (the default one when none is chosen). One charge per account per day
+    (`auto_topup_key`); an account that fails (no card, declined, gateway error) is listed and
+    the run goes on."""
     result = AutoTopupResult()
     for account in auto_topup_candidates():
         row = {name: getattr(account, name) for name in ("credit_limit", "credit_terms")}
@@ -327,7 +338,7 @@ def auto_topup_run(*, today: datetime.date) -> AutoTopupResult:
         threshold = account.auto_topup_threshold
         if threshold is None or balance >= threshold:
             continue
-        method, amount = _auto_method(account), account.auto_topup_amount
+        method, amount = _auto_method(account), auto_topup_amount(account, balance=balance)
         if method is None or amount is None:
             result.failed.append(
                 AutoTopupFailure(

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
+from billing.api_cards import PaymentMethodViewSet
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
@@ -20,10 +21,10 @@ from dashboard.api import (
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
+    AutoTopupView,
     ContactViewSet,
     DailyInvoicingView,
     ObtainTokenView,
-    PaymentMethodViewSet,
 )
 
 router = DefaultRouter()
@@ -64,6 +65,7 @@ urlpatterns = [
     path("reports/sales/", SalesReportView.as_view(), name="api-report-sales"),
     path("reports/payouts/", PayoutsReportView.as_view(), name="api-report-payouts"),
     path("reports/acquisitions/", AcquisitionsReportView.as_view(), name="api-report-acquisitions"),
+    path("resellers/<int:pk>/auto-topup/", AutoTopupView.as_view(), name="api-reseller-auto-topup"),
     path(
         "resellers/<int:pk>/daily-invoicing/",
         DailyInvoicingView.as_view(),

@@ -30,8 +30,64 @@ from orders.selectors import cancelled_by, item_charged_period
 from resellers.models import Account, CustomerClass, PaymentMethod
 from resellers.services import BILLING_DETAILS_FIELDS
 
+AUTO_TOPUP_FIELDS = (
+    "auto_topup_enabled",
+    "auto_topup_threshold",
+    "auto_topup_mode",
+    "auto_topup_amount",
+    "auto_topup_target",
+    "auto_topup_payment_method",
+)
 
-class FinancialInformationForm(forms.Form):
+
+class AutoTopupForm(forms.Form):
+    """An account's automatic top-up (seed 001 §2): when its balance falls below the threshold,
+    charge the chosen card a fixed amount or what brings the balance to the target."""
+
+    auto_topup_enabled = forms.BooleanField(required=False, label="Automatic top-up enabled")
+    auto_topup_threshold = MoneyFormField(
+        required=False,
+        label="Top-up threshold",
+        help_text="Top up when the balance falls below this amount.",
+    )
+    auto_topup_mode = forms.TypedChoiceField(
+        choices=Account.TopupMode.choices,
+        label="Top up",
+        required=False,
+        empty_value=Account.TopupMode.FIXED,
+        initial=Account.TopupMode.FIXED,
+    )
+    auto_topup_amount = MoneyFormField(
+        required=False, label="Top-up amount", help_text="For a fixed amount."
+    )
+    auto_topup_target = MoneyFormField(
+        required=False,
+        label="Target balance",
+        help_text="For a target: each top-up charges what brings the balance to it.",
+    )
+    auto_topup_payment_method = forms.ModelChoiceField(
+        queryset=PaymentMethod.objects.none(),
+        required=False,
+        label="Top-up payment method",
+        empty_label="The account's default payment method",
+    )
+
+    def __init__(self, *args, payment_methods, currency: str | None = None, **kwargs):
+        """`payment_methods`: the account's own cards, the only valid top-up choices."""
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, MoneyFormField):
+                field.currency = currency
+        self.fields["auto_topup_payment_method"].queryset = payment_methods
+
+    @staticmethod
+    def initial_for(account: Account) -> dict:
+        return {name: getattr(account, name) for name in AUTO_TOPUP_FIELDS} | {
+            "auto_topup_payment_method": account.auto_topup_payment_method_id
+        }
+
+
+class FinancialInformationForm(AutoTopupForm):
     """Seed 000's Edit window of a reseller's Financial Information."""
 
     credit_terms = forms.ChoiceField(choices=Account.CreditTerms.choices)
@@ -46,26 +102,6 @@ class FinancialInformationForm(forms.Form):
         choices=Account.DailyInvoicing.choices, label="Daily Invoicing"
     )
     credit_hold = forms.BooleanField(required=False, label="Credit hold")
-    auto_topup_enabled = forms.BooleanField(required=False, label="Automatic top-up enabled")
-    auto_topup_threshold = MoneyFormField(
-        required=False,
-        label="Top-up threshold",
-        help_text="Top up when the balance falls below this amount.",
-    )
-    auto_topup_amount = MoneyFormField(required=False, label="Top-up amount")
-    auto_topup_payment_method = forms.ModelChoiceField(
-        queryset=PaymentMethod.objects.none(),
-        required=False,
-        label="Top-up payment method",
-        empty_label="The account's default payment method",
-    )
-
-    def __init__(self, *args, payment_methods, currency: str | None = None, **kwargs):
-        """`payment_methods`: the account's own methods, the only valid top-up choices."""
-        super().__init__(*args, **kwargs)
-        for name in ("credit_limit", "auto_topup_threshold", "auto_topup_amount"):
-            self.fields[name].currency = currency
-        self.fields["auto_topup_payment_method"].queryset = payment_methods
 
     @staticmethod
     def initial_for(account: Account) -> dict:
@@ -75,10 +111,7 @@ class FinancialInformationForm(forms.Form):
             "payment_terms_days": account.payment_terms_days,
             "daily_invoicing": account.daily_invoicing,
             "credit_hold": account.credit_hold,
-            "auto_topup_enabled": account.auto_topup_enabled,
-            "auto_topup_threshold": account.auto_topup_threshold,
-            "auto_topup_amount": account.auto_topup_amount,
-            "auto_topup_payment_method": account.auto_topup_payment_method_id,
+            **AutoTopupForm.initial_for(account),
         }
 
 

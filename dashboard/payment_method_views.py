@@ -20,17 +20,20 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
 from django.views.generic import FormView
 
 from billing.cards import card_add, card_refusal
 from dashboard.access import own_account_or_404
+from dashboard.confirmations import Confirmation
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
-from resellers.selectors import default_payment_method
+from resellers.selectors import default_payment_method, payment_methods_visible
+from resellers.services import payment_method_remove, payment_method_set_default
 from resellers.tenancy import is_provider_staff
 
 EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
@@ -166,3 +169,63 @@ class CardAddView(LoginRequiredMixin, FormView):
             card_added_message(method, default=default_payment_method(account=self.account)),
         )
         return redirect(self._next())
+
+
+def _own_method(request, pk: int) -> PaymentMethod:
+    """One of the user's own account's active payment methods, or 404 (another tenant's, a
+    customer's seen by its reseller, a removed one)."""
+    method = (
+        payment_methods_visible(user=request.user)
+        .filter(account_id=request.user.account_id, is_active=True, pk=pk)
+        .first()
+    )
+    if method is None:
+        raise Http404("Not found.")
+    return method
+
+
+class PaymentMethodRemoveView(LoginRequiredMixin, View):
+    """GET: what removing one of your payment methods does (nothing changes); POST: remove it
+    (`resellers.services.payment_method_remove`): inactive, no longer the default nor the
+    automatic top-up's method; the documents it paid still name it."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request, pk: int):
+        method = _own_method(request, pk)
+        account = method.account
+        consequences = [f"{method} can no longer be charged; the documents it paid still name it."]
+        if method.is_default:
+            consequences.append(
+                "It is your default payment method: you have none until you choose another."
+            )
+        if account.auto_topup_payment_method_id == method.pk:
+            consequences.append("Automatic top-up will charge your default payment method.")
+        confirm = Confirmation(
+            title=f"Remove {method}?",
+            consequences=consequences,
+            button="Yes, remove it",
+            back_url=reverse("account"),
+        )
+        return render(request, "dashboard/confirm.html", {"confirm": confirm})
+
+    def post(self, request, pk: int):
+        method = payment_method_remove(
+            payment_method=_own_method(request, pk), acting_user=request.user
+        )
+        messages.success(request, f"Removed {method}.")
+        return redirect("account")
+
+
+class PaymentMethodDefaultView(LoginRequiredMixin, View):
+    """POST: make one of your payment methods your default (orders are charged to a default
+    card)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        method = payment_method_set_default(
+            payment_method=_own_method(request, pk), acting_user=request.user
+        )
+        messages.success(request, f"{method} is now your default payment method.")
+        return redirect("account")

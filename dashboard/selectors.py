@@ -193,8 +193,14 @@ def reseller_for_edit(*, user: User, pk: int) -> Account:
 
 
 def payment_methods_of(*, user: User, account: Account) -> QuerySet[PaymentMethod]:
-    """The account's own active payment methods: the choices for its automatic top-up."""
+    """The account's own active payment methods (an offline payment's, a refund's)."""
     return payment_methods_visible(user=user).filter(account_id=account.pk, is_active=True)
+
+
+def top_up_cards_of(*, user: User, account: Account) -> QuerySet[PaymentMethod]:
+    """The account's own active cards: the choices for its automatic top-up (only a card is
+    charged online)."""
+    return payment_methods_of(user=user, account=account).filter(kind=PaymentMethod.Kind.CARD)
 
 
 def own_customers(*, user: User, search: str = "") -> QuerySet[Account]:

@@ -1,4 +1,5 @@
-"""Top up from the panel: /account/topup/ (GET the form, POST pay). A reseller, or a customer the
+"""Top up from the panel: /account/topup/ (GET the form, POST pay), and /account/auto-topup/ (a
+reseller sets its automatic top-up). A reseller, or a customer the
 provider bills directly, charges one of its own cards through the payment gateway
 (`billing.topups.topup_pay`); the money is booked as a payment document, reference "Top-up".
 
@@ -35,10 +36,14 @@ from billing.topups import (
     topup_pay,
 )
 from dashboard.access import own_account_or_404
+from dashboard.forms import AUTO_TOPUP_FIELDS, AutoTopupForm
 from dashboard.presentation import money
+from dashboard.selectors import top_up_cards_of
+from dashboard.submissions import form_error
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
 from resellers.selectors import payment_methods_visible
+from resellers.services import account_update_financials
 from resellers.tenancy import is_provider_staff
 
 
@@ -150,4 +155,49 @@ class TopupView(LoginRequiredMixin, FormView):
             form.add_error(field, exc.message)
             return self.form_invalid(form)
         messages.success(self.request, topup_message(payment, self.account))
+        return redirect(reverse("account"))
+
+
+class AutoTopupEditView(LoginRequiredMixin, FormView):
+    """/account/auto-topup/: a reseller's own users set its automatic top-up (seed 001 §2): the
+    threshold, a fixed amount or a target balance, and the card to charge, whatever its usual
+    way of paying. One service call (`account_update_financials`, which audits it); its
+    refusal goes back on the field it names with nothing saved."""
+
+    template_name = "dashboard/auto_topup_edit.html"
+    form_class = AutoTopupForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            if is_provider_staff(request.user):
+                return redirect("billing")
+            self.account = own_account_or_404(
+                request.user, allowed=lambda user, account: account.is_reseller
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return AutoTopupForm.initial_for(self.account)
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "payment_methods": top_up_cards_of(user=self.request.user, account=self.account),
+            "currency": self.account.currency,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(account=self.account, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            account_update_financials(
+                account=self.account,
+                acting_user=self.request.user,
+                **{name: form.cleaned_data[name] for name in AUTO_TOPUP_FIELDS},
+            )
+        except domain.ApplicationError as exc:
+            form_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Automatic top-up saved.")
         return redirect(reverse("account"))

@@ -12,7 +12,9 @@ Statistics, Product Mix and order widgets; 404 for anyone else), /account/,
 Approval toggle). /account/topup/ (a reseller or a customer the provider bills tops up by card),
 /account/cards/add/ (it adds a card, whatever its usual way of paying), /account/pay/ (it pays
 chosen open documents by card; ?document=<pk> ticks one, dashboard/pay_views.py),
-/account/card-payments/ (POST: a resale reseller takes its customers' cards online, or not).
+/account/card-payments/ (POST: a resale reseller takes its customers' cards online, or not),
+/account/auto-topup/ (a reseller sets its automatic top-up), /account/payment-methods/<pk>/remove/
+(GET asks, POST removes one) and /account/payment-methods/<pk>/default/ (POST).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
 /documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
 /documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
@@ -242,6 +244,7 @@ urlpatterns = [
         "account/pay-with-credit/", views.OwnCreditBalancePayView.as_view(), name="own_credit_pay"
     ),
     path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
+    path("account/auto-topup/", topup_views.AutoTopupEditView.as_view(), name="own_auto_topup"),
     path("account/pay/", pay_views.PayView.as_view(), name="pay"),
     path(
         "account/card-payments/",
@@ -249,6 +252,16 @@ urlpatterns = [
         name="own_card_payments",
     ),
     path("account/cards/add/", payment_method_views.CardAddView.as_view(), name="card_add"),
+    path(
+        "account/payment-methods/<int:pk>/remove/",
+        payment_method_views.PaymentMethodRemoveView.as_view(),
+        name="payment_method_remove",
+    ),
+    path(
+        "account/payment-methods/<int:pk>/default/",
+        payment_method_views.PaymentMethodDefaultView.as_view(),
+        name="payment_method_default",
+    ),
     path("account/taxes/", tax_views.OwnTaxesView.as_view(), name="own_taxes"),
     path(
         "account/taxes/rules/<int:pk>/delete/",

@@ -400,7 +400,7 @@ class ResellerFinancialsEditView(LoginRequiredMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["payment_methods"] = selectors.payment_methods_of(
+        kwargs["payment_methods"] = selectors.top_up_cards_of(
             user=self.request.user, account=self.account
         )
         kwargs["currency"] = self.account.currency

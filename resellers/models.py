@@ -137,6 +137,20 @@ class Account(models.Model):
         max_digits=19, decimal_places=2, null=True, blank=True
     )
     auto_topup_amount = models.DecimalField(max_digits=19, decimal_places=2, null=True, blank=True)
+
+    class TopupMode(models.TextChoices):
+        FIXED = "fixed", "A fixed amount"
+        TARGET = "target", "Up to a target balance"
+
+    auto_topup_mode = models.CharField(
+        max_length=6,
+        choices=TopupMode.choices,
+        default=TopupMode.FIXED,
+        db_default=TopupMode.FIXED,
+        help_text="Charge `auto_topup_amount` each time, or what brings the balance to "
+        "`auto_topup_target`.",
+    )
+    auto_topup_target = models.DecimalField(max_digits=19, decimal_places=2, null=True, blank=True)
     auto_topup_payment_method = models.ForeignKey(
         "PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -317,8 +317,17 @@ def payment_method_create(
 def payment_method_set_default(
     *, payment_method: PaymentMethod, acting_user: User | None = None
 ) -> PaymentMethod:
-    """Make `payment_method` its account's one default."""
+    """Make `payment_method` its account's one default. The account's own users or provider
+    staff; an inactive (removed) method cannot be."""
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != payment_method.account_id
+    ):
+        raise PermissionDenied("You can choose only your own account's default.")
     Account.objects.select_for_update().get(pk=payment_method.account_id)
+    if not PaymentMethod.objects.filter(pk=payment_method.pk, is_active=True).exists():
+        raise ApplicationError("A removed payment method cannot be the default.", field="id")
     PaymentMethod.objects.filter(account_id=payment_method.account_id, is_default=True).exclude(
         pk=payment_method.pk
     ).update(is_default=False)
@@ -333,6 +342,33 @@ def payment_method_set_default(
     return payment_method
 
 
+@transaction.atomic
+def payment_method_remove(
+    *, payment_method: PaymentMethod, acting_user: User | None
+) -> PaymentMethod:
+    """Remove a payment method: it stays on the documents that name it, inactive, no longer the
+    default nor the automatic top-up's method. The account's own users or provider staff;
+    audited."""
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != payment_method.account_id
+    ):
+        raise PermissionDenied("You can remove only your own account's payment methods.")
+    account = Account.objects.select_for_update().get(pk=payment_method.account_id)
+    method = PaymentMethod.objects.get(pk=payment_method.pk)
+    if not method.is_active:
+        return method
+    method.is_active = False
+    method.is_default = False
+    method.save(update_fields=["is_active", "is_default"])
+    if account.auto_topup_payment_method_id == method.pk:
+        account.auto_topup_payment_method = None
+        account.save(update_fields=["auto_topup_payment_method", "updated_at"])
+    audit_record(actor=acting_user, action="payment_method.remove", obj=method, account=account)
+    return method
+
+
 FINANCIAL_FIELDS = (
     "credit_terms",
     "credit_limit",
@@ -343,6 +379,8 @@ FINANCIAL_FIELDS = (
     "auto_topup_threshold",
     "auto_topup_amount",
     "auto_topup_payment_method",
+    "auto_topup_mode",
+    "auto_topup_target",
 )
 PROVIDER_ONLY_FIELDS = frozenset(
     {"credit_terms", "credit_limit", "payment_terms_days", "daily_invoicing", "credit_hold"}
@@ -360,6 +398,12 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
     unknown = set(changes) - set(FINANCIAL_FIELDS)
     if unknown:
         raise ApplicationError(f"Not a financial field: {', '.join(sorted(unknown))}.")
+    if (
+        acting_user is not None
+        and not acting_user.is_provider_staff
+        and acting_user.account_id != account.pk
+    ):
+        raise PermissionDenied("Only provider staff or the account's own users can change this.")
     locked = Account.objects.select_for_update().get(pk=account.pk)
     touched = {k: v for k, v in changes.items() if getattr(locked, k) != v}
     if not touched:
@@ -402,12 +446,28 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
         )
     if locked.auto_topup_amount is not None and locked.auto_topup_amount <= 0:
         raise ApplicationError("The top-up amount must be positive.", field="auto_topup_amount")
+    if locked.auto_topup_mode not in Account.TopupMode.values:
+        raise ApplicationError("Top up a fixed amount or to a target.", field="auto_topup_mode")
+    changed_method = method is not None and "auto_topup_payment_method" in touched
+    if changed_method and (method.kind != PaymentMethod.Kind.CARD or not method.is_active):
+        raise ApplicationError(
+            "Automatic top-up charges a card: choose one of the account's active cards.",
+            field="auto_topup_payment_method",
+        )
     if locked.auto_topup_enabled:
-        for field in ("auto_topup_threshold", "auto_topup_amount"):
+        fixed = locked.auto_topup_mode == Account.TopupMode.FIXED
+        needed = ("auto_topup_threshold", "auto_topup_amount" if fixed else "auto_topup_target")
+        for field in needed:
             if getattr(locked, field) is None:
                 raise ApplicationError(
-                    "Automatic top-up needs a threshold and an amount.", field=field
+                    "Automatic top-up needs a threshold and "
+                    + ("an amount." if fixed else "a target balance."),
+                    field=field,
                 )
+        if not fixed and locked.auto_topup_target <= locked.auto_topup_threshold:
+            raise ApplicationError(
+                "The target balance must be above the threshold.", field="auto_topup_target"
+            )
         if method is None and not locked.payment_methods.filter(is_default=True).exists():
             raise ApplicationError(
                 "Automatic top-up needs a payment method to charge.",

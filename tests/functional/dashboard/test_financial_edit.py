@@ -78,8 +78,8 @@ def test_edit_form_offers_the_three_modes_with_seed_000s_explanations(staff_clie
     assert "Important:" in html
     assert "does not cover orders placed by the reseller itself" in html
     assert "not invoiced daily for any such orders" in html
-    # only this account's payment methods are offered for top-up
-    assert f'<option value="{world.r1_cash.pk}"' in html
+    # only this account's cards are offered for top-up: only a card is charged online
+    assert f'<option value="{world.r1_cash.pk}"' not in html
     assert f'<option value="{world.r1_card.pk}"' in html
     assert f'<option value="{world.r2_card.pk}"' not in html
 
