@@ -14,9 +14,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
+from billing.ledger.events import document_issued
+from billing.models import DocumentType
+from billing.receipts import receipt_send
 from billing.runs import CHUNK_TASK, chunk_process, run_start
 from billing.selectors import balance_mismatches
 from billing.topups import auto_topup_run
@@ -133,3 +137,24 @@ def run_billing(date: str | None = None, kind: str = "billing") -> int:
         extra={"run_id": run.pk, "chunk": None},
     )
     return run.pk
+
+
+@shared_task(
+    name="billing.tasks.send_receipt",
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError, OSError),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,  # a worker that died midway: sent again (billing.receipts)
+)
+def send_receipt(payment_id: int) -> str:
+    """Email a payment's receipt with its PDF (billing.receipts), once however often it runs."""
+    return receipt_send(payment_id=payment_id)
+
+
+@receiver(document_issued, dispatch_uid="billing.tasks.receipts")
+def _queue_receipt(sender, document, **kwargs) -> None:
+    """Every payment issued gets its receipt, sent once its transaction commits."""
+    if document.doc_type == DocumentType.PAYMENT:
+        payment_id = document.pk
+        transaction.on_commit(lambda: send_receipt.delay(payment_id))

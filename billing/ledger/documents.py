@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing.ledger.applications import credit_balance_apply_locked
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents, _signed
 from billing.ledger.errors import InvalidTransition
+from billing.ledger.events import document_issued
 from billing.ledger.numbering import numbers_allocate
 from billing.ledger.statuses import _settled_status, _transition
 from billing.models import (
@@ -166,6 +167,7 @@ def document_issue(
         account=recipient,
         details={"number": document.display_number, "total": str(total)},
     )
+    document_issued.send(sender=Document, document=document)
     if auto_apply and recipient.credit_terms == Account.CreditTerms.PREPAID:
         credit_balance_apply_locked(
             issuer_id=document.issuer_id, recipient=recipient, acting_user=acting_user

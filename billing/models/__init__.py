@@ -31,6 +31,7 @@ from billing.models.documents import (  # noqa: F401
     DocumentType,
 )
 from billing.models.payments import (  # noqa: F401
+    DocumentEmail,
     GatewayCharge,
     IdempotencyKey,
     PaymentAllocation,

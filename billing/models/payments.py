@@ -189,3 +189,26 @@ class ReferralPayout(models.Model):
 
     def __str__(self) -> str:
         return f"Payout {self.amount} {self.currency} to {self.reseller_id} ({self.period_start})"
+
+
+class DocumentEmail(models.Model):
+    """A document sent by email (a payment's receipt): one row per document and kind, so the
+    job that sends it, run twice or by two workers, sends it once. `sent_at` is empty while it
+    is being sent (a worker that died then is retried and sends it)."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    to = models.EmailField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "kind"], name="document_email_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.document_id} to {self.to or '-'}"
