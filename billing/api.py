@@ -28,7 +28,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from billing import idempotency, ledger
-from billing.api_payments import DocumentPaySerializer, PaymentSerializer, card_payment_response
+from billing.api_payments import (
+    DocumentPaySerializer,
+    PaymentSerializer,
+    card_payment_response,
+    key_parameter,
+)
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, content_disposition, document_pdf
 from billing.models import Document, DocumentStatus, DocumentType
@@ -199,13 +204,9 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         tags=["documents"],
         request=RefundCreateSerializer,
         parameters=[
-            OpenApiParameter(
-                name=idempotency.KEY_HEADER,
-                type=OpenApiTypes.STR,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="New for each refund, scoped to you; also the gateway's key, so a "
-                "retry after a timeout refunds once.",
+            key_parameter(
+                "New for each refund, scoped to you; also the gateway's key, so a "
+                "retry after a timeout refunds once."
             )
         ],
         responses={
@@ -268,14 +269,10 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         tags=["documents"],
         request=DocumentPaySerializer,
         parameters=[
-            OpenApiParameter(
-                name=idempotency.KEY_HEADER,
-                type=OpenApiTypes.STR,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="New for each payment, scoped to you: a retry with the same key and "
+            key_parameter(
+                "New for each payment, scoped to you: a retry with the same key and "
                 "body answers 200 with the same payment and charges nothing; after a gateway "
-                "timeout (503) it completes the payment without charging twice.",
+                "timeout (503) it completes the payment without charging twice."
             )
         ],
         responses={
@@ -341,14 +338,10 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         tags=["documents"],
         request=MemoCreateSerializer,
         parameters=[
-            OpenApiParameter(
-                name=idempotency.KEY_HEADER,
-                type=OpenApiTypes.STR,
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="New for each memo, scoped to you: a retry with the same key and "
+            key_parameter(
+                "New for each memo, scoped to you: a retry with the same key and "
                 "body answers 200 with the same memo (`Idempotent-Replayed: true`) and issues "
-                "nothing more.",
+                "nothing more."
             )
         ],
         responses={

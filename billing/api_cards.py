@@ -15,29 +15,22 @@ reseller's customer's) 403. POSTs honour an Idempotency-Key (`billing.idempotenc
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import idempotency
+from billing.api_payments import acting_for, key_parameter
 from billing.cards import card_add_token
 from resellers.api import PaymentMethodViewSet as ReadOnlyPaymentMethodViewSet
-from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
-from resellers.selectors import resellers_visible
 from resellers.serializers import PaymentMethodSerializer
 from resellers.services import payment_method_remove, payment_method_set_default
-from resellers.tenancy import is_provider_staff
 
-KEY_PARAMETER = OpenApiParameter(
-    name=idempotency.KEY_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="New for each card, scoped to you: a retry with the same key and body answers "
-    "200 with the same payment method (`Idempotent-Replayed: true`).",
+KEY_PARAMETER = key_parameter(
+    "New for each card, scoped to you: a retry with the same key and body answers "
+    "200 with the same payment method (`Idempotent-Replayed: true`)."
 )
 
 
@@ -62,16 +55,12 @@ class CardCreateSerializer(serializers.Serializer):
 
 
 def _card_account(user: User, account_id: int | None) -> Account:
-    if is_provider_staff(user):
-        if account_id is None:
-            raise ApplicationError("Name the reseller whose card it is.", field="account")
-        account = resellers_visible(user=user).filter(pk=account_id).first()
-        if account is None:
-            raise ApplicationError("No such reseller.", field="account")
-        return account
-    if account_id is not None and account_id != user.account_id:
-        raise ApplicationError("You can add cards to your own account only.", field="account")
-    return user.account
+    return acting_for(
+        user,
+        account_id,
+        unnamed="Name the reseller whose card it is.",
+        not_own="You can add cards to your own account only.",
+    )
 
 
 class PaymentMethodViewSet(ReadOnlyPaymentMethodViewSet):

@@ -59,6 +59,17 @@ CREATE_ENDPOINT = "POST payments/"
 NO_SUCH_METHOD = "Choose one of the account's payment methods."
 
 
+def key_parameter(description: str) -> OpenApiParameter:
+    """The Idempotency-Key header of a POST (`billing.idempotency`), as the schema shows it."""
+    return OpenApiParameter(
+        name=KEY_HEADER,
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description=description,
+    )
+
+
 class PaymentSerializer(DocumentSerializer):
     """A payment document, with the payment method it came from and whether it is a top-up."""
 
@@ -165,31 +176,38 @@ class Unprocessable(exceptions.APIException):
     default_code = "unprocessable"
 
 
-KEY_PARAMETER = OpenApiParameter(
-    name=KEY_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=f"1 to {MAX_KEY_LENGTH} printable characters, new for each new top-up, scoped "
+KEY_PARAMETER = key_parameter(
+    f"1 to {MAX_KEY_LENGTH} printable characters, new for each new top-up, scoped "
     "to you (your user). A retry with the same key and body returns the same payment (200, "
     "header `Idempotent-Replayed: true`) and charges nothing; while the first is still running, "
     "a retry waits for it (409 after 30 s: retry later); after a gateway timeout (503) it "
-    "completes the top-up without charging twice. The same key with another body answers 422.",
+    "completes the top-up without charging twice. The same key with another body answers 422."
 )
 
 
-def _topup_account(user: User, account_id: int | None) -> Account:
-    """Whose top-up: staff name a reseller; everyone else tops up its own account."""
+def acting_for(user: User, account_id: int | None, *, unnamed: str, not_own: str) -> Account:
+    """The account an API request acts for (`account` in its body): provider staff must name a
+    reseller (else `unnamed`), anyone else acts for its own account only (else `not_own`)."""
     if is_provider_staff(user):
         if account_id is None:
-            raise ApplicationError("Name the reseller to top up.", field="account")
+            raise ApplicationError(unnamed, field="account")
         account = resellers_visible(user=user).filter(pk=account_id).first()
         if account is None:
             raise ApplicationError("No such reseller.", field="account")
         return account
     if account_id is not None and account_id != user.account_id:
-        raise ApplicationError("You can top up only your own account.", field="account")
+        raise ApplicationError(not_own, field="account")
     return user.account
+
+
+def _topup_account(user: User, account_id: int | None) -> Account:
+    """Whose top-up: staff name a reseller; everyone else tops up its own account."""
+    return acting_for(
+        user,
+        account_id,
+        unnamed="Name the reseller to top up.",
+        not_own="You can top up only your own account.",
+    )
 
 
 @extend_schema_view(

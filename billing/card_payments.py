@@ -37,8 +37,9 @@ from billing.topups import (
     check_key,
     gateway_charge,
 )
-from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.exceptions import ApplicationError
 from resellers.models import Account, PaymentMethod, User
+from resellers.tenancy import require_own_or_staff
 
 logger = logging.getLogger(__name__)
 
@@ -121,12 +122,7 @@ def documents_pay(
     Raises PermissionDenied (not the account's user nor staff), TopupError naming the field
     (`documents`, `amount`, `payment_method`, `account`, `idempotency_key`), TopupKeyReused,
     TopupDeclined or TopupGatewayError; none of them writes anything."""
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != account.pk
-    ):
-        raise PermissionDenied("You can pay only your own account's documents.")
+    require_own_or_staff(acting_user, account.pk, "You can pay only your own account's documents.")
     check_key(idempotency_key)
     booked = payment_by_key(account=account, idempotency_key=idempotency_key)
     if booked is not None:  # a replay: the documents it paid have nothing open any more

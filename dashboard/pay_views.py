@@ -28,32 +28,23 @@ from billing.card_payments import card_payment_refusal, documents_pay, open_paya
 from billing.fields import MoneyFormField
 from billing.models import Document
 from billing.selectors import account_financials, active_applications
-from billing.topups import TopupDeclined, TopupGatewayError, TopupKeyReused
 from dashboard.access import own_account_or_404
 from dashboard.forms import DocumentsChoiceField
 from dashboard.presentation import money
+from dashboard.topup_views import TopupForm, charge_refused
 from resellers import exceptions as domain
 from resellers.models import Account, PaymentMethod
 from resellers.selectors import payment_methods_visible
 from resellers.services import reseller_set_card_payments
 
 
-class PayForm(forms.Form):
+class PayForm(TopupForm):
     """Which open documents, which of the account's cards, and how much (optional)."""
 
     documents = DocumentsChoiceField(
         queryset=Document.objects.none(),
         label="Documents to pay",
         error_messages={"required": "Choose at least one document to pay."},
-    )
-    payment_method = forms.ModelChoiceField(
-        queryset=PaymentMethod.objects.none(),
-        empty_label=None,
-        label="Card",
-        error_messages={
-            "required": "Choose a card.",
-            "invalid_choice": "Choose one of your cards.",
-        },
     )
     amount = MoneyFormField(
         label="Amount",
@@ -63,18 +54,10 @@ class PayForm(forms.Form):
         "first; more stays as credit balance.",
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, open_documents, cards, currency: str, **kwargs):
+    def __init__(self, *args, open_documents, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["documents"].queryset = open_documents
-        self.fields["payment_method"].queryset = cards
-        self.fields["amount"].label = f"Amount ({currency})"
-        self.fields["amount"].currency = currency
-
-    def renew_key(self) -> None:
-        self.data = self.data.copy()
-        self.data[self.add_prefix("submission_key")] = uuid.uuid4().hex
 
 
 def paid_message(payment, account: Account) -> str:
@@ -164,12 +147,7 @@ class PayView(LoginRequiredMixin, FormView):
         except domain.PermissionDenied as exc:
             raise Http404("Not found.") from exc
         except domain.ApplicationError as exc:
-            if isinstance(exc, TopupDeclined | TopupKeyReused):
-                form.renew_key()  # nothing was charged with it: the next submit is a new payment
-            field = exc.field if exc.field in form.fields else None
-            if isinstance(exc, TopupGatewayError):
-                field = None
-            form.add_error(field, exc.message)
+            charge_refused(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, paid_message(payment, self.account))
         return redirect("document_detail", pk=payment.pk)

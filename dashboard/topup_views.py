@@ -86,6 +86,19 @@ class TopupForm(forms.Form):
         self.data[self.add_prefix("submission_key")] = uuid.uuid4().hex
 
 
+def charge_refused(form: TopupForm, exc: domain.ApplicationError) -> None:
+    """A refused card charge on its form: on the field it names (a gateway failure on the
+    form). After a decline or a reused key nothing was charged with the form's token, so it is
+    renewed (the next submit is a new charge); after a gateway failure or timeout it is kept,
+    so submitting again completes the same charge without charging twice."""
+    if isinstance(exc, TopupDeclined | TopupKeyReused):
+        form.renew_key()
+    field = exc.field if exc.field in form.fields else None
+    if isinstance(exc, TopupGatewayError):
+        field = None
+    form.add_error(field, exc.message)
+
+
 def topup_message(payment, account: Account) -> str:
     """What the top-up did: the payment, what was applied at once (prepaid), the new figures."""
     fin = account_financials(account=account)
@@ -147,12 +160,7 @@ class TopupView(LoginRequiredMixin, FormView):
         except domain.PermissionDenied as exc:
             raise Http404("Not found.") from exc
         except domain.ApplicationError as exc:
-            if isinstance(exc, TopupDeclined | TopupKeyReused):
-                form.renew_key()  # nothing was charged with it: the next submit is a new top-up
-            field = exc.field if exc.field in form.fields else None
-            if isinstance(exc, TopupGatewayError):
-                field = None
-            form.add_error(field, exc.message)
+            charge_refused(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, topup_message(payment, self.account))
         return redirect(reverse("account"))

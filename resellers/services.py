@@ -8,11 +8,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.exceptions import ApplicationError
 from resellers.models import Account, AuditEvent, Contact, CustomerClass, PaymentMethod, User
 from resellers.prepared import PreparedInsert
 from resellers.selectors import approving_reseller, order_approval_locked
-from resellers.tenancy import require_provider_staff
+from resellers.tenancy import require_own_or_staff, require_provider_staff
 
 
 def audit_record(
@@ -319,12 +319,9 @@ def payment_method_set_default(
 ) -> PaymentMethod:
     """Make `payment_method` its account's one default. The account's own users or provider
     staff; an inactive (removed) method cannot be."""
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != payment_method.account_id
-    ):
-        raise PermissionDenied("You can choose only your own account's default.")
+    require_own_or_staff(
+        acting_user, payment_method.account_id, "You can choose only your own account's default."
+    )
     Account.objects.select_for_update().get(pk=payment_method.account_id)
     if not PaymentMethod.objects.filter(pk=payment_method.pk, is_active=True).exists():
         raise ApplicationError("A removed payment method cannot be the default.", field="id")
@@ -349,12 +346,11 @@ def payment_method_remove(
     """Remove a payment method: it stays on the documents that name it, inactive, no longer the
     default nor the automatic top-up's method. The account's own users or provider staff;
     audited."""
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != payment_method.account_id
-    ):
-        raise PermissionDenied("You can remove only your own account's payment methods.")
+    require_own_or_staff(
+        acting_user,
+        payment_method.account_id,
+        "You can remove only your own account's payment methods.",
+    )
     account = Account.objects.select_for_update().get(pk=payment_method.account_id)
     method = PaymentMethod.objects.get(pk=payment_method.pk)
     if not method.is_active:
@@ -398,12 +394,9 @@ def account_update_financials(*, account: Account, acting_user: User | None, **c
     unknown = set(changes) - set(FINANCIAL_FIELDS)
     if unknown:
         raise ApplicationError(f"Not a financial field: {', '.join(sorted(unknown))}.")
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != account.pk
-    ):
-        raise PermissionDenied("Only provider staff or the account's own users can change this.")
+    require_own_or_staff(
+        acting_user, account.pk, "Only provider staff or the account's own users can change this."
+    )
     locked = Account.objects.select_for_update().get(pk=account.pk)
     touched = {k: v for k, v in changes.items() if getattr(locked, k) != v}
     if not touched:
@@ -520,12 +513,7 @@ def customer_set_order_approval(
     reseller = approving_reseller(customer=customer)
     if reseller is None:
         raise ApplicationError("Only customers of a resale reseller have an approval toggle.")
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != reseller.pk
-    ):
-        raise PermissionDenied("Only the customer's reseller can change this.")
+    require_own_or_staff(acting_user, reseller.pk, "Only the customer's reseller can change this.")
     locked = Account.objects.select_for_update().get(pk=customer.pk)
     if order_approval_locked(reseller=reseller):
         raise ApplicationError(
@@ -584,12 +572,9 @@ def reseller_set_card_payments(
 ) -> Account:
     """A resale reseller takes its customers' card payments online (`enabled`), or has them pay
     it offline. Its own users or provider staff; audited when it changes."""
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != reseller.pk
-    ):
-        raise PermissionDenied("Only the reseller's users or provider staff can change this.")
+    require_own_or_staff(
+        acting_user, reseller.pk, "Only the reseller's users or provider staff can change this."
+    )
     reseller = Account.objects.select_for_update().get(pk=reseller.pk)
     if not reseller.is_reseller or reseller.is_referral_reseller:
         raise ApplicationError(
@@ -692,12 +677,9 @@ def account_billing_details_set(
     unknown = set(changes) - set(BILLING_DETAILS_FIELDS)
     if unknown:
         raise ApplicationError(f"Not a billing detail: {', '.join(sorted(unknown))}.")
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != account.pk
-    ):
-        raise PermissionDenied("Only provider staff or the account's own users can change this.")
+    require_own_or_staff(
+        acting_user, account.pk, "Only provider staff or the account's own users can change this."
+    )
     values = {field: (value or "").strip() for field, value in changes.items()}
     if "country" in values:
         values["country"] = values["country"].upper()

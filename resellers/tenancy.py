@@ -32,6 +32,13 @@ def require_provider_staff(user, what: str) -> None:
         raise PermissionDenied(f"Only provider staff can {what}.")
 
 
+def require_own_or_staff(user, account_id: int, message: str) -> None:
+    """For services: only the account's own users, provider staff, or a job acting for no one
+    (`user` None) may act on account `account_id`; anyone else gets PermissionDenied(message)."""
+    if user is not None and not user.is_provider_staff and user.account_id != account_id:
+        raise PermissionDenied(message)
+
+
 def account_ids(user, *, level: str = DETAILS) -> QuerySet | None:
     """Ids of the accounts `user` may see at `level`; None means "all" (provider staff)."""
     if not (user and user.is_authenticated):

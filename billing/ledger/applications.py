@@ -22,10 +22,10 @@ from billing.models import (
     PaymentAllocation,
 )
 from billing.money import ZERO, CurrencyMismatch, round_money, to_decimal
-from resellers.exceptions import ApplicationError, PermissionDenied
+from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
 from resellers.services import audit_record
-from resellers.tenancy import require_provider_staff
+from resellers.tenancy import require_own_or_staff, require_provider_staff
 
 
 def _apply(
@@ -213,12 +213,9 @@ def credit_balance_apply(
     """Pay open documents with the credit balance (seed 002): the system picks the order, oldest
     due first. A term account chooses to do this; a prepaid account has it done automatically.
     `debit_documents` narrows it to the documents the user chose to pay."""
-    if (
-        acting_user is not None
-        and not acting_user.is_provider_staff
-        and acting_user.account_id != recipient.pk
-    ):
-        raise PermissionDenied("You can pay only your own account's documents.")
+    require_own_or_staff(
+        acting_user, recipient.pk, "You can pay only your own account's documents."
+    )
     locked = _lock_account(recipient.pk)
     ids = None
     if debit_documents is not None:
