@@ -27,14 +27,20 @@ from resellers.models import Contact
 logger = logging.getLogger(__name__)
 
 
-def receipt_address(document: Document) -> str:
-    contacts = Contact.objects.filter(account_id=document.recipient_id).exclude(email="")
+def contact_address(account_id: int) -> str:
+    """Where an account's billing emails go: its bill-to contact, else its primary one, else its
+    first with an address; "" when none has one."""
+    contacts = Contact.objects.filter(account_id=account_id).exclude(email="")
     contact = (
         contacts.filter(is_bill_to=True).first()
         or contacts.filter(is_primary=True).first()
         or contacts.order_by("pk").first()
     )
     return contact.email if contact is not None else ""
+
+
+def receipt_address(document: Document) -> str:
+    return contact_address(document.recipient_id)
 
 
 def receipt_send(*, payment_id: int) -> str:

@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from billing.dunning import dunning_run
 from billing.ledger.events import document_issued
 from billing.models import DocumentType
 from billing.receipts import receipt_send
@@ -97,6 +98,29 @@ def auto_topup(date: str | None = None) -> dict:
             {"account_id": f.account_id, "account": f.account_name, "message": f.message}
             for f in result.failed
         ],
+    }
+
+
+@shared_task(
+    name="billing.tasks.run_dunning",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,  # a second run of a day does nothing twice (billing.dunning)
+    reject_on_worker_lost=True,  # a worker killed midway: the next delivery finishes the day
+    **_limits("DUNNING", 900, 960),
+)
+def run_dunning(date: str | None = None) -> dict:
+    """Daily (beat): the day's dunning steps for `date` (ISO; today when beat sends none)."""
+    today = datetime.date.fromisoformat(date) if date else timezone.localdate()
+    result = dunning_run(today=today)
+    return {
+        "date": today.isoformat(),
+        "accounts": result.accounts,
+        "steps": [
+            {"account_id": s.account_id, "step": s.step, "detail": s.detail} for s in result.steps
+        ],
+        "failed": [{"account_id": s.account_id, "message": s.detail} for s in result.failed],
     }
 
 

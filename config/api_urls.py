@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
 from billing.api_cards import PaymentMethodViewSet
+from billing.api_dunning import DunningPolicyView, DunningView
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
@@ -70,6 +71,12 @@ urlpatterns = [
         "resellers/<int:pk>/daily-invoicing/",
         DailyInvoicingView.as_view(),
         name="api-reseller-daily-invoicing",
+    ),
+    path("accounts/<int:pk>/dunning/", DunningView.as_view(), name="api-account-dunning"),
+    path(
+        "accounts/<int:pk>/dunning-policy/",
+        DunningPolicyView.as_view(),
+        name="api-account-dunning-policy",
     ),
     path("", include(router.urls)),
 ]

@@ -18,7 +18,7 @@ from billing.document_layout import plain_decimal as plain_decimal
 from billing.document_layout import unit_money as unit_money
 from billing.models import Application, Document
 from orders.models import Order, OrderStatus
-from orders.selectors import credit_shortfall
+from orders.selectors import unexecuted_advice
 from orders.workflow import order_status_shown
 
 # Seed 000, "Daily Invoicing": what each mode does, shown beside the dropdown.
@@ -153,7 +153,7 @@ def order_outcome(order: Order, *, action: str, own: bool = True) -> tuple[int, 
         return messages.SUCCESS, f"{head} and is waiting for approval."
     if status == OrderStatus.UNEXECUTED_CREDIT:
         reason = order.status_message or "Not executed: there is not enough available credit."
-        advice = credit_shortfall(order=order).advice(own=own)
+        advice = unexecuted_advice(order=order, own=own)
         return messages.WARNING, f"{head}. {reason} {advice}"
     if status == OrderStatus.PENDING:
         return messages.WARNING, f"{head} but is pending. {order.status_message}".strip()

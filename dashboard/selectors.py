@@ -30,7 +30,6 @@ from orders.selectors import (
     ChargedTotals,
     HeldPrepayment,
     catalogue_products,
-    credit_shortfall,
     items_with_charged_period,
     order_charged_totals,
     order_items_charged,
@@ -45,6 +44,7 @@ from orders.selectors import (
     price_quote,
     sees_credit_side,
     subscriptions_visible,
+    unexecuted_advice,
     with_charged_totals,
 )
 from resellers.models import Account, Contact, PaymentMethod, User
@@ -449,9 +449,7 @@ def order_page(*, user: User, pk: int) -> OrderPage:
     credit_side = sees_credit_side(user, order)
     advice = ""
     if credit_side and order.status == OrderStatus.UNEXECUTED_CREDIT:
-        advice = credit_shortfall(order=order).advice(
-            own=user.account_id == order.credit_account_id
-        )
+        advice = unexecuted_advice(order=order, own=user.account_id == order.credit_account_id)
     return OrderPage(
         order=order,
         items=items.order_by("order_id", "id"),

@@ -824,3 +824,57 @@ class AcquiredCustomerTable(PanelTable):
 
     class Meta(PanelTable.Meta):
         empty_text = "Nobody signed up with your code in this period."
+
+
+# --- dunning ----------------------------------------------------------------------------------
+
+
+class DunningTable(PanelTable):
+    """Accounts in dunning (billing.dunning.accounts_by_stage rows), most advanced first: the
+    account (its provider page for staff, the reseller's customer page for a reseller), who
+    bills it, the stage and since when, what is overdue today, and the next step."""
+
+    account = tables.Column(accessor="state__account__name", verbose_name="Account")
+    issuer = tables.Column(accessor="state__account__issuer__name", verbose_name="Billed by")
+    stage = tables.Column(accessor="state__stage", verbose_name="Stage")
+    since = tables.DateColumn(accessor="state__since", verbose_name="Since")
+    oldest_due_date = tables.DateColumn(
+        accessor="state__oldest_due_date", verbose_name="Oldest due"
+    )
+    overdue_amount = tables.Column(verbose_name="Overdue", attrs=NUM)
+    next_step = tables.Column(verbose_name="Next step", empty_values=())
+
+    class Meta(PanelTable.Meta):
+        orderable = False
+        empty_text = "No account is in dunning."
+        row_attrs = {
+            "data-account": lambda record: record.state.account_id,
+            "data-stage": lambda record: record.state.stage,
+        }
+
+    def __init__(self, *args, staff: bool, **kwargs):
+        self.staff = staff
+        super().__init__(*args, **kwargs)
+
+    def render_account(self, record, value):
+        account = record.state.account
+        url = (
+            _account_url(account)
+            if self.staff
+            else reverse("own_customer_detail", args=[account.pk])
+        )
+        return format_html('<a href="{}">{}</a>', url, value) if url else value
+
+    def render_stage(self, record):
+        tone = "bad" if record.state.stage != "overdue" else "warn"
+        label = record.state.get_stage_display()
+        return format_html('<span class="badge {}">{}</span>', tone, label)
+
+    def render_overdue_amount(self, record):
+        return money(record.overdue_amount, record.state.account.currency)
+
+    def render_next_step(self, record):
+        step = record.next_step
+        if step is None:
+            return "—"
+        return f"{step.label.capitalize()} on {day(step.on_date)}"

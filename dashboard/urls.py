@@ -13,8 +13,10 @@ Approval toggle). /account/topup/ (a reseller or a customer the provider bills t
 /account/cards/add/ (it adds a card, whatever its usual way of paying), /account/pay/ (it pays
 chosen open documents by card; ?document=<pk> ticks one, dashboard/pay_views.py),
 /account/card-payments/ (POST: a resale reseller takes its customers' cards online, or not),
-/account/auto-topup/ (a reseller sets its automatic top-up), /account/payment-methods/<pk>/remove/
-(GET asks, POST removes one) and /account/payment-methods/<pk>/default/ (POST).
+/account/auto-topup/ (a reseller sets its automatic top-up), /account/dunning/ (a resale reseller's
+customers in dunning and its dunning policy for them; dashboard/dunning_views.py),
+/account/payment-methods/<pk>/remove/ (GET asks, POST removes one) and
+/account/payment-methods/<pk>/default/ (POST).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
 /documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
 /documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
@@ -25,6 +27,7 @@ Orders, scoped: /orders/ (a customer's or a reseller's list; provider staff go t
 /billing/orders/), /orders/<pk>/ (`order-status`, linked from the emails), and POST
 /orders/<pk>/accept/, /orders/<pk>/cancel/, /orders/<pk>/execute/ (provider staff).
 Provider: /billing/orders/ (orders for the distributor, and every order).
+Provider: /billing/dunning/ (accounts by dunning stage, and the provider's dunning policy).
 Provider: /billing/runs/ (billing runs; POST starts one, or a dry run), /billing/runs/start/ (GET:
 a real run's confirmation page, or a dry run; POST starts it) and /billing/runs/<pk>/.
 Destructive actions ask first (dashboard/confirmations.py): a GET on the URL of order cancel and
@@ -52,6 +55,7 @@ from django.urls import path
 from dashboard import (
     account_views,
     details_views,
+    dunning_views,
     memo_views,
     order_views,
     pay_views,
@@ -155,6 +159,7 @@ urlpatterns = [
         "billing/orders/", order_views.DistributorOrderListView.as_view(), name="distributor_orders"
     ),
     path("billing/runs/", run_views.BillingRunListView.as_view(), name="billing_runs"),
+    path("billing/dunning/", dunning_views.ProviderDunningView.as_view(), name="dunning"),
     path("billing/runs/start/", run_views.BillingRunStartView.as_view(), name="billing_run_start"),
     path(
         "billing/runs/<int:pk>/",
@@ -245,6 +250,7 @@ urlpatterns = [
     ),
     path("account/topup/", topup_views.TopupView.as_view(), name="topup"),
     path("account/auto-topup/", topup_views.AutoTopupEditView.as_view(), name="own_auto_topup"),
+    path("account/dunning/", dunning_views.ResellerDunningView.as_view(), name="own_dunning"),
     path("account/pay/", pay_views.PayView.as_view(), name="pay"),
     path(
         "account/card-payments/",

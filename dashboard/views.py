@@ -35,6 +35,7 @@ from billing.card_payments import card_payment_refusal, open_payable_documents
 from billing.document_layout import DocumentLayout, document_layout
 from billing.documents_pdf import CONTENT_TYPE as PDF_CONTENT_TYPE
 from billing.documents_pdf import content_disposition, document_pdf
+from billing.dunning import dunning_status
 from billing.ledger import (
     application_create,
     application_remove,
@@ -213,6 +214,8 @@ def _page_context(
     config = RequestConfig(request, paginate={"per_page": PER_PAGE})
     context: dict = {"page": page, "account": page.account, "provider_view": provider_view}
     context.update(tax_views.tax_profile_context(request, page.account))
+    if page.show_financials and page.account.credit_hold:  # why, and what lifts it
+        context["dunning"] = dunning_status(account=page.account, today=timezone.localdate())
     if credit_pay_url and (pay_form is not None or page.can_pay_with_credit):
         context["credit_pay_url"] = credit_pay_url
         context["pay_form"] = pay_form or CreditBalancePayForm(unpaid=page.unpaid)

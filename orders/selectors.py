@@ -33,6 +33,7 @@ from orders.models import (
 # Which actions a user may take on an order or a subscription now: one selector over the
 # transition and action tables of orders.workflow, re-exported here for the panels and the API.
 from orders.workflow import (  # noqa: F401
+    CREDIT_HOLD,
     NO_PREPAY_DISABLED,
     NO_PREPAY_MANUAL,
     NO_PREPAY_OWN_PURCHASE,
@@ -629,6 +630,14 @@ class CreditShortfall:
                 f"Only credit terms, which {issuer} grants, would let it through: cancel it."
             )
         return " ".join(parts)
+
+
+def unexecuted_advice(*, order: Order, own: bool) -> str:
+    """What would let an order unexecuted for credit through, for the credit side: for one held
+    by its account's credit hold, paying what is overdue; otherwise the credit rule's figures."""
+    if order.status_message == CREDIT_HOLD:
+        return "Once the hold is lifted, accept the order again. Or cancel it."
+    return credit_shortfall(order=order).advice(own=own)
 
 
 def credit_shortfall(*, order: Order) -> CreditShortfall:

@@ -248,6 +248,14 @@ def order_move(order: Order, status: str) -> None:
 # --- subscriptions -----------------------------------------------------------------------------
 
 T = SubscriptionStatus
+# An order of an account on credit hold (billing.dunning) is not executed: it waits in the
+# unexecuted-for-credit queue, where its reseller (or the provider) may still accept it.
+CREDIT_HOLD = (
+    "Not executed: the account is on credit hold for overdue payments. Paying what is overdue "
+    "lifts the hold."
+)
+
+
 SUBSCRIPTION_TRANSITIONS: dict[str, frozenset[str]] = {
     T.TRIAL: frozenset({T.ACTIVE, T.CANCELLED, T.SUSPENDED}),
     T.ACTIVE: frozenset({T.PENDING_CANCELLATION, T.SUSPENDED, T.CANCELLED}),

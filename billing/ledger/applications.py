@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents
 from billing.ledger.errors import InvalidTransition
+from billing.ledger.events import payments_applied
 from billing.ledger.statuses import _settled_status, _transition
 from billing.models import (
     CREDIT_TYPES,
@@ -108,12 +109,14 @@ def application_create(
     require_provider_staff(acting_user, "link documents")
     _lock_account(debit_document.recipient_id)
     docs = _lock_documents([credit_document.pk, debit_document.pk])
-    return _apply(
+    application = _apply(
         credit=docs[credit_document.pk],
         debit=docs[debit_document.pk],
         amount=amount,
         acting_user=acting_user,
     )
+    payments_applied.send(sender=Document, recipient_id=debit_document.recipient_id)
+    return application
 
 
 @transaction.atomic
@@ -222,6 +225,9 @@ def credit_balance_apply(
         ids = [d.pk for d in debit_documents]
         if any(d.recipient_id != recipient.pk for d in debit_documents):
             raise ApplicationError("Those documents are not this account's.", field="documents")
-    return credit_balance_apply_locked(
+    made = credit_balance_apply_locked(
         issuer_id=locked.issuer_id, recipient=locked, acting_user=acting_user, debit_ids=ids
     )
+    if made:
+        payments_applied.send(sender=Document, recipient_id=recipient.pk)
+    return made

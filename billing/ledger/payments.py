@@ -12,6 +12,7 @@ from billing.gateway import get_gateway
 from billing.ledger.applications import _apply, credit_balance_apply_locked
 from billing.ledger.balances import _lock_account, _lock_documents
 from billing.ledger.documents import LineSpec, document_create, document_issue
+from billing.ledger.events import payments_applied
 from billing.models import Document, DocumentType, GatewayCharge, PaymentRequestKey
 from billing.money import round_money, to_decimal
 from resellers.exceptions import ApplicationError
@@ -90,6 +91,7 @@ def payment_record(
             issuer_id=payment.issuer_id, recipient=recipient, acting_user=acting_user
         )
     payment.refresh_from_db()
+    payments_applied.send(sender=Document, recipient_id=recipient.pk)
     return payment
 
 

@@ -30,6 +30,13 @@ from billing.models.documents import (  # noqa: F401
     DocumentStatus,
     DocumentType,
 )
+from billing.models.dunning import (  # noqa: F401
+    HELD_STAGES,
+    DunningNotice,
+    DunningPolicy,
+    DunningStage,
+    DunningState,
+)
 from billing.models.payments import (  # noqa: F401
     DocumentEmail,
     GatewayCharge,

@@ -290,6 +290,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.resume_stalled_orders",
         "schedule": crontab(minute="*/10"),
     },
+    # Dunning (billing.dunning) for today, after the night's runs and top-ups: reminders, credit
+    # hold, suspension, and the lifting of a hold that a payment did not already lift.
+    "dunning-daily": {
+        "task": "billing.tasks.run_dunning",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "auto-topup-daily": {
         "task": "billing.tasks.auto_topup",
         "schedule": crontab(hour=6, minute=0),
@@ -301,6 +307,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*"),
     },
 }
+# The provider's dunning policy (billing.dunning), overridden per issuer by its DunningPolicy:
+# reminders this many days before and after a document's due date; credit hold and suspension of
+# the account's own subscriptions this many days after its oldest overdue document's due date.
+DUNNING_REMINDER_DAYS_BEFORE = env.list("DUNNING_REMINDER_DAYS_BEFORE", cast=int, default=[3])
+DUNNING_REMINDER_DAYS_AFTER = env.list("DUNNING_REMINDER_DAYS_AFTER", cast=int, default=[1, 7])
+DUNNING_CREDIT_HOLD_DAYS = env.int("DUNNING_CREDIT_HOLD_DAYS", default=14)
+DUNNING_SUSPENSION_DAYS = env.int("DUNNING_SUSPENSION_DAYS", default=30)
+BILLING_DUNNING_SOFT_TIME_LIMIT = env.int("BILLING_DUNNING_SOFT_TIME_LIMIT", default=900)
+BILLING_DUNNING_TIME_LIMIT = env.int("BILLING_DUNNING_TIME_LIMIT", default=960)
 DASHBOARD_STATISTICS_MAX_AGE = env.int("DASHBOARD_STATISTICS_MAX_AGE", default=180)
 
 LOGGING = {

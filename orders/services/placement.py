@@ -20,7 +20,7 @@ from orders.selectors import catalogue_has, order_parties, price_quotes
 from orders.services.common import INSUFFICIENT_CREDIT, _lock, _may_prepay, _require_status
 from orders.services.execution import ITEMS_INSERT, ORDERS_INSERT, _charges, _deliver
 from orders.services.validation import _validate
-from orders.workflow import order_move
+from orders.workflow import CREDIT_HOLD, order_move
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 from resellers.selectors import (
@@ -253,6 +253,15 @@ def _submit_in_transaction(
     chain here: see _complete_at_once."""
     order.submitted_at = timezone.now()
     events.append(("order.submit", order, order.credit_account_id, {}))
+    holder = order.customer if order.customer_id else order.credit_account
+    if holder.credit_hold:  # dunning's (billing.dunning): it waits, and says why
+        order_move(order, OrderStatus.UNEXECUTED_CREDIT)
+        order.status_message = CREDIT_HOLD
+        _save(order, items, ["status", "status_message", "submitted_at"], on_created)
+        events.append(("order.unexecuted", order, order.credit_account_id, {"credit_hold": True}))
+        audit_events(actor=acting_user, events=events)
+        notifications.order_submitted(order=order)
+        return False
     method = default_payment_method(account=order.credit_account)
     if order_approval_required(customer=order.customer, reseller_method=method):
         order_move(order, OrderStatus.PENDING_APPROVAL)

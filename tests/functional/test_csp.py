@@ -22,7 +22,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 PDF_ONLY = {"billing/document_pdf.html"}
 # Read by mail clients, which drop <link>ed and most <style> stylesheets: inline style is how an
 # email is styled, and no page of the site serves it (billing.receipts).
-EMAIL_ONLY = {"billing/receipt_email.html"}
+EMAIL_ONLY = {"billing/receipt_email.html", "billing/dunning_email.html"}
 
 # What a CSP without 'unsafe-inline' blocks (or a policy-free page would need): inline <script>
 # (one with a src is a file), <style> blocks, style="" attributes, on*="" event handlers, and

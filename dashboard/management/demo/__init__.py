@@ -23,11 +23,11 @@ from decimal import Decimal as D
 from django.db import transaction
 from django.test.utils import override_settings
 
-from billing import ledger
-from billing.models import BillingRun, ResellerTransaction
+from billing import dunning, ledger
+from billing.models import BillingRun, DocumentType, DunningPolicy, ResellerTransaction
 from billing.runs import run_start
 from dashboard.management.demo.accounts import Accounts
-from dashboard.management.demo.builder import PASSWORD, Builder, SeedReport
+from dashboard.management.demo.builder import PASSWORD, Builder, Line, SeedReport
 from dashboard.management.demo.catalogue import CatalogueAndOrders
 from orders import services as ordering
 from orders.models import Order, OrderType, Subscription
@@ -68,7 +68,56 @@ class _Seeder(Accounts, CatalogueAndOrders, Builder):
         self._orders_reseller4(products, r4)
         self._runs()
         self._corrections(r2)
+        self._dunning(provider, products)
         return self.report
+
+    def _dunning(self, provider: Account, p: dict) -> None:
+        """Dunning (issue 13): the provider's policy (reminders 3 days before and 1 and 7 days
+        after a due date, credit hold at 21 days overdue, suspension at 45), two direct
+        customers of the provider who did not pay (Lucerne Publishing, 30 days overdue: on
+        credit hold; Fourth Coffee, 50 days overdue: on hold with its subscription suspended),
+        and today's dunning run, which also reminds the accounts with documents just overdue
+        (Northwind, Contoso, Fabrikam, Adatum) or coming due."""
+        if DunningPolicy.objects.filter(issuer=provider).exists():
+            return
+        dunning.policy_set(
+            issuer=provider,
+            acting_user=self.staff,
+            reminder_days_before=[3],
+            reminder_days_after=[1, 7],
+            credit_hold_days=21,
+            suspension_days=45,
+        )
+        for name, email, issued, seats in (
+            ("Lucerne Publishing", "ap@lucerne.example", -60, 4),
+            ("Fourth Coffee", "accounts@fourthcoffee.example", -80, 6),
+        ):
+            customer = self.account(
+                kind=Account.Kind.CUSTOMER,
+                name=name,
+                parent=provider,
+                credit_terms=Account.CreditTerms.NET_TERMS,
+                credit_limit=D("1000.00"),
+                payment_terms_days=30,
+            )
+            self.contact(customer, name=f"{name} billing", email=email, bill_to=True, primary=True)
+            self.document(
+                DocumentType.INVOICE,
+                issuer=provider,
+                recipient=customer,
+                reference=f"DEMO-DUN-{customer.pk}",
+                issued=issued,
+                lines=[Line("Microsoft 365 Business Standard", str(seats), "13.50")],
+            )
+        fourth = Account.objects.get(name="Fourth Coffee", parent=provider)
+        self.order(
+            "DEMO-FC-ORD-1",
+            placed_by=self.staff,
+            customer=fourth,
+            items=[(p["m365_standard"], 6)],
+        )
+        result = dunning.dunning_run(today=self.today)
+        self.report.note(f"Dunning: {len(result.steps)} steps")
 
     def _corrections(self, r2: Account) -> None:
         """Seed 001 §4, once: Southridge's customer Tailspin Toys was invoiced tonight for

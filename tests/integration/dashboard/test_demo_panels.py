@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from billing.gateway import TestGateway
-from orders.models import Order
+from orders.models import Order, Subscription
 from orders.services import TOKEN_WARNING
 from resellers.models import User
 
@@ -97,3 +97,21 @@ def test_reseller3_logs_in_with_the_demo_password_and_sees_its_payouts(demo):
     response = client.post("/login/", {"username": "reseller3", "password": "demo"}, follow=True)
     assert response.redirect_chain[-1][0] == "/account/"  # a referral reseller: no dashboard
     assert client.get("/account/referrals/").status_code == 200
+
+
+def test_the_dunning_page_shows_an_account_at_each_stage(demo):
+    """Issue 13: the demo's dunning run leaves Lucerne Publishing on credit hold, Fourth Coffee
+    suspended (its subscription with it) and the accounts with documents just overdue reminded;
+    everyone else is current."""
+    with time_machine.travel(NOW, tick=False):
+        html = dashboard("provider", "/billing/dunning/")
+    stages = {}
+    for row in html.split("<tr")[1:]:
+        stage = re.search(r'data-stage="(\w+)"', row.split(">")[0])
+        if stage:
+            stages[re.search(r"<a [^>]*>([^<]+)</a>", row)[1]] = stage[1]
+    assert stages["Lucerne Publishing"] == "credit_hold"
+    assert stages["Fourth Coffee"] == "suspended"
+    assert stages["Northwind Cloud Services"] == "overdue"
+    assert "Southridge IT" not in stages  # current
+    assert Subscription.objects.get(account__name="Fourth Coffee").status == "suspended"

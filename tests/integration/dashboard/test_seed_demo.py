@@ -325,7 +325,15 @@ def test_subscriptions_come_from_the_completed_orders():
     assert {s.order.status for s in subscriptions} == {OrderStatus.COMPLETED}
     assert {s.start_date for s in subscriptions} == {TODAY}
     statuses = Counter(subscriptions.values_list("status", flat=True))
-    assert statuses == Counter({SubscriptionStatus.ACTIVE: 4, SubscriptionStatus.TRIAL: 1})
+    # Fourth Coffee's, suspended by the demo's dunning run (50 days overdue).
+    assert statuses == Counter(
+        {
+            SubscriptionStatus.ACTIVE: 4,
+            SubscriptionStatus.TRIAL: 1,
+            SubscriptionStatus.SUSPENDED: 1,
+        }
+    )
+    assert subscriptions.get(status=SubscriptionStatus.SUSPENDED).account.name == "Fourth Coffee"
     trial = subscriptions.get(status=SubscriptionStatus.TRIAL)
     assert trial.trial_end_date == TODAY + datetime.timedelta(days=30)
     assert subscriptions.get(order=_order("DEMO-NW-ORD-1")).account == _account("customer1")
