@@ -34,7 +34,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 
 from billing import idempotency
-from billing.card_payments import documents_pay, open_payable_documents, payment_by_key
+from billing.card_payments import documents_pay, payment_by_key, wallet_pay
 from billing.fields import AmountField
 from billing.models import Document, DocumentStatus
 from billing.selectors import documents_visible
@@ -292,14 +292,8 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
             def payer():
                 if "documents" in data:
                     return _chosen_documents(request.user, data["documents"], data.get("account"))
-                account = _topup_account(request.user, data.get("account"))
-                documents = list(open_payable_documents(account=account))
-                if not documents:
-                    raise ApplicationError(
-                        "Nothing is open to pay: send a top-up (without apply_to) instead.",
-                        field="apply_to",
-                    )
-                return account, documents
+                # the wallet: billing.card_payments.wallet_pay picks the open documents
+                return _topup_account(request.user, data.get("account")), None
 
             return card_payment_response(
                 request=request,
@@ -378,7 +372,8 @@ def _charge_response(*, request, account_of, payment_method_id, booked, charge, 
 
 def card_payment_response(*, request, payer, payment_method_id, amount, endpoint) -> Response:
     """Pay chosen documents by card (`billing.card_payments.documents_pay`): `payer()` gives the
-    account and its documents. Answers as `_charge_response`."""
+    account and its documents, or None for all its open ones, oldest due first (the wallet,
+    `wallet_pay`). Answers as `_charge_response`."""
     chosen: dict = {}
 
     def account_of():
@@ -386,15 +381,17 @@ def card_payment_response(*, request, payer, payment_method_id, amount, endpoint
         return chosen["account"]
 
     def pay(account, method, key):
-        return documents_pay(
-            account=account,
-            documents=chosen["documents"],
-            payment_method=method,
-            amount=amount,
-            idempotency_key=key,
-            acting_user=request.user,
-            today=timezone.localdate(),
-        )
+        charge = {
+            "account": account,
+            "payment_method": method,
+            "amount": amount,
+            "idempotency_key": key,
+            "acting_user": request.user,
+            "today": timezone.localdate(),
+        }
+        if chosen["documents"] is None:
+            return wallet_pay(**charge)
+        return documents_pay(documents=chosen["documents"], **charge)
 
     return _charge_response(
         request=request,

@@ -16,6 +16,10 @@ Rules decided here:
   (`pay:<account id>:<key>`), books one payment however often it is sent; the same key with
   another amount, card or documents is refused. A decline or a gateway failure writes nothing;
   after a timeout, the same key completes the payment without charging twice.
+- A wallet payment (seed 003's second way, `wallet_pay`) is this same payment over all the
+  account's open invoices and debit memos (`open_payable_documents`), for any amount: the oldest
+  due are paid first, the rest stays as credit balance. With nothing open it is refused (a
+  top-up is the way to pay in ahead), unless its key was already booked (a replay).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "pay:"
 PAYABLE_TYPES = (DocumentType.INVOICE, DocumentType.DEBIT_MEMO)
+NOTHING_OPEN = "Nothing is open to pay: top up instead to pay in ahead."
 
 
 def payment_key(*, account: Account, idempotency_key: str) -> str:
@@ -161,3 +166,35 @@ def documents_pay(
         numbers,
     )
     return payment
+
+
+def wallet_pay(
+    *,
+    account: Account,
+    payment_method: PaymentMethod,
+    amount: Decimal | str,
+    idempotency_key: str,
+    acting_user: User | None,
+    today: datetime.date,
+) -> Document:
+    """A wallet payment (seed 003's second way): charge `amount` to `payment_method` and apply
+    it to all the account's open invoices and debit memos, oldest due first; what is left over
+    stays as credit balance. `documents_pay` over `open_payable_documents`, so one rule for the
+    panel's wallet and the API's `apply_to: "oldest_due"`.
+
+    Raises as `documents_pay`, and TopupError on `apply_to` when nothing is open (a replay of a
+    booked key returns its payment even when that payment left nothing open)."""
+    require_own_or_staff(acting_user, account.pk, "You can pay only your own account's documents.")
+    check_key(idempotency_key)
+    documents = list(open_payable_documents(account=account))
+    if not documents and payment_by_key(account=account, idempotency_key=idempotency_key) is None:
+        raise TopupError(NOTHING_OPEN, field="apply_to")
+    return documents_pay(
+        account=account,
+        documents=documents,
+        payment_method=payment_method,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        acting_user=acting_user,
+        today=today,
+    )

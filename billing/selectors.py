@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    CharField,
     DecimalField,
     F,
     OuterRef,
@@ -27,7 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from billing.models import (
     CREDIT_TYPES,
@@ -39,6 +40,7 @@ from billing.models import (
     CreditReservation,
     Document,
     DocumentStatus,
+    DocumentType,
     ResellerTransaction,
 )
 from billing.money import ZERO
@@ -231,6 +233,92 @@ def application_counterparts(*, document: Document) -> QuerySet[Document]:
     ).open()
     other = pair.credits() if document.doc_type in DEBIT_TYPES else pair.debits()
     return other.order_by(F("due_date").asc(nulls_last=True), "issue_date", "pk")
+
+
+# --- an account's transactions (the wallet) ----------------------------------------------------
+
+# The documents a wallet lists as its transactions, beside the applications (DESIGN.md: money in
+# as payments and credit memos, money paid back out as refunds).
+TRANSACTION_TYPES = (DocumentType.PAYMENT, DocumentType.CREDIT_MEMO, DocumentType.REFUND)
+APPLICATION = "application"
+
+
+@dataclass(frozen=True)
+class AccountTransaction:
+    """One of an account's transactions: a payment, credit memo or refund it received
+    (`document`), or an application of a credit document to one of its debit documents
+    (`application`, unlinked ones included: they are history too)."""
+
+    on_date: datetime.date
+    document: Document | None = None
+    application: Application | None = None
+
+    @property
+    def kind(self) -> str:
+        """The document's type (`payment`, `credit_memo`, `refund`) or `application`."""
+        return APPLICATION if self.application is not None else self.document.doc_type
+
+    @property
+    def amount(self) -> Decimal:
+        """An application's amount, a document's total."""
+        return self.application.amount if self.application is not None else self.document.total
+
+    @property
+    def currency(self) -> str:
+        return (self.application or self.document).currency
+
+    @property
+    def key(self) -> str:
+        """`payment-12`, `application-5`: unique among an account's transactions."""
+        return f"{self.kind}-{(self.application or self.document).pk}"
+
+
+def account_transaction_keys(*, account: Account) -> QuerySet:
+    """The account's transactions as keys, newest first: one row (`row_kind`, `row_id`,
+    `on_date`, `at`) per live payment, credit memo or refund it received, and per application to
+    one of its debit documents. One UNION query, so a page of it is counted and sliced in SQL;
+    `account_transactions` turns a page of keys into rows. A document's date is its issue date
+    (a payment's: when it was received), an application's the day it was applied."""
+    documents = (
+        Document.objects.filter(
+            recipient_id=account.pk, doc_type__in=TRANSACTION_TYPES, status__in=LIVE_STATUSES
+        )
+        .order_by()
+        .values(
+            row_kind=F("doc_type"),
+            row_id=F("pk"),
+            on_date=F("issue_date"),
+            at=Coalesce("issued_at", "created_at"),
+        )
+    )
+    applications = (
+        Application.objects.filter(debit_document__recipient_id=account.pk)
+        .order_by()
+        .values(
+            row_kind=Value(APPLICATION, output_field=CharField()),
+            row_id=F("pk"),
+            on_date=TruncDate("applied_at"),
+            at=F("applied_at"),
+        )
+    )
+    return documents.union(applications, all=True).order_by("-on_date", "-at", "-row_id")
+
+
+def account_transactions(keys) -> list[AccountTransaction]:
+    """The rows of `keys` (a page of `account_transaction_keys`), in their order: two queries."""
+    keys = list(keys)
+    document_ids = [k["row_id"] for k in keys if k["row_kind"] != APPLICATION]
+    application_ids = [k["row_id"] for k in keys if k["row_kind"] == APPLICATION]
+    documents = Document.objects.select_related("payment_method").in_bulk(document_ids)
+    applications = Application.objects.select_related("credit_document", "debit_document").in_bulk(
+        application_ids
+    )
+    return [
+        AccountTransaction(on_date=k["on_date"], application=applications[k["row_id"]])
+        if k["row_kind"] == APPLICATION
+        else AccountTransaction(on_date=k["on_date"], document=documents[k["row_id"]])
+        for k in keys
+    ]
 
 
 @dataclass(frozen=True)

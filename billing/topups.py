@@ -15,9 +15,11 @@ the money then is the ledger's ordinary rule (`document_issue` / `payment_record
 Rules decided here:
 - Only a card with an active token can be charged online. Cash, deposit and bank transfer methods
   are paid offline; provider staff record that money as a payment (PaymentRecordView).
-- Top-ups are paid to the provider: resellers (resale and referral) and the customers the
-  provider bills itself (direct and referral customers). A resale reseller's customer pays its
-  reseller, who takes no card payments through this gateway: no online top-up for it.
+- A top-up is paid to the account's issuer, so online only where that issuer takes cards
+  (`Account.takes_cards`, the rule of `billing.card_payments` too): the provider always (its
+  resellers of either model, direct and referral customers), a resale reseller when it turned
+  card payments on (`Account.card_payments`). Otherwise a resale reseller's customer pays its
+  reseller offline: no online top-up for it.
 - Who may top up: the account's own users; provider staff for any reseller; the system (no
   acting user) for automatic top-up.
 - The caller's idempotency key is scoped to the account: the gateway and GatewayCharge key is
@@ -123,15 +125,18 @@ def payments_visible(*, user: User) -> QuerySet[Document]:
 
 def topup_refusal(*, user: User | None, account: Account) -> ApplicationError | None:
     """Why `user` may not top up `account`, or None when it may (user None: the system, for
-    automatic top-up). Top-ups are paid to the provider: resellers of either model and the
-    customers it bills itself (direct and referral). A resale reseller's customer pays its
-    reseller, who takes no card payments through this gateway, so it cannot top up online."""
+    automatic top-up). A top-up is paid to the account's issuer, by card, so only where the
+    issuer takes cards (`Account.takes_cards`): the provider always (resellers of either model,
+    direct and referral customers), a resale reseller with card payments on (its customers).
+    Any other resale reseller's customer pays its reseller offline, so it cannot top up online.
+    Besides the system, the account's own users top up, and provider staff for a reseller."""
     if account.is_provider or account.issuer_id is None:
         return TopupError("The provider has no one to top up.", field="account")
-    if not account.issuer.is_provider:
+    issuer = account.issuer
+    if not issuer.takes_cards:
         return TopupError(
-            "Customers of a reseller pay their reseller; online top-up is for accounts the "
-            "provider bills.",
+            f"Customers of a reseller pay their reseller; {issuer.name} does not take card "
+            "payments online, so pay it as it tells you on its invoices.",
             field="account",
         )
     if user is None or user.account_id == account.pk:

@@ -13,11 +13,13 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from billing.card_payments import open_payable_documents
 from billing.models import CREDIT_TYPES, Application, Document, DocumentLine, DocumentStatus
 from billing.money import line_total
 from billing.selectors import (
     Financials,
     account_financials,
+    account_transaction_keys,
     application_counterparts,
     document_applications,
     document_bill_to,
@@ -62,8 +64,28 @@ from resellers.selectors import (
 from resellers.tenancy import is_provider_staff, scope
 
 
+class HeldCredit:
+    """What a page with `financials` and `held` (orders.selectors.prepayments_held) shows of the
+    credit balance: the part held for prepaid orders, and the free rest that can pay documents."""
+
+    financials: Financials | None
+    held: list[HeldPrepayment] | None
+
+    @property
+    def held_total(self) -> Decimal:
+        return sum((h.amount for h in self.held or ()), Decimal(0))
+
+    @property
+    def credit_free(self) -> Decimal:
+        """The credit balance that can pay documents now: what is not held for prepaid orders
+        (billing.ledger.credit_balance_apply uses unallocated credit only)."""
+        if self.financials is None:
+            return Decimal(0)
+        return max(self.financials.credit_balance - self.held_total, Decimal(0))
+
+
 @dataclass(frozen=True)
-class AccountPage:
+class AccountPage(HeldCredit):
     """What an account page shows. `financials`, `documents`, `unpaid` and `payment_methods`
     are None when the user may see the account's details only. `unpaid`: its unpaid documents,
     oldest due first."""
@@ -84,22 +106,30 @@ class AccountPage:
     held: list[HeldPrepayment] | None = None
 
     @property
-    def held_total(self) -> Decimal:
-        return sum((h.amount for h in self.held or ()), Decimal(0))
-
-    @property
-    def credit_free(self) -> Decimal:
-        """The credit balance that can pay documents now: what is not held for prepaid orders
-        (billing.ledger.credit_balance_apply uses unallocated credit only)."""
-        if self.financials is None:
-            return Decimal(0)
-        return max(self.financials.credit_balance - self.held_total, Decimal(0))
-
-    @property
     def can_pay_with_credit(self) -> bool:
         """Both free credit balance and unpaid documents: seed 002's "pay with credit balance".
         Money held for a prepaid order pays that order's invoice only, so it offers nothing."""
         return self.credit_free > 0 and self.unpaid is not None and self.unpaid.exists()
+
+
+@dataclass(frozen=True)
+class WalletPage(HeldCredit):
+    """An account's wallet (seed 003's "Wallet and Transactions"): its figures towards its
+    issuer, its open invoices and debit memos oldest due first (what a wallet payment pays, and
+    what its credit balance may be applied to: `unpaid`), and its transactions as keys
+    (billing.selectors.account_transaction_keys, paged by the table). `cards`: its active cards,
+    the ones a wallet payment may charge."""
+
+    account: Account
+    financials: Financials
+    unpaid: QuerySet[Document]
+    transactions: QuerySet
+    cards: QuerySet[PaymentMethod]
+    held: list[HeldPrepayment]
+
+    @property
+    def can_pay_with_credit(self) -> bool:
+        return self.credit_free > 0 and self.unpaid.exists()
 
 
 @dataclass(frozen=True)
@@ -184,6 +214,30 @@ def own_account_page(*, user: User) -> AccountPage:
     """The account the user acts for."""
     account = account_visible(user=user, pk=user.account_id)
     return _account_page(user=user, account=account)
+
+
+def wallet_page(*, user: User, account: Account) -> WalletPage:
+    """`account`'s wallet as `user` may see it. Raises Account.DoesNotExist when `user` may not
+    see its figures (a referral reseller's customers, another tenant)."""
+    if not can_see_financials(user=user, account=account):
+        raise Account.DoesNotExist("Not this user's to see.")
+    return WalletPage(
+        account=account,
+        financials=account_financials(account=account),
+        unpaid=scope(open_payable_documents(account=account), user).select_related("issuer"),
+        transactions=account_transaction_keys(account=account),
+        cards=payment_methods_visible(user=user).filter(
+            account_id=account.pk, is_active=True, kind=PaymentMethod.Kind.CARD
+        ),
+        held=prepayments_held(account=account),
+    )
+
+
+def wallet_account(*, user: User, pk: int, kind: str) -> Account:
+    """A reseller (`kind="reseller"`) or customer visible to `user` whose wallet it opens, other
+    than its own account (that is /account/wallet/). Raises Account.DoesNotExist out of scope."""
+    visible = resellers_visible if kind == Account.Kind.RESELLER else customers_visible
+    return visible(user=user).exclude(pk=user.account_id).select_related("issuer").get(pk=pk)
 
 
 def reseller_for_edit(*, user: User, pk: int) -> Account:

@@ -7,11 +7,13 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_tables2.data import TableData
 from django_tables2.paginators import LazyPaginator
 
 from billing.document_layout import period
 from billing.runs import run_stalled
 from dashboard.presentation import (
+    DASH,
     day,
     document_open_amount,
     document_status,
@@ -153,6 +155,135 @@ class DocumentTable(PanelTable):
 
     def render_open_amount(self, record):
         return document_open_amount(record, provider_view=self.provider_view)
+
+
+# --- the wallet --------------------------------------------------------------------------------
+
+
+class OpenDocumentTable(DocumentTable):
+    """A wallet's open invoices and debit memos in the order they are paid, oldest due first
+    (as its selector gives them: not sortable), an overdue one marked (its row's class and its
+    status)."""
+
+    class Meta(DocumentTable.Meta):
+        order_by = ()
+        orderable = False
+        exclude = ("issuer",)
+        sequence = ("number", "doc_type", "issue_date", "due_date", "status", "total", "...")
+        row_attrs = {
+            "data-document": lambda record: record.pk,
+            "class": lambda record, table: (
+                "overdue" if record.is_overdue(as_of=table.as_of) else ""
+            ),
+        }
+        empty_text = "Nothing is open."
+
+
+class PagedRows(TableData):
+    """Table data counted and sliced in SQL and built a page at a time: `keys` (an ordered
+    QuerySet of any shape, e.g. a UNION) is what the paginator counts and slices; `build(keys)`
+    turns a slice of it into the rows shown. For lists that are not one model's QuerySet (the
+    wallet's transactions), so a page never loads the rest. Not sortable."""
+
+    def __init__(self, keys, *, build):
+        super().__init__(keys)
+        self.build = build
+        self._length: int | None = None
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = self.data.count()
+        return self._length
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return self.build(self.data[key])
+        return self.build(self.data[key : key + 1])[0]
+
+    def __iter__(self):
+        return iter(self.build(self.data))
+
+    def order_by(self, aliases) -> None:
+        """The keys keep their own order (the table's columns are not orderable)."""
+
+
+TRANSACTION_KINDS = {
+    "payment": "Payment",
+    "credit_memo": "Credit memo",
+    "refund": "Refund",
+    "application": "Applied",
+}
+
+
+def _document_link(document):
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("document_detail", args=[document.pk]),
+        document.display_number,
+    )
+
+
+class WalletTransactionTable(PanelTable):
+    """A wallet's transactions (billing.selectors.AccountTransaction rows, newest first): the
+    payments, credit memos and refunds the account received, and each application of a credit
+    document to one of its debit documents, an unlinked one marked so. `Unapplied`: what of a
+    payment is still credit balance (a credit memo reads closed outside the provider panel,
+    seed 002)."""
+
+    on_date = tables.DateColumn(verbose_name="Date")
+    kind = tables.Column(verbose_name="Transaction", empty_values=())
+    document = tables.Column(verbose_name="Document", empty_values=())
+    details = tables.Column(verbose_name="Details", empty_values=())
+    amount = MoneyColumn(verbose_name="Amount", empty_values=())
+    unapplied = tables.Column(verbose_name="Unapplied", attrs=NUM, empty_values=())
+
+    class Meta(PanelTable.Meta):
+        orderable = False
+        empty_text = "No transactions yet."
+        row_attrs = {
+            "data-transaction": lambda record: record.key,
+            "class": lambda record: (
+                "unlinked"
+                if record.application is not None and record.application.unapplied_at
+                else ""
+            ),
+        }
+
+    def __init__(self, data, *, provider_view: bool = False, **kwargs):
+        self.provider_view = provider_view
+        super().__init__(data, **kwargs)
+
+    def render_kind(self, record):
+        label = TRANSACTION_KINDS[record.kind]
+        if record.application is not None and record.application.unapplied_at:
+            return format_html('{} <span class="badge muted">Unlinked</span>', label)
+        return label
+
+    def render_document(self, record):
+        if record.application is not None:
+            return format_html(
+                "{} to {}",
+                _document_link(record.application.credit_document),
+                _document_link(record.application.debit_document),
+            )
+        return _document_link(record.document)
+
+    def render_details(self, record):
+        if record.application is not None:
+            application = record.application
+            if application.unapplied_at:
+                return f"Unlinked {moment(application.unapplied_at)}"
+            return f"Applied {moment(application.applied_at)}"
+        document = record.document
+        parts = [str(document.payment_method)] if document.payment_method_id else []
+        parts += [document.reference] if document.reference else []
+        return " · ".join(parts) or DASH
+
+    def render_unapplied(self, record):
+        document = record.document
+        if document is None or document.doc_type == "refund":
+            return DASH
+        return document_open_amount(document, provider_view=self.provider_view)
 
 
 # --- orders and subscriptions -------------------------------------------------------------------

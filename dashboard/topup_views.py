@@ -1,6 +1,7 @@
 """Top up from the panel: /account/topup/ (GET the form, POST pay), and /account/auto-topup/ (a
-reseller sets its automatic top-up). A reseller, or a customer the
-provider bills directly, charges one of its own cards through the payment gateway
+reseller sets its automatic top-up). An account whose issuer takes cards (a reseller, a customer
+the provider bills, a customer of a resale reseller with card payments on;
+`billing.topups.topup_refusal`) charges one of its own cards through the payment gateway
 (`billing.topups.topup_pay`); the money is booked as a payment document, reference "Top-up".
 
 Thin, like dashboard/views.py: the form validates input, one service call, its ApplicationError

@@ -17,6 +17,11 @@ chosen open documents by card; ?document=<pk> ticks one, dashboard/pay_views.py)
 customers in dunning and its dunning policy for them; dashboard/dunning_views.py),
 /account/payment-methods/<pk>/remove/ (GET asks, POST removes one) and
 /account/payment-methods/<pk>/default/ (POST).
+The wallet (dashboard/wallet_views.py): /account/wallet/ (figures, open documents, transactions),
+/account/wallet/pay/ (POST: one card payment over the open documents, oldest due first) and
+/account/wallet/apply-credit/ (POST: the credit balance to ticked documents); read-only, another
+account's: /billing/resellers/<pk>/wallet/, /billing/customers/<pk>/wallet/ (provider staff) and
+/account/customers/<pk>/wallet/ (a resale reseller's customer).
 Everyone, scoped: /documents/<pk>/ and its PDF /documents/<pk>/pdf/; provider staff only:
 /documents/<pk>/apply/ (POST), /documents/<pk>/applications/<application_pk>/unlink/ (POST) and
 /documents/<pk>/refund/ (refund a payment's or credit memo's unapplied amount).
@@ -67,6 +72,7 @@ from dashboard import (
     transaction_views,
     usage_views,
     views,
+    wallet_views,
 )
 from dashboard import auth_views as panel_auth
 
@@ -252,6 +258,28 @@ urlpatterns = [
     path("account/auto-topup/", topup_views.AutoTopupEditView.as_view(), name="own_auto_topup"),
     path("account/dunning/", dunning_views.ResellerDunningView.as_view(), name="own_dunning"),
     path("account/pay/", pay_views.PayView.as_view(), name="pay"),
+    path("account/wallet/", wallet_views.OwnWalletView.as_view(), name="own_wallet"),
+    path("account/wallet/pay/", wallet_views.OwnWalletPayView.as_view(), name="own_wallet_pay"),
+    path(
+        "account/wallet/apply-credit/",
+        wallet_views.OwnWalletCreditView.as_view(),
+        name="own_wallet_credit",
+    ),
+    path(
+        "account/customers/<int:pk>/wallet/",
+        wallet_views.OwnCustomerWalletView.as_view(),
+        name="own_customer_wallet",
+    ),
+    path(
+        "billing/resellers/<int:pk>/wallet/",
+        wallet_views.AccountWalletView.as_view(),
+        name="reseller_wallet",
+    ),
+    path(
+        "billing/customers/<int:pk>/wallet/",
+        wallet_views.CustomerWalletView.as_view(),
+        name="customer_wallet",
+    ),
     path(
         "account/card-payments/",
         pay_views.CardPaymentsToggleView.as_view(),

@@ -174,6 +174,23 @@ def test_payments_with_documents_and_the_wallets_oldest_due(world, api):
     assert balance_mismatches() == []
 
 
+def test_a_wallet_payment_replayed_after_it_paid_everything_is_the_same_payment(world, api):
+    """The wallet's open documents are read when the payment is made; a replay of its key finds
+    none open, and still answers with the payment it made (billing.card_payments.wallet_pay)."""
+    alpha = api(world.alpha)
+    data = {"payment_method": world.methods["a_card"].pk, "amount": "400.00"}
+    data["apply_to"] = "oldest_due"
+
+    first = alpha.post(PAYMENTS, data, format="json", HTTP_IDEMPOTENCY_KEY="wallet-1")
+    second = alpha.post(PAYMENTS, data, format="json", HTTP_IDEMPOTENCY_KEY="wallet-1")
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert TestGateway.attempts == {f"pay:{world.a.pk}:wallet-1": 1}
+    assert open_amount(world.docs["inv_a"]) == 0
+    assert balance_mismatches() == []
+
+
 def test_the_same_key_pays_once(world, api):
     alpha = api(world.alpha)
     data = {"payment_method": world.methods["a_card"].pk, "amount": "50.00"}

@@ -7,7 +7,9 @@ import pytest
 
 from billing.gateway import TestGateway
 from billing.models import Document, GatewayCharge
-from billing.selectors import account_financials
+from billing.selectors import account_financials, balance_mismatches
+from resellers.models import User
+from resellers.services import reseller_set_card_payments
 from tests import factories as f
 from tests.functional.api.conftest import ids
 
@@ -210,6 +212,30 @@ def test_others_may_top_up_only_their_own_account(world, api):
     assert "pay their reseller" in customer.json()["account"][0]  # a resale customer
     assert anonymous.status_code in (401, 403)
     assert counts() == before
+
+
+def test_a_resale_resellers_customer_tops_up_once_its_reseller_takes_cards(world, api):
+    """billing.topups.topup_refusal follows the issuer's `takes_cards`, as card payments do."""
+    user = f.user(account=world.b1, username="bravo-customer")
+    customer = api(user)
+    data = {"payment_method": world.methods["b1_card"].pk, "amount": "150.00"}
+    before = counts()
+
+    refused = customer.post(URL, data, format="json")
+    assert refused.status_code == 400 and "pay their reseller" in refused.json()["account"][0]
+    assert counts() == before
+
+    reseller_set_card_payments(reseller=world.b, enabled=True, acting_user=world.bravo)
+    customer = api(User.objects.get(pk=user.pk))  # as the next request loads it
+    response = customer.post(URL, data, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["issuer"]["id"], body["recipient"]["id"]) == (world.b.pk, world.b1.pk)
+    assert body["is_topup"] is True
+    # Bravo Customer is prepaid: the top-up paid its 120.00 invoice, 30.00 stays as credit
+    assert account_financials(account=world.b1).credit_balance == D("30.00")
+    assert balance_mismatches() == []
 
 
 def test_the_schema_describes_the_top_up(db, api):

@@ -238,3 +238,53 @@ def test_a_document_paid_between_the_check_and_the_booking_leaves_the_money_as_c
     assert open_amounts(alpha.inv_jan20) == [0]
     assert GatewayCharge.objects.filter(idempotency_key="race-1").count() == 1
     assert balance_mismatches() == []
+
+
+# --- the wallet: all open documents, oldest due first (seed 003's second way) --------------------
+
+
+def wallet(account, method, amount, key="w1", user=None):
+    return card_payments.wallet_pay(
+        account=account,
+        payment_method=method,
+        amount=amount,
+        idempotency_key=key,
+        acting_user=user,
+        today=MAR1,
+    )
+
+
+def test_a_wallet_payment_pays_every_open_document_oldest_due_first(alpha, alpha_user, alpha_card):
+    payment = wallet(alpha, alpha_card, "170.00", user=alpha_user)
+
+    # 10 Jan (100.00), then 20 Jan (50.00), then 20.00 of 5 Feb
+    assert open_amounts(alpha.inv_jan10, alpha.inv_jan20, alpha.inv_feb5) == [0, 0, D("180.00")]
+    assert (payment.total, payment.open_amount) == (D("170.00"), 0)
+    assert balance_mismatches() == []
+
+
+def test_a_wallet_payment_of_more_than_is_open_leaves_the_rest_as_credit(alpha, alpha_card):
+    payment = wallet(alpha, alpha_card, "400.00")
+
+    assert open_amounts(alpha.inv_jan10, alpha.inv_jan20, alpha.inv_feb5) == [0, 0, 0]
+    assert payment.open_amount == D("50.00")
+    assert account_financials(account=alpha).credit_balance == D("50.00")
+    assert balance_mismatches() == []
+
+
+def test_with_nothing_open_a_wallet_payment_is_refused_but_its_replay_is_not(alpha, alpha_card):
+    paid = wallet(alpha, alpha_card, "350.00", key="all")
+    before = written(alpha)
+
+    again = wallet(alpha, alpha_card, "350.00", key="all")  # a double submit, after the fact
+    assert again.pk == paid.pk and written(alpha) == before
+    with pytest.raises(topups.TopupError) as refused:
+        wallet(alpha, alpha_card, "10.00", key="new")
+    assert refused.value.field == "apply_to" and "top up" in refused.value.message
+    assert written(alpha) == before
+
+
+def test_only_the_accounts_own_users_or_staff_make_a_wallet_payment(alpha, alpha_card, reseller_b):
+    with pytest.raises(PermissionDenied):
+        wallet(alpha, alpha_card, "10.00", user=f.user(account=reseller_b, username="bravo"))
+    assert written(alpha) == (0, 0, 0)

@@ -132,25 +132,29 @@ class Ledger(RuleBasedStateMachine):
 
     @rule(amount=amounts)
     def wallet_payment(self, amount):
-        """Seed 003's second way: one card payment applied oldest due first to all that is open."""
+        """Seed 003's second way (`wallet_pay`, the panel's wallet and the API's oldest_due):
+        one card payment applied oldest due first to all that is open."""
         payable = list(card_payments.open_payable_documents(account=self.account))
         if payable:
-            self._card_pay(payable, amount)
+            self._card_pay(payable, amount, wallet=True)
 
-    def _card_pay(self, documents, amount):
+    def _card_pay(self, documents, amount, *, wallet=False):
         if not hasattr(self, "card"):
             self.card = f.card(self.account, token="tok_property")
         self.keys = getattr(self, "keys", 0) + 1
         before = {d.pk: d.open_amount for d in documents}
-        payment = card_payments.documents_pay(
-            account=self.account,
-            documents=documents,
-            payment_method=self.card,
-            amount=amount,
-            idempotency_key=f"property-{self.keys}",
-            acting_user=None,
-            today=DAY,
-        )
+        charge = {
+            "account": self.account,
+            "payment_method": self.card,
+            "amount": amount,
+            "idempotency_key": f"property-{self.keys}",
+            "acting_user": None,
+            "today": DAY,
+        }
+        if wallet:
+            payment = card_payments.wallet_pay(**charge)
+        else:
+            payment = card_payments.documents_pay(documents=documents, **charge)
         applied = Application.objects.filter(credit_document=payment, unapplied_at__isnull=True)
         assert {a.debit_document_id for a in applied} <= set(before)
         for a in applied:

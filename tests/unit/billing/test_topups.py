@@ -12,6 +12,7 @@ from billing.models import Application, Document, DocumentStatus, DocumentType, 
 from billing.selectors import account_financials
 from billing.tasks import auto_topup
 from resellers.exceptions import PermissionDenied
+from resellers.models import Account
 from resellers.services import account_update_financials
 from tests import factories as f
 from tests.factories import api as fa
@@ -243,6 +244,14 @@ def test_who_may_top_up(alpha, alpha_card, provider, provider_user, reseller_b):
             user=f.user(account=resale_customer),
         )
     assert exc.value.field == "account" and "pay their reseller" in exc.value.message
+    # ... unless its reseller takes cards (`Account.card_payments`): then it pays the reseller
+    Account.objects.filter(pk=alpha.pk).update(card_payments=True)
+    resale_customer.refresh_from_db()
+    card = f.card(resale_customer, token="tok_resale_customer")
+    topup = pay(resale_customer, card, "10.00", key="k-r1", user=f.user(account=resale_customer))
+    assert (topup.issuer_id, topup.reference) == (alpha.pk, "Top-up")
+    with pytest.raises(PermissionDenied):  # its own users only: not its reseller's
+        pay(resale_customer, card, "10.00", key="k-r2", user=f.user(account=alpha))
 
     direct = f.customer(parent=provider)
     direct_user = f.user(account=direct)
