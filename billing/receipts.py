@@ -22,19 +22,14 @@ from django.utils import timezone
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, document_pdf
 from billing.models import Document, DocumentEmail
-from resellers.models import Contact
+from resellers.selectors import billing_email
 
 logger = logging.getLogger(__name__)
 
 
 def receipt_address(document: Document) -> str:
-    contacts = Contact.objects.filter(account_id=document.recipient_id).exclude(email="")
-    contact = (
-        contacts.filter(is_bill_to=True).first()
-        or contacts.filter(is_primary=True).first()
-        or contacts.order_by("pk").first()
-    )
-    return contact.email if contact is not None else ""
+    """The recipient's billing email (`resellers.selectors.billing_email`)."""
+    return billing_email(account_id=document.recipient_id)
 
 
 def receipt_send(*, payment_id: int) -> str:

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
+from billing.api_auto_topup import AutoTopupView
 from billing.api_cards import PaymentMethodViewSet
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
@@ -21,7 +22,6 @@ from dashboard.api import (
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
-    AutoTopupView,
     ContactViewSet,
     DailyInvoicingView,
     ObtainTokenView,
