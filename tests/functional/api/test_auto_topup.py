@@ -11,7 +11,7 @@ import pytest
 
 from billing.auto_topups import auto_topup_run
 from billing.gateway import TestGateway
-from billing.selectors import account_financials
+from billing.selectors import account_financials, balance_mismatches
 from resellers.models import AuditEvent
 from resellers.services import payment_method_create
 from tests import factories as f
@@ -70,6 +70,7 @@ def test_the_run_charges_what_brings_the_balance_to_the_target(world, api):
     assert body["status"] == "idle"  # back above the threshold at once
     assert body["last_attempt"]["status"] == "succeeded"
     assert body["last_attempt"]["payment"] == payment.pk
+    assert balance_mismatches() == []
 
 
 def test_get_tells_a_declined_attempt_and_when_it_is_retried(world, api):

@@ -24,7 +24,7 @@ from billing.models import (
 )
 from billing.selectors import account_financials, balance_mismatches, funds_available
 from billing.tasks import auto_topup
-from resellers.models import AuditEvent
+from resellers.models import AuditEvent, User
 from resellers.services import account_update_financials, payment_method_remove
 from tests import factories as f
 from tests.factories import api as fa
@@ -457,3 +457,18 @@ def test_the_task_runs_it_as_of_a_moment_and_reports_charged_and_failed(alpha, r
     assert failed["next_attempt_at"] == (NOW + HOUR).isoformat()
     assert (again["charged"], again["failed"], again["already_done"]) == ([], [], [reseller_b.pk])
     assert auto_topup(date="2026-03-01")["charged"] == []  # a day's start: that day's moment
+
+
+def test_staff_read_crossings_and_their_attempts_in_the_admin(alpha, provider, client):
+    enable(alpha, threshold="500.00", amount="200.00", method=f.card(alpha, token="tok_decline"))
+    auto_topup_run(now=NOW)
+    [crossing] = crossings(alpha)
+    client.force_login(
+        User.objects.create_superuser(username="root", password="pw", account=provider)
+    )
+
+    listing = client.get("/admin/billing/autotopupcrossing/")
+    page = client.get(f"/admin/billing/autotopupcrossing/{crossing.pk}/change/")
+
+    assert listing.status_code == page.status_code == 200
+    assert "The card was declined." in page.content.decode()
