@@ -3,7 +3,15 @@ billing.ledger; issued documents are immutable, so nothing here edits or deletes
 
 from django.contrib import admin
 
-from billing.models import Application, Balance, Document, DocumentLine, ResellerTransaction
+from billing.models import (
+    Application,
+    AutoTopupAttempt,
+    AutoTopupCrossing,
+    Balance,
+    Document,
+    DocumentLine,
+    ResellerTransaction,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,3 +79,30 @@ class BalanceAdmin(ReadOnlyAdmin):
 class ResellerTransactionAdmin(ReadOnlyAdmin):
     list_display = ("account", "description", "amount", "currency", "status", "created_at")
     list_filter = ("status",)
+
+
+class AutoTopupAttemptInline(admin.TabularInline):
+    model = AutoTopupAttempt
+    extra = 0
+    fields = ("number", "status", "message", "amount", "payment_method", "fallback",
+              "started_at", "finished_at", "payment", "notified_to")  # fmt: skip
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AutoTopupCrossing)
+class AutoTopupCrossingAdmin(ReadOnlyAdmin):
+    """Automatic top-up's crossings (billing.auto_topups), each with its attempts: what was
+    declined, why, and when the next attempt is due."""
+
+    list_display = ("account", "state", "opened_at", "next_attempt_at", "closed_at", "payment")
+    list_filter = ("state",)
+    search_fields = ("account__name",)
+    inlines = [AutoTopupAttemptInline]

@@ -59,12 +59,12 @@ from billing.models import (
     DunningState,
 )
 from billing.money import ZERO
-from billing.receipts import contact_address
 from billing.runs import subscription_reactivate
 from orders.models import Subscription, SubscriptionStatus
 from orders.services import subscription_suspend
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, User
+from resellers.selectors import billing_email
 from resellers.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -625,7 +625,7 @@ def notices_send(*, ids: Iterable[int] | None = None) -> int:
             )
             if not rows:
                 continue
-            to = contact_address(account_id)
+            to = billing_email(account_id=account_id)
             if to:
                 _email(kind=kind, rows=rows, to=to)
                 sent += 1

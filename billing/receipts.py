@@ -22,25 +22,14 @@ from django.utils import timezone
 from billing.document_layout import document_layout
 from billing.documents_pdf import CONTENT_TYPE, document_pdf
 from billing.models import Document, DocumentEmail
-from resellers.models import Contact
+from resellers.selectors import billing_email
 
 logger = logging.getLogger(__name__)
 
 
-def contact_address(account_id: int) -> str:
-    """Where an account's billing emails go: its bill-to contact, else its primary one, else its
-    first with an address; "" when none has one."""
-    contacts = Contact.objects.filter(account_id=account_id).exclude(email="")
-    contact = (
-        contacts.filter(is_bill_to=True).first()
-        or contacts.filter(is_primary=True).first()
-        or contacts.order_by("pk").first()
-    )
-    return contact.email if contact is not None else ""
-
-
 def receipt_address(document: Document) -> str:
-    return contact_address(document.recipient_id)
+    """The recipient's billing email (`resellers.selectors.billing_email`)."""
+    return billing_email(account_id=document.recipient_id)
 
 
 def receipt_send(*, payment_id: int) -> str:

@@ -3,7 +3,9 @@
 - open debt = open amounts of the account's live invoices, debit memos and refunds;
 - credit balance = open amounts of its live payments and credit memos (seed 002);
 - balance = credit balance - open debt (negative when it owes);
-- available credit = credit limit - open debt - uninvoiced reseller transactions - reservations.
+- available credit = credit limit - open debt - uninvoiced reseller transactions - reservations;
+- available funds = available credit + the credit balance not held for prepaid orders (what
+  automatic top-up watches: `funds_available`).
 
 "The account's balance" is its balance as recipient towards its one upstream issuer.
 """
@@ -41,6 +43,7 @@ from billing.models import (
     Document,
     DocumentStatus,
     DocumentType,
+    PaymentAllocation,
     ResellerTransaction,
 )
 from billing.money import ZERO
@@ -161,6 +164,38 @@ def account_financials(*, account: Account) -> Financials:
     if row is None:
         raise Account.DoesNotExist(f"Account {account.pk} does not exist.")
     return financials_from(row, currency=account.currency)
+
+
+def funds_figures() -> dict:
+    """`financial_figures()` and `fig_held`: the part of the credit balance set aside for prepaid
+    orders until their daily invoice (active payment allocations)."""
+    return {
+        **financial_figures(),
+        "fig_held": _sum(PaymentAllocation, status=PaymentAllocation.Status.ACTIVE),
+    }
+
+
+def funds_available(financials: Financials, *, held: Decimal) -> Decimal:
+    """What the account can still spend, on credit or prepaid: its available credit plus the
+    part of its credit balance no prepaid order holds (`held`), i.e. credit limit + balance -
+    uninvoiced - reservations - held. The figure automatic top-up watches (seed 001 §2: "when
+    the balance is insufficient", a credit limit counting for those who have one).
+
+    Why not available credit alone: it leaves the credit balance out on purpose (seed 002: it
+    raises available credit only once applied to open debt), so a net-terms account's top-up,
+    which stays unapplied, would never raise it, and a prepaid account's (no limit) is never
+    above zero. For a prepaid account this is its balance, less what is held or reserved."""
+    return financials.available_credit + financials.credit_balance - held
+
+
+def account_funds(*, account: Account) -> tuple[Financials, Decimal]:
+    """The account's figures (`account_financials`) and its available funds (`funds_available`).
+    Read after the account's lock, these are two fresh statements (see credit_available_locked)."""
+    financials = account_financials(account=account)
+    held = PaymentAllocation.objects.filter(
+        account_id=account.pk, status=PaymentAllocation.Status.ACTIVE
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return financials, funds_available(financials, held=held)
 
 
 def documents_received(*, account: Account):

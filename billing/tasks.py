@@ -18,13 +18,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from billing.auto_topups import auto_topup_run
 from billing.dunning import dunning_run
 from billing.ledger.events import document_issued
 from billing.models import DocumentType
 from billing.receipts import receipt_send
 from billing.runs import CHUNK_TASK, chunk_process, run_start
 from billing.selectors import balance_mismatches
-from billing.topups import auto_topup_run
 
 logger = logging.getLogger(__name__)
 
@@ -77,28 +77,48 @@ def verify_balances() -> dict:
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
-    acks_late=True,  # one charge per account per day (its idempotency key)
-    **_limits("AUTO_TOPUP", 900, 960),
+    acks_late=True,  # one charge per crossing: every attempt has its own idempotency key
+    **_limits("AUTO_TOPUP", 540, 600),
 )
-def auto_topup(date: str | None = None) -> dict:
-    """Daily: automatic top-up (seed 001 §2) of every account below its threshold, for `date`
-    (ISO; today when beat sends none). One charge per account per day, so a retry or a second
-    run the same day charges nobody twice. Failures (declined card, no card) are logged and
-    listed; the run goes on."""
-    today = datetime.date.fromisoformat(date) if date else timezone.localdate()
-    result = auto_topup_run(today=today)
+def auto_topup(date: str | None = None, now: str | None = None) -> dict:
+    """Every AUTO_TOPUP_INTERVAL_MINUTES (beat): automatic top-up (seed 001 §2) of every account
+    whose available funds are below its threshold, and the retries that are due
+    (billing.auto_topups), as of `now` (ISO date-time; `date`, an ISO date, means that day's
+    start; the clock when beat sends neither). One charge per crossing below the threshold, so a
+    retry or a second run charges nobody twice. Failures (declined card, no card) are logged,
+    notified and listed; the run goes on."""
+    moment = _moment(date=date, now=now)
+    result = auto_topup_run(now=moment)
     return {
-        "date": today.isoformat(),
+        "date": timezone.localdate(moment).isoformat(),
+        "now": moment.isoformat(),
         "charged": [
             {"account_id": p.recipient_id, "payment": p.display_number, "amount": str(p.total)}
             for p in result.charged
         ],
-        "already_done": result.already_done,
         "failed": [
-            {"account_id": f.account_id, "account": f.account_name, "message": f.message}
+            {
+                "account_id": f.account_id,
+                "account": f.account_name,
+                "message": f.message,
+                "next_attempt_at": f.next_attempt_at and f.next_attempt_at.isoformat(),
+            }
             for f in result.failed
         ],
+        "retrying": result.retrying,
+        "already_done": result.already_done,
+        "closed": result.closed,
     }
+
+
+def _moment(*, date: str | None, now: str | None) -> datetime.datetime:
+    if now:
+        moment = datetime.datetime.fromisoformat(now)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    if date:
+        day = datetime.date.fromisoformat(date)
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return timezone.now()
 
 
 @shared_task(

@@ -21,7 +21,7 @@ Rules decided here:
   card payments on (`Account.card_payments`). Otherwise a resale reseller's customer pays its
   reseller offline: no online top-up for it.
 - Who may top up: the account's own users; provider staff for any reseller; the system (no
-  acting user) for automatic top-up.
+  acting user) for automatic top-up (billing.auto_topups).
 - The caller's idempotency key is scoped to the account: the gateway and GatewayCharge key is
   `topup:<account id>:<key>`. A key already booked returns its payment without calling the
   gateway; the same key with another amount or payment method is refused (TopupKeyReused).
@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -45,7 +44,7 @@ from billing.gateway import CardDeclined, GatewayError, GatewayTimeout
 from billing.ledger import card_charge
 from billing.models import Document, DocumentType, GatewayCharge
 from billing.money import AmountError, parse_amount, round_money
-from billing.selectors import documents_visible, financial_figures, financials_from
+from billing.selectors import documents_visible
 from resellers.exceptions import ApplicationError, PermissionDenied
 from resellers.models import Account, PaymentMethod, User
 
@@ -271,98 +270,3 @@ def gateway_charge(
                 "card. Use a new key for a new payment."
             ) from exc
         raise TopupGatewayError(GATEWAY_FAILED_MESSAGE) from exc
-
-
-# --- automatic top-up (seed 001 §2) -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AutoTopupFailure:
-    account_id: int
-    account_name: str
-    message: str
-
-
-@dataclass
-class AutoTopupResult:
-    """What one run did: top-ups made now, accounts already topped up today (a second run the
-    same day charges nothing), and accounts that could not be topped up, with why."""
-
-    charged: list[Document] = field(default_factory=list)
-    already_done: list[int] = field(default_factory=list)
-    failed: list[AutoTopupFailure] = field(default_factory=list)
-
-
-def auto_topup_key(*, today: datetime.date) -> str:
-    """One key per account (topup_key scopes it) per day: running twice a day charges once."""
-    return f"auto:{today.isoformat()}"
-
-
-def auto_topup_candidates() -> QuerySet[Account]:
-    """Active accounts with automatic top-up on, annotated with their figures."""
-    return (
-        Account.objects.filter(auto_topup_enabled=True, status=Account.Status.ACTIVE)
-        .exclude(kind=Account.Kind.PROVIDER)
-        .select_related("issuer", "auto_topup_payment_method")
-        .annotate(**financial_figures())
-        .order_by("pk")
-    )
-
-
-def _auto_method(account: Account) -> PaymentMethod | None:
-    if account.auto_topup_payment_method is not None:
-        return account.auto_topup_payment_method
-    return PaymentMethod.objects.filter(account=account, is_default=True).first()
-
-
-def auto_topup_amount(account: Account, *, balance: Decimal) -> Decimal | None:
-    """What one automatic top-up charges: the fixed amount, or what brings the balance up to
-    the target (lago-api#2065); None when that is not set."""
-    if account.auto_topup_mode == Account.TopupMode.TARGET:
-        if account.auto_topup_target is None:
-            return None
-        return round_money(account.auto_topup_target - balance, account.currency)
-    return account.auto_topup_amount
-
-
-def auto_topup_run(*, today: datetime.date) -> AutoTopupResult:
-    """Top up every account with automatic top-up on whose balance (credit balance - open debt)
-    is below its threshold: charge its fixed amount, or what brings it to its target, to its
-    top-up payment method (the default one when none is chosen). One charge per account per day
-    (`auto_topup_key`); an account that fails (no card, declined, gateway error) is listed and
-    the run goes on."""
-    result = AutoTopupResult()
-    for account in auto_topup_candidates():
-        row = {name: getattr(account, name) for name in ("credit_limit", "credit_terms")}
-        row.update({name: getattr(account, name) for name in financial_figures()})
-        balance = financials_from(row, currency=account.currency).balance
-        key = auto_topup_key(today=today)
-        if topup_by_key(account=account, idempotency_key=key) is not None:
-            result.already_done.append(account.pk)
-            continue
-        threshold = account.auto_topup_threshold
-        if threshold is None or balance >= threshold:
-            continue
-        method, amount = _auto_method(account), auto_topup_amount(account, balance=balance)
-        if method is None or amount is None:
-            result.failed.append(
-                AutoTopupFailure(
-                    account.pk, account.name, "No top-up amount or payment method is set."
-                )
-            )
-            continue
-        try:
-            payment = topup_pay(
-                account=account,
-                payment_method=method,
-                amount=amount,
-                idempotency_key=key,
-                acting_user=None,
-                today=today,
-            )
-        except ApplicationError as exc:
-            logger.warning("automatic top-up of account %s failed: %s", account.pk, exc.message)
-            result.failed.append(AutoTopupFailure(account.pk, account.name, exc.message))
-            continue
-        result.charged.append(payment)
-    return result

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from billing.api import CustomerViewSet, DocumentViewSet, ResellerViewSet
+from billing.api_auto_topup import AutoTopupView
 from billing.api_cards import PaymentMethodViewSet
 from billing.api_dunning import DunningPolicyView, DunningView
 from billing.api_payments import PaymentViewSet
@@ -22,7 +23,6 @@ from dashboard.api import (
 from orders.api import OrderViewSet, ProductViewSet, SubscriptionViewSet
 from resellers.api import (
     AuditEventViewSet,
-    AutoTopupView,
     ContactViewSet,
     DailyInvoicingView,
     ObtainTokenView,

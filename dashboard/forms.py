@@ -41,14 +41,16 @@ AUTO_TOPUP_FIELDS = (
 
 
 class AutoTopupForm(forms.Form):
-    """An account's automatic top-up (seed 001 §2): when its balance falls below the threshold,
-    charge the chosen card a fixed amount or what brings the balance to the target."""
+    """An account's automatic top-up (seed 001 §2): when its available credit falls below the
+    threshold, charge the chosen card a fixed amount or what brings the balance to the target
+    (billing.auto_topups)."""
 
     auto_topup_enabled = forms.BooleanField(required=False, label="Automatic top-up enabled")
     auto_topup_threshold = MoneyFormField(
         required=False,
         label="Top-up threshold",
-        help_text="Top up when the balance falls below this amount.",
+        help_text="Top up when the available credit (credit limit and balance, less what orders "
+        "hold) falls below this amount.",
     )
     auto_topup_mode = forms.TypedChoiceField(
         choices=Account.TopupMode.choices,

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView
 
+from billing.auto_topups import auto_topup_state, retry_hours
 from billing.fields import MoneyFormField
 from billing.selectors import account_financials, active_applications
 from billing.topups import (
@@ -171,7 +172,9 @@ class AutoTopupEditView(LoginRequiredMixin, FormView):
     """/account/auto-topup/: a reseller's own users set its automatic top-up (seed 001 §2): the
     threshold, a fixed amount or a target balance, and the card to charge, whatever its usual
     way of paying. One service call (`account_update_financials`, which audits it); its
-    refusal goes back on the field it names with nothing saved."""
+    refusal goes back on the field it names with nothing saved. Above the form, where it stands
+    now (`billing.auto_topups.auto_topup_state`, as the API's GET says): a charge under way, a
+    retry due at a time, charged, failed, and the last attempt's outcome."""
 
     template_name = "dashboard/auto_topup_edit.html"
     form_class = AutoTopupForm
@@ -196,7 +199,12 @@ class AutoTopupEditView(LoginRequiredMixin, FormView):
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(account=self.account, **kwargs)
+        return super().get_context_data(
+            account=self.account,
+            state=auto_topup_state(account=self.account),
+            retry_hours=retry_hours(),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         try:

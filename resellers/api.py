@@ -4,13 +4,12 @@ Views are thin: they take their querysets from `resellers.selectors` (every one 
 `resellers.tenancy.scope`, so another tenant's object answers 404), call one service, and let
 `config.api.exception_handler` turn domain errors into 400/403.
 
-The `resellers/` and `customers/` read endpoints live in `billing.api`: their detail carries the
-ledger's figures, and `resellers` imports no other app (DESIGN.md, "Architecture").
+The `resellers/` and `customers/` read endpoints live in `billing.api`, and a reseller's
+`auto-topup/` in `billing.api_auto_topup`: they carry the ledger's figures or its automatic
+top-up's state, and `resellers` imports no other app (DESIGN.md, "Architecture").
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 import django_filters
 from django import forms
@@ -24,7 +23,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -32,7 +31,7 @@ from rest_framework.views import APIView
 
 from resellers.exceptions import ApplicationError
 from resellers.logins import lockout_message, log_lockout, retry_after_seconds
-from resellers.models import Account, AuditEvent, Contact, PaymentMethod
+from resellers.models import AuditEvent, Contact, PaymentMethod
 from resellers.selectors import (
     audit_events_visible,
     contacts_visible,
@@ -48,7 +47,7 @@ from resellers.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
-from resellers.services import account_set_daily_invoicing, account_update_financials
+from resellers.services import account_set_daily_invoicing
 from resellers.tenancy import is_provider_staff
 from resellers.tokens import api_token_create, api_token_revoke
 
@@ -258,108 +257,3 @@ class DailyInvoicingView(APIView):
         return Response(
             DailyInvoicingSerializer({"id": reseller.pk, "mode": reseller.daily_invoicing}).data
         )
-
-
-def _money_field(help_text: str) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=19,
-        decimal_places=2,
-        min_value=Decimal("0"),
-        allow_null=True,
-        required=False,
-        help_text=help_text,
-    )
-
-
-class AutoTopupSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    threshold = _money_field("Top up when the balance falls below this.")
-    mode = serializers.ChoiceField(
-        choices=Account.TopupMode.choices,
-        default=Account.TopupMode.FIXED,
-        help_text="`fixed`: charge `amount` each time; `target`: charge what brings the "
-        "balance to `target`.",
-    )
-    amount = _money_field("For `fixed`: the amount charged.")
-    target = _money_field("For `target`: the balance to reach, above the threshold.")
-    payment_method = serializers.IntegerField(
-        allow_null=True,
-        required=False,
-        help_text="One of the account's cards, whatever its usual way of paying (seed 001 §2); "
-        "null: its default payment method.",
-    )
-
-
-AUTO_TOPUP_FIELDS = {  # the service's field -> this API's name
-    "auto_topup_enabled": "enabled",
-    "auto_topup_threshold": "threshold",
-    "auto_topup_mode": "mode",
-    "auto_topup_amount": "amount",
-    "auto_topup_target": "target",
-    "auto_topup_payment_method": "payment_method",
-}
-
-
-def _auto_topup_body(account: Account) -> dict:
-    return AutoTopupSerializer(
-        {
-            name: getattr(account, f"{field}_id" if name == "payment_method" else field)
-            for field, name in AUTO_TOPUP_FIELDS.items()
-        }
-    ).data
-
-
-class AutoTopupView(APIView):
-    """A reseller's automatic top-up (seed 001 §2): when its balance falls below `threshold`,
-    charge `payment_method` a fixed `amount`, or what brings the balance to `target`. The
-    reseller's own users or provider staff set it; another tenant's reseller answers 404."""
-
-    @extend_schema(tags=["resellers"], responses={200: AutoTopupSerializer, 404: NOT_FOUND})
-    def get(self, request, pk: int):
-        reseller = get_object_or_404(resellers_visible(user=request.user), pk=pk)
-        return Response(_auto_topup_body(reseller))
-
-    @extend_schema(
-        tags=["resellers"],
-        request=AutoTopupSerializer,
-        responses={
-            200: AutoTopupSerializer,
-            400: OpenApiResponse(
-                description="Bad input, naming the field (`threshold`, `mode`, `amount`, "
-                "`target`, `payment_method`); nothing saved."
-            ),
-            403: OpenApiResponse(description="Not your account."),
-            404: NOT_FOUND,
-        },
-    )
-    def put(self, request, pk: int):
-        reseller = get_object_or_404(resellers_visible(user=request.user), pk=pk)
-        serializer = AutoTopupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        method = None
-        if data.get("payment_method") is not None:
-            method = (
-                payment_methods_visible(user=request.user)
-                .filter(account_id=reseller.pk, pk=data["payment_method"])
-                .first()
-            )
-            if method is None:
-                raise ValidationError(
-                    {"payment_method": ["Choose one of the account's payment methods."]}
-                )
-        try:
-            reseller = account_update_financials(
-                account=reseller,
-                acting_user=request.user,
-                auto_topup_enabled=data["enabled"],
-                auto_topup_threshold=data.get("threshold"),
-                auto_topup_mode=data["mode"],
-                auto_topup_amount=data.get("amount"),
-                auto_topup_target=data.get("target"),
-                auto_topup_payment_method=method,
-            )
-        except ApplicationError as exc:
-            exc.field = AUTO_TOPUP_FIELDS.get(exc.field, exc.field)
-            raise
-        return Response(_auto_topup_body(reseller))

@@ -43,6 +43,14 @@ def contact_first(contacts: QuerySet[Contact]) -> Contact | None:
     return contacts.order_by(*CONTACT_PRIORITY).first()
 
 
+def billing_email(*, account_id: int) -> str:
+    """Where the account's billing mail goes (a receipt, a declined automatic top-up): the email
+    of its bill-to contact, else its primary one, else its oldest, among the contacts that have
+    an email; "" when none has."""
+    contact = contact_first(Contact.objects.filter(account_id=account_id).exclude(email=""))
+    return contact.email if contact is not None else ""
+
+
 _CONTACT_EMAILS = PreparedQuery(
     lambda accounts: (
         Contact.objects.filter(account_id__in=accounts)

@@ -50,3 +50,4 @@ from billing.models.runs import (  # noqa: F401
     BillingRunChunk,
     BillingRunFailure,
 )
+from billing.models.topups import AutoTopupAttempt, AutoTopupCrossing  # noqa: F401

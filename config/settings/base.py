@@ -261,8 +261,16 @@ BILLING_VERIFY_BALANCES_SOFT_TIME_LIMIT = env.int(
 )
 BILLING_VERIFY_BALANCES_TIME_LIMIT = env.int("BILLING_VERIFY_BALANCES_TIME_LIMIT", default=660)
 # Automatic top-up charges each account's card through the payment gateway, one at a time.
-BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT", default=900)
-BILLING_AUTO_TOPUP_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_TIME_LIMIT", default=960)
+BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_SOFT_TIME_LIMIT", default=540)
+BILLING_AUTO_TOPUP_TIME_LIMIT = env.int("BILLING_AUTO_TOPUP_TIME_LIMIT", default=600)
+# Automatic top-up (billing.auto_topups): beat runs it every AUTO_TOPUP_INTERVAL_MINUTES (cheap
+# when nobody is below a threshold). A declined charge is retried after each entry of
+# AUTO_TOPUP_RETRY_HOURS in turn (hours after the previous attempt; "1,6,24" in the
+# environment), then the default card once. A worker's claim on an attempt it sent lasts
+# AUTO_TOPUP_ATTEMPT_LEASE_MINUTES; past it, the next run resumes the attempt with the same key.
+AUTO_TOPUP_INTERVAL_MINUTES = env.int("AUTO_TOPUP_INTERVAL_MINUTES", default=10)
+AUTO_TOPUP_RETRY_HOURS = env.list("AUTO_TOPUP_RETRY_HOURS", cast=int, default=[1, 6, 24])
+AUTO_TOPUP_ATTEMPT_LEASE_MINUTES = env.int("AUTO_TOPUP_ATTEMPT_LEASE_MINUTES", default=5)
 # Resuming orders a crash left midway (orders/tasks.py): each one's chain, card charge included.
 ORDERS_RESUME_SOFT_TIME_LIMIT = env.int("ORDERS_RESUME_SOFT_TIME_LIMIT", default=300)
 ORDERS_RESUME_TIME_LIMIT = env.int("ORDERS_RESUME_TIME_LIMIT", default=360)
@@ -296,9 +304,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.run_dunning",
         "schedule": crontab(hour=7, minute=0),
     },
-    "auto-topup-daily": {
+    "auto-topup": {
         "task": "billing.tasks.auto_topup",
-        "schedule": crontab(hour=6, minute=0),
+        "schedule": timedelta(minutes=AUTO_TOPUP_INTERVAL_MINUTES),
     },
     # The provider-wide General Statistics' snapshot (dashboard.statistics), read while it is at
     # most DASHBOARD_STATISTICS_MAX_AGE seconds old; older, the figures are computed live.

@@ -1,8 +1,8 @@
 """Content Security Policy (django-csp, config/settings/base.py): every page carries it, none
 allows inline script or style, and no template relies on either.
 
-The exceptions are the receipt email's HTML (mail clients, never a page of the site) and
-templates/billing/document_pdf.html: WeasyPrint renders it to the PDF
+The exceptions are the emails' HTML (receipts, automatic top-up notices: mail clients, never a
+page of the site) and templates/billing/document_pdf.html: WeasyPrint renders it to the PDF
 (billing.documents_pdf), no browser ever receives it as HTML (the panel and the API serve the
 PDF as an attachment), so its <style> stays where WeasyPrint reads it, with no fetcher at all.
 """
@@ -21,8 +21,13 @@ pytestmark = pytest.mark.django_db
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 PDF_ONLY = {"billing/document_pdf.html"}
 # Read by mail clients, which drop <link>ed and most <style> stylesheets: inline style is how an
-# email is styled, and no page of the site serves it (billing.receipts).
-EMAIL_ONLY = {"billing/receipt_email.html", "billing/dunning_email.html"}
+# email is styled, and no page of the site serves them (billing.receipts, billing.auto_topups,
+# billing.dunning).
+EMAIL_ONLY = {
+    "billing/receipt_email.html",
+    "billing/auto_topup_failed_email.html",
+    "billing/dunning_email.html",
+}
 
 # What a CSP without 'unsafe-inline' blocks (or a policy-free page would need): inline <script>
 # (one with a src is a file), <style> blocks, style="" attributes, on*="" event handlers, and

@@ -1,14 +1,21 @@
 """/account/auto-topup/: a reseller's own users set its automatic top-up in the panel (seed 001
 §2), to a fixed amount or a target, charged to a card it chooses whatever its usual way of
-paying; bad input is a form error with nothing saved; nobody else reaches the page."""
+paying; bad input is a form error with nothing saved; nobody else reaches the page. The page
+tells where the automatic top-up stands (billing.auto_topups.auto_topup_state)."""
 
+import datetime
 from decimal import Decimal as D
 
 from django.urls import reverse
 
+from billing.auto_topups import auto_topup_run
+from billing.gateway import TestGateway
 from resellers.models import Account
+from resellers.services import account_update_financials
+from tests import factories as f
 
 URL = "/account/auto-topup/"
+NOW = datetime.datetime(2026, 2, 10, 12, tzinfo=datetime.UTC)
 
 
 def test_a_reseller_sets_a_target_paid_by_a_card_it_chooses(world, login):
@@ -65,3 +72,27 @@ def test_only_a_resellers_own_users_reach_it(world, login):
     assert response.status_code == 200  # r1's card is no choice of r2's
     assert "auto_topup_payment_method" in response.context["form"].errors
     assert not Account.objects.get(pk=world.r1.pk).auto_topup_enabled
+
+
+def test_the_page_tells_where_the_automatic_top_up_stands(world, login):
+    TestGateway.reset()
+    declined = f.card(world.r1, token="tok_decline_panel")
+    account_update_financials(
+        account=world.r1,
+        acting_user=None,
+        auto_topup_enabled=True,
+        auto_topup_threshold=D("900.00"),  # available credit with credit balance: 829.50
+        auto_topup_amount=D("100.00"),
+        auto_topup_payment_method=declined,
+    )
+    client = login(world.r1_user)
+    idle = client.get(URL).content.decode()
+    assert 'data-status="idle"' in idle and "Not below the threshold" in idle
+
+    auto_topup_run(now=NOW)
+
+    page = client.get(URL).content.decode()
+    assert 'data-status="retry_scheduled"' in page
+    assert "The last attempt failed; the next is due 10 Feb 2026 13:00." in page  # an hour later
+    assert 'data-field="auto_topup_last_reason">The card was declined.<' in page
+    assert "declined, 100.00 USD on" in page

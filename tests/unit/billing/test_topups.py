@@ -1,5 +1,5 @@
 """Top-ups through the gateway (billing.topups): what they book, what they refuse with nothing
-written, idempotency, and the daily automatic top-up."""
+written, and idempotency. Automatic top-up: test_auto_topups.py."""
 
 import datetime
 from decimal import Decimal as D
@@ -10,16 +10,13 @@ from billing import topups
 from billing.gateway import TestGateway
 from billing.models import Application, Document, DocumentStatus, DocumentType, GatewayCharge
 from billing.selectors import account_financials
-from billing.tasks import auto_topup
 from resellers.exceptions import PermissionDenied
 from resellers.models import Account
-from resellers.services import account_update_financials
 from tests import factories as f
 from tests.factories import api as fa
 
 JAN5 = datetime.date(2026, 1, 5)
 MAR1 = datetime.date(2026, 3, 1)
-MAR2 = datetime.date(2026, 3, 2)
 
 
 @pytest.fixture(autouse=True)
@@ -259,82 +256,3 @@ def test_who_may_top_up(alpha, alpha_card, provider, provider_user, reseller_b):
     assert payment.issuer_id == provider.pk
     with pytest.raises(PermissionDenied):  # staff top up resellers only
         pay(direct, f.card(direct), "10.00", key="k2", user=provider_user)
-
-
-# --- automatic top-up --------------------------------------------------------------------------
-
-
-def enable_auto(account, *, threshold, amount, method=None):
-    account_update_financials(
-        account=account,
-        acting_user=None,
-        auto_topup_enabled=True,
-        auto_topup_threshold=D(threshold),
-        auto_topup_amount=D(amount),
-        auto_topup_payment_method=method,
-    )
-
-
-def test_auto_top_up_charges_below_the_threshold_once_a_day(alpha, alpha_card, reseller_b):
-    f.card(alpha, token="tok_alpha_default", default=True)
-    enable_auto(alpha, threshold="0.00", amount="200.00", method=alpha_card)  # balance -600
-    f.card(reseller_b, token="tok_bravo")
-    enable_auto(reseller_b, threshold="0.00", amount="100.00")  # balance 0: not below
-
-    first = topups.auto_topup_run(today=MAR1)
-    second = topups.auto_topup_run(today=MAR1)
-
-    assert [p.recipient_id for p in first.charged] == [alpha.pk]
-    assert first.charged[0].payment_method_id == alpha_card.pk  # the chosen top-up method
-    assert first.charged[0].reference == "Top-up"
-    assert (second.charged, second.already_done, second.failed) == ([], [alpha.pk], [])
-    assert written(alpha) == (1, 1) and written(reseller_b) == (0, 0)
-    assert account_financials(account=alpha).balance == D("-400.00")
-
-    next_day = topups.auto_topup_run(today=MAR2)  # still below: a new day's top-up
-    assert [p.recipient_id for p in next_day.charged] == [alpha.pk]
-    assert account_financials(account=alpha).balance == D("-200.00")
-
-
-def test_auto_top_up_not_at_or_above_the_threshold(reseller_b):
-    f.payment(reseller_b, "100.00", JAN5)  # balance +100.00
-    f.card(reseller_b, token="tok_bravo")
-    enable_auto(reseller_b, threshold="100.00", amount="50.00")
-
-    at_threshold = topups.auto_topup_run(today=MAR1)
-    assert (at_threshold.charged, at_threshold.already_done, at_threshold.failed) == ([], [], [])
-    assert written(reseller_b) == (1, 0)  # only the offline payment
-
-    enable_auto(reseller_b, threshold="100.01", amount="50.00")
-    below = topups.auto_topup_run(today=MAR1)
-    assert [p.total for p in below.charged] == [D("50.00")]
-
-
-def test_auto_top_up_uses_the_default_method_and_lists_failures(alpha, reseller_b):
-    f.card(alpha, token="tok_decline_1")  # alpha's first method: its default
-    enable_auto(alpha, threshold="0.00", amount="200.00")
-    f.invoice(reseller_b, "10.00", JAN5)
-    bravo_card = f.card(reseller_b, token="tok_bravo")
-    enable_auto(reseller_b, threshold="0.00", amount="100.00")
-
-    result = topups.auto_topup_run(today=MAR1)
-
-    assert [p.recipient_id for p in result.charged] == [reseller_b.pk]
-    assert result.charged[0].payment_method_id == bravo_card.pk
-    assert [(x.account_id, x.message) for x in result.failed] == [
-        (alpha.pk, topups.DECLINED_MESSAGE)
-    ]
-    assert written(alpha) == (0, 0)
-
-
-def test_the_daily_task_runs_the_top_up_for_a_date(alpha, alpha_card):
-    enable_auto(alpha, threshold="0.00", amount="200.00")
-
-    out = auto_topup(date="2026-03-01")
-    again = auto_topup(date="2026-03-01")
-
-    assert out["date"] == "2026-03-01"
-    assert [c["account_id"] for c in out["charged"]] == [alpha.pk]
-    assert out["charged"][0]["amount"] == "200.00"
-    assert (again["charged"], again["already_done"]) == ([], [alpha.pk])
-    assert written(alpha) == (1, 1)
