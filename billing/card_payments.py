@@ -15,7 +15,10 @@ Rules decided here:
 - Idempotency as for top-ups (`billing.topups`): the caller's key, scoped to the account
   (`pay:<account id>:<key>`), books one payment however often it is sent; the same key with
   another amount, card or documents is refused. A decline or a gateway failure writes nothing;
-  after a timeout, the same key completes the payment without charging twice.
+  after a timeout, the same key completes the payment without charging twice. A payment is
+  recorded as sent (GatewayAttempt, committed) before the gateway is called: a retry of a key
+  already sent completes that charge (its amount and card) even if the documents were paid
+  otherwise meanwhile; what they no longer take stays as credit balance.
 - A wallet payment (seed 003's second way, `wallet_pay`) is this same payment over all the
   account's open invoices and debit memos (`open_payable_documents`), for any amount: the oldest
   due are paid first, the rest stays as credit balance. With nothing open it is refused (a
@@ -29,11 +32,13 @@ import logging
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import QuerySet
 
-from billing.models import Document, DocumentStatus, DocumentType, GatewayCharge
+from billing.models import Document, DocumentStatus, DocumentType, GatewayAttempt, GatewayCharge
 from billing.money import ZERO
 from billing.topups import (
+    TopupDeclined,
     TopupError,
     TopupKeyReused,
     charge_amount,
@@ -110,6 +115,17 @@ def payable_documents(documents: Sequence[Document], *, account: Account) -> lis
     return sorted(documents, key=lambda d: (d.due_date or d.issue_date, d.issue_date, d.pk))
 
 
+def still_open(documents: Sequence[Document], *, account: Account) -> list[Document]:
+    """The chosen documents of `account` that are still open, oldest due first (a retry of a
+    charge already sent pays what it still can; the rest is credit balance)."""
+    ids = [d.pk for d in documents]
+    return list(
+        open_payable_documents(account=account)
+        .filter(pk__in=ids)
+        .order_by("due_date", "issue_date", "pk")
+    )
+
+
 def documents_pay(
     *,
     account: Account,
@@ -138,25 +154,50 @@ def documents_pay(
                 "card). Use a new key for a new payment."
             )
         return booked.payment
-    chosen = payable_documents(documents, account=account)
-    open_total = sum((d.open_amount for d in chosen), ZERO)
-    amount = charge_amount(open_total if amount is None else amount, account.currency)
-    refusal = card_payment_refusal(account=account)
-    if refusal is not None:
-        raise refusal
-    if account.status != Account.Status.ACTIVE:
-        raise TopupError("A closed account cannot pay online.", field="account")
-    check_card(payment_method=payment_method, account=account, today=today)
-    numbers = ", ".join(d.display_number for d in chosen)
-    payment = gateway_charge(
-        payment_method=payment_method,
-        amount=amount,
-        idempotency_key=payment_key(account=account, idempotency_key=idempotency_key),
-        acting_user=acting_user,
-        today=today,
-        reference=f"Payment for {numbers}"[:100],
-        apply_to=chosen,
-    )
+    key = payment_key(account=account, idempotency_key=idempotency_key)
+    sent = GatewayAttempt.objects.filter(key=key).first()
+    if sent is not None:  # sent before and not booked (a timeout): complete that very charge
+        asked = None if amount is None else charge_amount(amount, account.currency)
+        if sent.payment_method_id != payment_method.pk or asked not in (None, sent.amount):
+            raise TopupKeyReused(
+                "This idempotency key was already sent to the gateway with another amount or "
+                "card. Use a new key for a new payment."
+            )
+        chosen = still_open(documents, account=account)
+        amount = sent.amount
+    else:
+        chosen = payable_documents(documents, account=account)
+        open_total = sum((d.open_amount for d in chosen), ZERO)
+        amount = charge_amount(open_total if amount is None else amount, account.currency)
+        refusal = card_payment_refusal(account=account)
+        if refusal is not None:
+            raise refusal
+        if account.status != Account.Status.ACTIVE:
+            raise TopupError("A closed account cannot pay online.", field="account")
+        check_card(payment_method=payment_method, account=account, today=today)
+        with transaction.atomic():  # committed before the call (callers hold no transaction)
+            GatewayAttempt.objects.get_or_create(
+                key=key,
+                defaults={
+                    "payment_method": payment_method,
+                    "amount": amount,
+                    "currency": account.currency,
+                },
+            )
+    numbers = ", ".join(d.display_number for d in chosen) or "credit balance"
+    try:
+        payment = gateway_charge(
+            payment_method=payment_method,
+            amount=amount,
+            idempotency_key=key,
+            acting_user=acting_user,
+            today=today,
+            reference=f"Payment for {numbers}"[:100],
+            apply_to=chosen,
+        )
+    except (TopupDeclined, TopupKeyReused):  # surely not charged: as if never sent
+        GatewayAttempt.objects.filter(key=key).delete()
+        raise
     logger.info(
         "payment %s of %s %s for account %s, applied to %s",
         payment.display_number,

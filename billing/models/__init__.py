@@ -39,6 +39,7 @@ from billing.models.dunning import (  # noqa: F401
 )
 from billing.models.payments import (  # noqa: F401
     DocumentEmail,
+    GatewayAttempt,
     GatewayCharge,
     IdempotencyKey,
     PaymentAllocation,

@@ -212,3 +212,21 @@ class DocumentEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.document_id} to {self.to or '-'}"
+
+
+class GatewayAttempt(models.Model):
+    """A document payment sent to the gateway, recorded (committed) before the call: if the call
+    timed out and the documents were paid otherwise meanwhile, the retry with the same key still
+    completes the charge the gateway may hold, and books it as credit balance, instead of
+    refusing and leaving money taken with no payment (billing.card_payments)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    payment_method = models.ForeignKey(
+        "resellers.PaymentMethod", on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -143,6 +143,36 @@ def test_a_timeout_is_completed_by_the_same_key_without_charging_twice(alpha):
     assert len(TestGateway.charges) == 1
 
 
+def test_a_timed_out_charge_is_booked_even_if_the_documents_were_paid_meanwhile(alpha):
+    """The gateway took the money but its answer was lost; before the retry, staff recorded a
+    payment of the invoice. The retry completes that charge (never refused, never charged
+    twice) and books it as credit balance: no money taken without a payment."""
+    card = f.card(alpha, token="tok_timeout_alpha")
+    with pytest.raises(topups.TopupGatewayError):
+        pay(alpha, [alpha.inv_jan10], card, key="t2")
+    f.payment(alpha, "100.00", MAR1, apply_to=[alpha.inv_jan10])
+    assert open_amounts(alpha.inv_jan10) == [0]
+
+    payment = pay(alpha, [alpha.inv_jan10], card, key="t2")
+
+    assert payment.total == D("100.00") and payment.open_amount == D("100.00")  # credit balance
+    assert len(TestGateway.charges) == 1
+    assert pay(alpha, [alpha.inv_jan10], card, key="t2").pk == payment.pk
+    with pytest.raises(topups.TopupKeyReused):
+        pay(alpha, [alpha.inv_jan10], f.card(alpha, token="tok_other"), key="t2")
+    assert balance_mismatches() == []
+
+
+def test_a_timed_out_retry_with_another_amount_is_refused(alpha):
+    card = f.card(alpha, token="tok_timeout_alpha")
+    with pytest.raises(topups.TopupGatewayError):
+        pay(alpha, [alpha.inv_jan10], card, key="t4")
+    with pytest.raises(topups.TopupKeyReused):
+        pay(alpha, [alpha.inv_jan10], card, amount="40.00", key="t4")
+    assert pay(alpha, [alpha.inv_jan10], card, key="t4").total == D("100.00")
+    assert len(TestGateway.charges) == 1
+
+
 @pytest.mark.parametrize(
     ("case", "field"),
     [
