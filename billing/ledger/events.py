@@ -1,10 +1,18 @@
 """What the ledger tells the rest of the product, as Django signals: the ledger imports nothing
 above it, so those who act on its writes (a receipt's email, a webhook) listen instead.
 
-`document_issued(document=…)` is sent inside the issuing transaction: a receiver that does
-anything outside the database defers it with `transaction.on_commit`.
+- `document_issued(document=…)`: a document was issued (document_issue; the billing runs issue
+  theirs in bulk and send none: they emit their webhooks themselves).
+- `document_paid(document=…)`: an invoice or a debit memo became fully paid, by an application
+  of a payment or a credit memo (by hand, from the credit balance, a prepaid order's payment).
+  Again after an unlink reopened it and a new application paid it. Not for a document issued at
+  zero, which was never owed, nor for a refund, which is settled, not paid.
+
+Both are sent inside the writing transaction: a receiver that does anything outside the
+database defers it with `transaction.on_commit`.
 """
 
 from django.dispatch import Signal
 
 document_issued = Signal()
+document_paid = Signal()

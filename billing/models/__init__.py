@@ -43,3 +43,9 @@ from billing.models.runs import (  # noqa: F401
     BillingRunChunk,
     BillingRunFailure,
 )
+from billing.models.webhooks import (  # noqa: F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
