@@ -6,4 +6,5 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import tasks  # noqa: F401  (connects the receipts to payments issued)
+        # connects the receipts to payments issued, and the ledger's signals to the webhooks
+        from billing import tasks, webhooks  # noqa: F401

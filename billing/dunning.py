@@ -60,6 +60,7 @@ from billing.models import (
 )
 from billing.money import ZERO
 from billing.runs import subscription_reactivate
+from billing.webhooks import webhook_emit
 from orders.models import Subscription, SubscriptionStatus
 from orders.services import subscription_suspend
 from resellers.exceptions import ApplicationError, PermissionDenied
@@ -376,6 +377,17 @@ def _account_step(
             account.credit_hold = True
             account.save(update_fields=["credit_hold", "updated_at"])
         take(DunningNotice.Kind.CREDIT_HOLD, f"{days} days overdue since {oldest.isoformat()}")
+        webhook_emit(
+            event="account.credit_hold",
+            account=account,
+            data={
+                "since": today,
+                "oldest_due_date": oldest,
+                "days_overdue": days,
+                "overdue_amount": sum((d.open_amount for d in overdue), ZERO),
+                "currency": account.currency,
+            },
+        )
     if days >= policy.suspension_days and state.stage == DunningStage.CREDIT_HOLD:
         suspended = []
         own = Subscription.objects.filter(account=account, status=SubscriptionStatus.ACTIVE)
@@ -431,6 +443,11 @@ def _lift(
         details={"detail": detail, "date": today.isoformat()},
     )
     notices.append(notice.pk)
+    webhook_emit(
+        event="account.reactivated",
+        account=account,
+        data={"on_date": today, "subscriptions_reactivated": reactivated},
+    )
     return [Step(account.pk, account.name, DunningNotice.Kind.REACTIVATION, detail)]
 
 

@@ -11,6 +11,7 @@ Each is acknowledged late (redelivered if its worker dies): every one of them is
 
 import datetime
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -25,6 +26,7 @@ from billing.models import DocumentType
 from billing.receipts import receipt_send
 from billing.runs import CHUNK_TASK, chunk_process, run_start
 from billing.selectors import balance_mismatches
+from billing.webhooks import WEBHOOK_TASK, webhook_deliver, webhook_requeue_due
 
 logger = logging.getLogger(__name__)
 
@@ -202,3 +204,43 @@ def _queue_receipt(sender, document, **kwargs) -> None:
     if document.doc_type == DocumentType.PAYMENT:
         payment_id = document.pk
         transaction.on_commit(lambda: send_receipt.delay(payment_id))
+
+
+@shared_task(
+    name=WEBHOOK_TASK,  # billing.webhooks sends it by this name
+    bind=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,  # a lost database connection: the same attempt, later
+    max_retries=None,  # webhook_deliver counts the delivery's attempts and says when they run out
+    acks_late=True,
+    reject_on_worker_lost=True,  # a worker that died mid-request: the attempt is made again
+    **_limits("WEBHOOK", 60, 90),
+)
+def deliver_webhook(self, delivery_id: int, attempt: int | None = None):
+    """One attempt of a webhook delivery (billing.webhooks.webhook_deliver); a failed one is
+    retried after its backoff, as the next attempt, until the delivery's attempts run out. A
+    duplicate message, or one for a delivery already delivered, does nothing."""
+    outcome = webhook_deliver(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is not None:
+        # On a worker this raises Retry (the next attempt is queued with its countdown). Run
+        # eagerly (no broker: the demo; `apply()` in tests), Celery makes the next attempt at
+        # once, without waiting, when the task returns the Retry instead of raising it.
+        return self.retry(
+            kwargs={"delivery_id": delivery_id, "attempt": outcome.attempt},
+            countdown=outcome.retry_in,
+            throw=not self.request.is_eager,
+        )
+    return outcome.status
+
+
+@shared_task(
+    name="billing.tasks.requeue_webhooks",
+    autoretry_for=(OperationalError, InterfaceError),
+    acks_late=True,  # queueing an attempt twice makes it once
+    **_limits("WEBHOOK_REQUEUE", 120, 180),
+)
+def requeue_webhooks() -> int:
+    """Every few minutes (beat): queue again the webhook deliveries whose attempt is overdue
+    (its message was lost: the broker was down when it was sent)."""
+    grace = timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)
+    return webhook_requeue_due(now=timezone.now(), grace=grace)

@@ -12,6 +12,7 @@ from billing.api_dunning import DunningPolicyView, DunningView
 from billing.api_payments import PaymentViewSet
 from billing.api_runs import BillingRunViewSet
 from billing.api_transactions import ResellerTransactionViewSet
+from billing.api_webhooks import WebhookEndpointViewSet
 from billing.taxes.api import TaxRateViewSet, TaxRuleViewSet
 from dashboard.api import (
     AcquisitionsReportView,
@@ -45,6 +46,7 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register(
     "reseller-transactions", ResellerTransactionViewSet, basename="reseller-transaction"
 )
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1009,3 +1009,111 @@ class DunningTable(PanelTable):
         if step is None:
             return "—"
         return f"{step.label.capitalize()} on {day(step.on_date)}"
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+WEBHOOK_STATUS_TONE = {"pending": "muted", "delivered": "ok", "failed": "warn"}
+
+
+class WebhookEndpointTable(PanelTable):
+    """The provider's webhook endpoints; each URL opens its page, the counts its delivery log."""
+
+    url = tables.Column(
+        verbose_name="URL", linkify=lambda record: reverse("webhook_edit", args=[record.pk])
+    )
+    events = tables.Column(verbose_name="Events", orderable=False)
+    is_active = tables.BooleanColumn(verbose_name="Active")
+    pending_count = tables.Column(verbose_name="Pending", attrs=NUM)
+    failed_count = tables.Column(verbose_name="Failed", attrs=NUM)
+    created_at = tables.DateTimeColumn(verbose_name="Registered")
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-created_at",)
+        empty_text = "No webhook endpoints yet."
+        row_attrs = {"data-endpoint": lambda record: record.pk}
+
+    def render_url(self, value, record):
+        if record.description:
+            return format_html('{}<span class="part-of">{}</span>', value, record.description)
+        return value
+
+    def render_events(self, value):
+        return ", ".join(value)
+
+    def render_failed_count(self, value, record):
+        if not value:
+            return "0"
+        url = reverse("webhook_deliveries", args=[record.pk]) + "?status=failed"
+        return format_html('<a class="badge warn" href="{}">{}</a>', url, value)
+
+
+class WebhookDeliveryTable(PanelTable):
+    """An endpoint's delivery log: event, account, status, attempts, last answer, when; a failed
+    delivery has Send again."""
+
+    created_at = tables.DateTimeColumn(verbose_name="Event at")
+    event = tables.Column(
+        verbose_name="Event",
+        linkify=lambda record: reverse("webhook_delivery", args=[record.endpoint_id, record.pk]),
+    )
+    account = tables.Column(verbose_name="Account", order_by=("account__name",), default="—")
+    status = tables.Column(verbose_name="Status")
+    attempts = tables.Column(verbose_name="Attempts", attrs=NUM)
+    last_status_code = tables.Column(verbose_name="Last answer", empty_values=(), orderable=False)
+    last_attempt_at = tables.DateTimeColumn(verbose_name="Last attempt", default="—")
+    actions = tables.TemplateColumn(
+        template_name="dashboard/_webhook_delivery_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta(PanelTable.Meta):
+        order_by = ("-created_at",)
+        empty_text = "Nothing was sent to this endpoint yet."
+        row_attrs = {"data-delivery": lambda record: record.pk}
+
+    def __init__(self, *args, endpoint, **kwargs):
+        self.endpoint = endpoint
+        super().__init__(*args, **kwargs)
+
+    def render_event(self, record):
+        return record.event  # the name the receiver sees, e.g. document.paid
+
+    def render_account(self, value):
+        return value.name
+
+    def render_status(self, record):
+        label = record.get_status_display()
+        if record.status == "pending" and record.next_attempt_at and record.attempts:
+            label = f"Retrying {moment(record.next_attempt_at)}"
+        return format_html(
+            '<span class="badge {}" data-field="delivery_status">{}</span>',
+            WEBHOOK_STATUS_TONE.get(record.status, "muted"),
+            label,
+        )
+
+    def render_attempts(self, value, record):
+        return f"{value} of {record.attempts_allowed}"
+
+    def render_last_status_code(self, record):
+        if record.last_status_code is None and not record.last_error:
+            return "—"
+        if record.last_status_code is not None and not record.last_error:
+            return str(record.last_status_code)
+        return record.last_error
+
+
+class WebhookAttemptTable(PanelTable):
+    """A delivery's attempts, first first."""
+
+    number = tables.Column(verbose_name="Attempt", attrs=NUM, orderable=False)
+    attempted_at = tables.DateTimeColumn(verbose_name="When", orderable=False)
+    status_code = tables.Column(verbose_name="Answer", default="—", orderable=False)
+    error = tables.Column(verbose_name="Error", default="", orderable=False)
+    duration_ms = tables.Column(verbose_name="Took (ms)", attrs=NUM, orderable=False)
+    response_excerpt = tables.Column(verbose_name="Answer's body", default="", orderable=False)
+
+    class Meta(PanelTable.Meta):
+        empty_text = "No attempt yet: it is queued."

@@ -52,6 +52,10 @@ Billing details (dashboard/details_views.py: address, tax ID, payment instructio
 staff edit the provider's own at /billing/company/, a reseller's at
 /billing/resellers/<pk>/details/ and a customer's at /billing/customers/<pk>/details/; a
 reseller's or customer's users edit their own at /account/details/.
+Webhooks (dashboard/webhook_views.py, provider staff): /billing/webhooks/ (endpoints; POST
+registers one), /billing/webhooks/<pk>/ (edit; POST .../secret/ shows the secret;
+.../rotate-secret/ and .../deactivate/ ask first), /billing/webhooks/<pk>/deliveries/ (the
+delivery log) with .../deliveries/<delivery_pk>/ and POST .../deliveries/<delivery_pk>/resend/.
 """
 
 from django.contrib.auth import views as auth_views
@@ -73,6 +77,7 @@ from dashboard import (
     usage_views,
     views,
     wallet_views,
+    webhook_views,
 )
 from dashboard import auth_views as panel_auth
 
@@ -171,6 +176,40 @@ urlpatterns = [
         "billing/runs/<int:pk>/",
         run_views.BillingRunDetailView.as_view(),
         name="billing_run_detail",
+    ),
+    path("billing/webhooks/", webhook_views.WebhookListView.as_view(), name="webhooks"),
+    path(
+        "billing/webhooks/<int:pk>/", webhook_views.WebhookEditView.as_view(), name="webhook_edit"
+    ),
+    path(
+        "billing/webhooks/<int:pk>/secret/",
+        webhook_views.WebhookSecretView.as_view(),
+        name="webhook_secret",
+    ),
+    path(
+        "billing/webhooks/<int:pk>/rotate-secret/",
+        webhook_views.WebhookRotateSecretView.as_view(),
+        name="webhook_rotate_secret",
+    ),
+    path(
+        "billing/webhooks/<int:pk>/deactivate/",
+        webhook_views.WebhookDeactivateView.as_view(),
+        name="webhook_deactivate",
+    ),
+    path(
+        "billing/webhooks/<int:pk>/deliveries/",
+        webhook_views.WebhookDeliveriesView.as_view(),
+        name="webhook_deliveries",
+    ),
+    path(
+        "billing/webhooks/<int:pk>/deliveries/<int:delivery_pk>/",
+        webhook_views.WebhookDeliveryDetailView.as_view(),
+        name="webhook_delivery",
+    ),
+    path(
+        "billing/webhooks/<int:pk>/deliveries/<int:delivery_pk>/resend/",
+        webhook_views.WebhookResendView.as_view(),
+        name="webhook_resend",
     ),
     path("billing/taxes/", tax_views.TaxesView.as_view(), name="taxes"),
     path(

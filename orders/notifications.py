@@ -1,7 +1,9 @@
-"""Order emails, through Django's email framework (console backend in the demo).
+"""Order emails, through Django's email framework (console backend in the demo), and the
+`order.completed` webhook (billing.webhooks).
 
 Mail goes out after the transaction commits (`transaction.on_commit`), so a rolled-back order
-never mails anyone.
+never mails anyone; the webhook's delivery is written in the order's transaction and sent
+after it commits, likewise.
 
 Seed 004: the reseller's Order Confirmation goes, for every order its end customers place, to the
 first that exists of: the bill-to contact, the primary contact, the oldest contact, the user who
@@ -15,7 +17,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
+from billing.models import WebhookEvent
 from billing.money import Money
+from billing.webhooks import account_ref, webhook_emit
+from orders.selectors import order_charged_totals
 from resellers.models import Account, User
 from resellers.selectors import contact_emails
 
@@ -123,7 +128,53 @@ def insufficient_credit(*, order) -> None:
     )
 
 
+def order_webhook_data(order) -> dict:
+    """An order as `order.completed` carries it: its totals as charged (as the API shows them)
+    and its items."""
+    charged = order_charged_totals(order)
+    items = order.items.select_related("product").order_by("pk")
+    return {
+        "order": {
+            "id": order.pk,
+            "number": order.display_number,
+            "type": order.order_type,
+            "status": order.status,
+            "customer": account_ref(order.customer) if order.customer_id else None,
+            "credit_account": account_ref(order.credit_account),
+            "currency": order.currency,
+            "total_cost": charged.cost,
+            "total_amount": charged.amount,
+            "submitted_at": order.submitted_at,
+            "completed_at": order.completed_at,
+            "parent_id": order.parent_id,
+            "corrects_id": order.corrects_id,
+            "items": [
+                {
+                    "product": {"id": item.product_id, "name": item.product.name},
+                    "quantity": item.quantity,
+                    "subscription_id": item.subscription_id,
+                }
+                for item in items
+            ],
+        }
+    }
+
+
+def order_completed_webhook(*, order) -> None:
+    """`order.completed` for an order that just completed, about its customer (the reseller
+    for its own purchase). Every way an order completes calls it: the validation chain, a parent
+    whose sub-orders are done, and the orders made completed (quantity changes, cancellations,
+    corrections)."""
+    webhook_emit(
+        event=WebhookEvent.ORDER_COMPLETED,
+        account=order.customer if order.customer_id else order.credit_account,
+        data=lambda: order_webhook_data(order),
+    )
+
+
 def order_completed(*, order) -> None:
+    """The customer's email, and the `order.completed` webhook."""
+    order_completed_webhook(order=order)
     if order.customer_id:
         _send(
             f"Your order {order.display_number} is complete",

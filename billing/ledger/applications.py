@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.ledger.balances import _balance_adjust, _lock_account, _lock_documents
 from billing.ledger.errors import InvalidTransition
-from billing.ledger.events import payments_applied
+from billing.ledger.events import document_paid, payments_applied
 from billing.ledger.statuses import _settled_status, _transition
 from billing.models import (
     CREDIT_TYPES,
@@ -20,6 +20,8 @@ from billing.models import (
     LIVE_STATUSES,
     Application,
     Document,
+    DocumentStatus,
+    DocumentType,
     PaymentAllocation,
 )
 from billing.money import ZERO, CurrencyMismatch, round_money, to_decimal
@@ -27,6 +29,9 @@ from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
 from resellers.services import audit_record
 from resellers.tenancy import require_own_or_staff, require_provider_staff
+
+# What `document_paid` is sent for (billing.ledger.events): not refunds, which are settled.
+PAYABLE_TYPES = frozenset({DocumentType.INVOICE, DocumentType.DEBIT_MEMO})
 
 
 def _apply(
@@ -61,6 +66,7 @@ def _apply(
                 field="amount",
             )
     now = timezone.now()
+    debit_was = debit.status
     application = Application.objects.create(
         credit_document=credit,
         debit_document=debit,
@@ -94,6 +100,12 @@ def _apply(
             "amount": str(amount),
         },
     )
+    if (
+        debit.status == DocumentStatus.PAID
+        and debit_was != DocumentStatus.PAID
+        and debit.doc_type in PAYABLE_TYPES
+    ):
+        document_paid.send(sender=Document, document=debit)
     return application
 
 

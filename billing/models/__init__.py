@@ -52,3 +52,9 @@ from billing.models.runs import (  # noqa: F401
     BillingRunFailure,
 )
 from billing.models.topups import AutoTopupAttempt, AutoTopupCrossing  # noqa: F401
+from billing.models.webhooks import (  # noqa: F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

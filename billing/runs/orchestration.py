@@ -29,13 +29,20 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import BillingRun, BillingRunChunk, BillingRunFailure, ResellerTransaction
+from billing.models import (
+    BillingRun,
+    BillingRunChunk,
+    BillingRunFailure,
+    ResellerTransaction,
+    WebhookEvent,
+)
 from billing.money import ZERO
 from billing.runs.daily import apply_daily_plan, due_reseller_ids, plan_daily_chunk
 from billing.runs.planning import CHUNK_SIZE, account_weights, chunked, due_account_ids, phases
 from billing.runs.plans import Charge, ChunkPlan
 from billing.runs.rating import plan_billing_chunk
 from billing.runs.writing import apply_billing_plan
+from billing.webhooks import billing_run_data, webhook_emit
 from orders.services import trials_convert_due
 from resellers.exceptions import ApplicationError
 from resellers.models import Account, User
@@ -113,6 +120,8 @@ def _send(run_id: int, chunks: list[list[int]], *, first: int) -> None:
 
 
 def _close(run: BillingRun) -> None:
+    """The run's figures from its chunks' reports, its status, and its `billing_run.finished`
+    webhook (sent once the closing transaction commits)."""
     chunks = list(run.chunks.all())
     amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for chunk in chunks:
@@ -127,6 +136,8 @@ def _close(run: BillingRun) -> None:
     run.status = BillingRun.Status.FAILED if run.failures_count else BillingRun.Status.COMPLETED
     run.finished_at = timezone.now()
     run.save()
+    data = {"billing_run": billing_run_data(run)}
+    webhook_emit(event=WebhookEvent.BILLING_RUN_FINISHED, data=data)
 
 
 def _subscriptions_invoiced(run: BillingRun) -> int:

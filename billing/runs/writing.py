@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from billing import ledger
+from billing import ledger, webhooks
 from billing.models import (
     CREDIT_TYPES,
     Balance,
@@ -208,6 +208,8 @@ def apply_billing_plan(
             for inv, document in zip(plan.invoices, documents, strict=True)
         ],
     )
+    # document_issue's signal, for the invoices issued in bulk: their webhooks (billing.webhooks)
+    webhooks.webhook_emit_documents_issued(document_ids=[inv.document_id for inv in plan.invoices])
     _prepaid_settle(plan.invoices, acting_user)
     amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for inv in plan.invoices:

@@ -203,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "SubscriptionStatusEnum": "orders.models.SubscriptionStatus",
         "BillingRunKindEnum": "billing.models.BillingRun.Kind",
         "BillingRunStatusEnum": "billing.models.BillingRun.Status",
+        "WebhookEventEnum": "billing.models.WebhookEvent",
+        "WebhookDeliveryStatusEnum": "billing.models.WebhookDelivery.Status",
     },
 }
 
@@ -314,6 +316,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.tasks.refresh_provider_statistics",
         "schedule": crontab(minute="*"),
     },
+    # Webhook deliveries whose queued attempt was lost (billing.webhooks.webhook_requeue_due).
+    "webhooks-requeue": {
+        "task": "billing.tasks.requeue_webhooks",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 # The provider's dunning policy (billing.dunning), overridden per issuer by its DunningPolicy:
 # reminders this many days before and after a document's due date; credit hold and suspension of
@@ -325,6 +332,24 @@ DUNNING_SUSPENSION_DAYS = env.int("DUNNING_SUSPENSION_DAYS", default=30)
 BILLING_DUNNING_SOFT_TIME_LIMIT = env.int("BILLING_DUNNING_SOFT_TIME_LIMIT", default=900)
 BILLING_DUNNING_TIME_LIMIT = env.int("BILLING_DUNNING_TIME_LIMIT", default=960)
 DASHBOARD_STATISTICS_MAX_AGE = env.int("DASHBOARD_STATISTICS_MAX_AGE", default=180)
+
+# Webhooks (billing.webhooks): each delivery is tried up to WEBHOOK_MAX_ATTEMPTS times, waiting
+# WEBHOOK_BACKOFF_SECONDS * 2 ** (attempt - 1) between attempts, at most
+# WEBHOOK_BACKOFF_MAX_SECONDS (kept under the broker's visibility timeout above: Redis hands a
+# message with a longer countdown to a second worker; each message names its attempt, so that
+# makes no second attempt, but it costs a round trip). Defaults: 8 attempts, 30 s apart, then
+# 1, 2, 4, 8, 16 and 30 minutes: about an hour in all. Each request waits
+# WEBHOOK_TIMEOUT_SECONDS for an answer. A pending delivery whose attempt is overdue by
+# WEBHOOK_REQUEUE_AFTER_SECONDS (its message was lost) is queued again by the beat job below.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_BACKOFF_SECONDS = env.int("WEBHOOK_BACKOFF_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("WEBHOOK_BACKOFF_MAX_SECONDS", default=1800)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_REQUEUE_AFTER_SECONDS = env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=900)
+# The Celery queue of the webhook attempts; empty: the default queue. A queue of their own, with
+# workers of its own (`celery -A config worker -Q webhooks`), keeps slow endpoints from holding
+# up the billing jobs.
+WEBHOOK_QUEUE = env("WEBHOOK_QUEUE", default="")
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,7 @@ from billing import ledger
 from billing.models import Application, GatewayCharge, ResellerTransaction
 from billing.money import ZERO, line_total, to_decimal
 from billing.periods import prorate
+from orders import notifications
 from orders.models import (
     DeliveryStatus,
     Order,
@@ -334,6 +335,7 @@ def order_correct(
                 ],
             },
         )
+        notifications.order_completed_webhook(order=correction)
     return correction, results
 
 

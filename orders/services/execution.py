@@ -290,6 +290,7 @@ def _allocate_card_charge(*, order: Order, amount: Decimal, acting_user) -> None
 def _refresh_parent(parent_id: int) -> None:
     """A parent order completes when every sub-order is executed; it stays submitted until then."""
     parent = Order.objects.select_for_update().get(pk=parent_id)
+    was = parent.status
     statuses = set(parent.sub_orders.values_list("status", flat=True))
     if statuses == {OrderStatus.COMPLETED}:
         parent.status = OrderStatus.COMPLETED
@@ -307,3 +308,5 @@ def _refresh_parent(parent_id: int) -> None:
     else:
         parent.status = OrderStatus.SUBMITTED
     parent.save(update_fields=["status", "completed_at", "cancelled_at", "status_message"])
+    if parent.status == OrderStatus.COMPLETED and was != OrderStatus.COMPLETED:
+        notifications.order_completed_webhook(order=parent)

@@ -13,6 +13,7 @@ from billing import ledger
 from billing.money import ZERO, line_total
 from billing.periods import Period, nth_period, period_containing
 from billing.pricing import Side, charge_sides, period_charge
+from orders import notifications
 from orders.models import (
     DeliveryStatus,
     Order,
@@ -121,6 +122,7 @@ def subscription_cancel(
         account=subscription.account,
         details={"status": subscription.status, "order": order.pk, "on": str(today)},
     )
+    notifications.order_completed_webhook(order=order)
     return order
 
 
@@ -363,4 +365,5 @@ def subscription_change_quantity(
             )
         ],
     )
+    notifications.order_completed_webhook(order=order)
     return order

@@ -32,6 +32,7 @@ from django.utils import timezone
 from billing.models import ResellerTransaction
 from billing.money import ZERO, parse_amount
 from billing.pricing import charge_sides, usage_charge
+from orders import notifications
 from orders.models import (
     DeliveryStatus,
     Order,
@@ -147,6 +148,7 @@ def _correcting_order(subscription: Subscription, original: UsageRecord, after, 
     order.total_cost = after["cost"]
     order.total_amount = after["price"] if resale else after["cost"]
     order.save(update_fields=["total_cost", "total_amount"])
+    notifications.order_completed_webhook(order=order)
     return order
 
 

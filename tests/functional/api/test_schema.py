@@ -31,6 +31,9 @@ STABLE_PATHS = [
     "/api/v1/tax-rules/{id}/",
     "/api/v1/tax-rates/",
     "/api/v1/tax-rates/{id}/",
+    "/api/v1/webhooks/",
+    "/api/v1/webhooks/{id}/",
+    "/api/v1/webhooks/{id}/deliveries/",
 ]
 
 

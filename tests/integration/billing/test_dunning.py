@@ -320,3 +320,23 @@ def test_who_may_set_a_policy(policy, reseller_a, reseller_b, referral_reseller)
         policy_set(issuer=reseller_a, acting_user=a_user, **{**values, "credit_hold_days": 0})
     assert days.value.field == "credit_hold_days"
     assert not AuditEvent.objects.filter(action="dunning.policy").exists()
+
+
+def test_the_hold_and_the_reactivation_are_webhook_events(policy, reseller_a):
+    from billing.models import WebhookDelivery
+    from tests.factories import webhooks as fw
+
+    fw.endpoint(events=["account.credit_hold", "account.reactivated"])
+    invoice = owing(reseller_a, due=d("2026-03-01"))
+    dunning_run(today=TODAY)
+    dunning_run(today=TODAY)  # nothing twice
+    f.payment(reseller_a, "100.00", TODAY, apply_to=[invoice])
+    deliveries = list(WebhookDelivery.objects.order_by("pk"))
+    assert [x.event for x in deliveries] == ["account.credit_hold", "account.reactivated"]
+    hold = deliveries[0].data
+    assert hold["account"]["id"] == reseller_a.pk
+    assert (hold["days_overdue"], hold["overdue_amount"], hold["oldest_due_date"]) == (
+        19,
+        "100.00",
+        "2026-03-01",
+    )
