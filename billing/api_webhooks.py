@@ -216,6 +216,19 @@ def _idempotent(request, endpoint: str, work) -> Response:
     return Response(outcome.body, status=outcome.status, headers=outcome.headers)
 
 
+# PUT and PATCH answer alike.
+UPDATE_SCHEMA = extend_schema(
+    tags=["webhooks"],
+    request=WebhookEndpointWriteSerializer,
+    responses={
+        200: WebhookEndpointSerializer,
+        400: OpenApiResponse(description="`url`, `events`, as for POST. Nothing written."),
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+    },
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         tags=["webhooks"],
@@ -308,30 +321,12 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         endpoint = webhook_endpoint_update(endpoint=endpoint, acting_user=request.user, **data)
         return Response(self._shown(endpoint))
 
-    @extend_schema(
-        tags=["webhooks"],
-        request=WebhookEndpointWriteSerializer,
-        responses={
-            200: WebhookEndpointSerializer,
-            400: OpenApiResponse(description="`url`, `events`, as for POST. Nothing written."),
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
-    )
+    @UPDATE_SCHEMA
     def update(self, request, pk=None):
         """Replace the endpoint's URL, events, description and whether it is active."""
         return self._update(request, partial=False)
 
-    @extend_schema(
-        tags=["webhooks"],
-        request=WebhookEndpointWriteSerializer,
-        responses={
-            200: WebhookEndpointSerializer,
-            400: OpenApiResponse(description="`url`, `events`, as for POST. Nothing written."),
-            403: FORBIDDEN,
-            404: NOT_FOUND,
-        },
-    )
+    @UPDATE_SCHEMA
     def partial_update(self, request, pk=None):
         """Change some of them: `{"is_active": true}` turns a deactivated endpoint on again."""
         return self._update(request, partial=True)

@@ -632,6 +632,7 @@ def notices_send(*, ids: Iterable[int] | None = None) -> int:
         key = (account_id, "reminder", on_date) if kind in REMINDERS else (account_id, kind, pk)
         groups.setdefault(key, []).append(pk)
     sent = 0
+    horizon = _max_days_before() if groups else 0  # read once for every email of the batch
     for (account_id, kind, _), pks in groups.items():
         with transaction.atomic():
             rows = list(
@@ -644,7 +645,7 @@ def notices_send(*, ids: Iterable[int] | None = None) -> int:
                 continue
             to = billing_email(account_id=account_id)
             if to:
-                _email(kind=kind, rows=rows, to=to)
+                _email(kind=kind, rows=rows, to=to, horizon=horizon)
                 sent += 1
             DunningNotice.objects.filter(pk__in=[r.pk for r in rows]).update(
                 to=to, sent_at=timezone.now()
@@ -652,7 +653,7 @@ def notices_send(*, ids: Iterable[int] | None = None) -> int:
     return sent
 
 
-def _email(*, kind: str, rows: list[DunningNotice], to: str) -> None:
+def _email(*, kind: str, rows: list[DunningNotice], to: str, horizon: int) -> None:
     account = rows[0].account
     issuer = account.issuer
     today = rows[0].on_date
@@ -667,7 +668,7 @@ def _email(*, kind: str, rows: list[DunningNotice], to: str) -> None:
             Document.objects.filter(recipient_id=account.pk)
             .unpaid()
             .exclude(due_date=None)
-            .filter(due_date__lte=today + datetime.timedelta(days=_max_days_before()))
+            .filter(due_date__lte=today + datetime.timedelta(days=horizon))
             .order_by("due_date", "pk")
         ),
         "today": today,
